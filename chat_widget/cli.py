@@ -1,0 +1,181 @@
+"""The `chat-widget` command: run the server and manage its people and chats.
+
+`serve` runs the server; `add-workspace`, `add-user`, `add-chat` and
+`add-member` set up a real deployment without code; `demo` runs the embedded
+server and a short scripted chat through it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from .errors import ChatError
+
+DEFAULT_DB = "sqlite:///chat-widget.db"
+
+
+def write_ready_file(path: str, payload: dict[str, Any]) -> None:
+    """Write JSON atomically: a reader sees the whole file or none of it."""
+    target = Path(path)
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    temporary.write_text(json.dumps(payload))
+    os.replace(temporary, target)
+
+
+def _responder_spec(value: str) -> tuple[str, str]:
+    chat_id, sep, spec = value.partition("=")
+    if not sep or not chat_id or ":" not in spec:
+        raise argparse.ArgumentTypeError("use --responder CHAT_ID=module:function")
+    return chat_id, spec
+
+
+async def _serve(args: argparse.Namespace) -> int:
+    from .server.app import ChatServer, ServerConfig
+    from .server.responders import load_responder
+
+    config = ServerConfig(
+        host=args.host, port=args.port, db_url=args.db, auth_ttl=args.auth_ttl,
+        demo=args.demo, redis_url=args.redis, allowed_origins=args.allowed_origin or [],
+        rate_limit=args.rate_limit, max_connections_per_user=args.max_connections_per_user,
+        responder_timeout=args.responder_timeout)
+    for chat_id, spec in args.responder or []:
+        config.responders[spec] = load_responder(spec)
+        config.chat_responders[chat_id] = spec
+    server = ChatServer(config)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    url = await server.start()
+    print(f"chat-widget server listening on {url} (database {_redacted(args.db)})", flush=True)
+    if args.demo:
+        # Tokens stay out of the console and logs; --ready-file hands them over.
+        print(f"  demo users: {', '.join(server.demo_tokens)}", flush=True)
+    if args.ready_file:
+        write_ready_file(args.ready_file, {"url": url, "tokens": server.demo_tokens})
+    await stop.wait()
+    print("chat-widget server stopping", flush=True)
+    await server.stop()
+    return 0
+
+
+def _redacted(db_url: str) -> str:
+    """The database URL without a password, for printing."""
+    head, sep, tail = db_url.rpartition("@")
+    if not sep or "://" not in head:
+        return db_url
+    scheme, _, credentials = head.partition("://")
+    return f"{scheme}://{credentials.split(':')[0]}@{tail}"
+
+
+async def _with_store(db_url: str, action: Callable[[Any], Awaitable[int]]) -> int:
+    from .server.store import Store
+
+    store = Store(db_url)
+    await store.open()
+    try:
+        return await action(store)
+    finally:
+        await store.close()
+
+
+def _admin(args: argparse.Namespace) -> Callable[[Any], Awaitable[int]]:
+    """The store action for one of the add-* commands."""
+
+    async def add_workspace(store: Any) -> int:
+        created = await store.add_workspace(args.workspace_id, args.title)
+        print(("added" if created else "already present:") + f" workspace {args.workspace_id}")
+        return 0
+
+    async def add_user(store: Any) -> int:
+        user_id, token = await store.add_user(args.name)
+        for workspace_id in args.workspace or []:
+            await store.add_member(workspace_id, user_id)
+        print(f"added user {user_id}; token (shown once, keep it): {token}")
+        return 0
+
+    async def add_chat(store: Any) -> int:
+        created = await store.add_chat(args.chat_id, args.workspace, args.title, args.responder)
+        print(("added" if created else "already present:") + f" chat {args.chat_id}")
+        return 0
+
+    async def add_member(store: Any) -> int:
+        created = await store.add_member(args.workspace, args.user)
+        print(("added" if created else "already a member:") + f" {args.user} in {args.workspace}")
+        return 0
+
+    return {"add-workspace": add_workspace, "add-user": add_user, "add-chat": add_chat,
+            "add-member": add_member}[args.command]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="chat-widget", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the chat server")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback)")
+    serve.add_argument("--port", type=int, default=8765, help="port (0 picks a free one)")
+    serve.add_argument("--db", default=DEFAULT_DB, help="sqlite:///PATH or postgresql://...")
+    serve.add_argument("--auth-ttl", type=float, default=60.0,
+                       help="seconds a message authorization string stays valid")
+    serve.add_argument("--demo", action="store_true", help="seed the demo users and chats")
+    serve.add_argument("--ready-file", help="write {url, tokens} here once accepting")
+    serve.add_argument("--redis", help="redis://... to fan out between server processes")
+    serve.add_argument("--allowed-origin", action="append",
+                       help="a browser origin allowed to connect (repeatable; '*' for any)")
+    serve.add_argument("--rate-limit", type=float, default=100.0,
+                       help="messages per second per user (0: no limit)")
+    serve.add_argument("--max-connections-per-user", type=int, default=100,
+                       help="simultaneous connections per user (0: no cap)")
+    serve.add_argument("--responder", action="append", type=_responder_spec,
+                       help="CHAT_ID=module:function: answer that chat with a Python function")
+    serve.add_argument("--responder-timeout", type=float, default=60.0,
+                       help="seconds a responder may take before reply_failed")
+
+    demo = commands.add_parser("demo", help="run the embedded server and a chat through it")
+    demo.add_argument("--db", default=None, help="database (default: a temporary SQLite file)")
+
+    for name in ("add-workspace", "add-user", "add-chat", "add-member"):
+        sub = commands.add_parser(name, help=f"{name.replace('-', ' ')} to the database")
+        sub.add_argument("--db", default=DEFAULT_DB, help="sqlite:///PATH or postgresql://...")
+        if name == "add-workspace":
+            sub.add_argument("workspace_id")
+            sub.add_argument("--title")
+        elif name == "add-user":
+            sub.add_argument("name")
+            sub.add_argument("--workspace", action="append", help="also add to this workspace")
+        elif name == "add-chat":
+            sub.add_argument("chat_id")
+            sub.add_argument("--workspace", required=True)
+            sub.add_argument("--title")
+            sub.add_argument("--responder", help="a responder name, e.g. echo")
+        else:
+            sub.add_argument("workspace")
+            sub.add_argument("user")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "serve":
+            return asyncio.run(_serve(args))
+        if args.command == "demo":
+            from .demo import run_terminal_demo
+
+            return run_terminal_demo(args.db)
+        return asyncio.run(_with_store(args.db, _admin(args)))
+    except ChatError as error:
+        print(f"chat-widget: {error.message} ({error.code})", file=sys.stderr)
+        return 1
+    except (ValueError, ImportError, OSError) as error:
+        print(f"chat-widget: {error}", file=sys.stderr)
+        return 2

@@ -1,0 +1,198 @@
+"""The wire contract's names and limits, shared by the server and the clients.
+
+Everything here mirrors PROTOCOL.md (version 1): event names, error codes with
+their HTTP status, size limits, and the plain validation helpers that both
+sides call without a socket.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .errors import ChatError
+
+PROTOCOL_VERSION = 1
+
+# Socket.IO events a client emits (each with an acknowledgement).
+JOIN = "join"
+LEAVE = "leave"
+HISTORY = "history"
+SEND_MESSAGE = "send_message"
+
+# Socket.IO events the server emits.
+MESSAGE = "message"
+MESSAGE_DELTA = "message_delta"
+REPLY_FAILED = "reply_failed"
+
+# Error codes and the HTTP status each one maps to.
+ERROR_STATUS: dict[str, int] = {
+    "unauthorized": 401,
+    "forbidden": 403,
+    "not_found": 404,
+    "not_joined": 403,
+    "bad_request": 400,
+    "invalid_auth": 403,
+    "auth_expired": 403,
+    "auth_reused": 403,
+    "too_large": 413,
+    "rate_limited": 429,
+    "internal": 500,
+}
+ERROR_CODES = frozenset(ERROR_STATUS)
+
+# Limits the protocol names.
+MAX_TEXT_BYTES = 64 * 1024
+MAX_MESSAGE_BYTES = 1024 * 1024
+DEFAULT_HISTORY_LIMIT = 50
+MAX_HISTORY_LIMIT = 500
+JOIN_CATCH_UP_LIMIT = 500
+
+PART_TYPES = ("markdown", "code", "table", "image")
+IMAGE_MIMES = ("image/png", "image/jpeg", "image/svg+xml")
+
+
+def error_payload(code: str, message: str, **extra: Any) -> dict[str, Any]:
+    """Build the protocol's Error object (`retry_after` rides along for rate limits)."""
+    error: dict[str, Any] = {"code": code, "message": message}
+    error.update(extra)
+    return error
+
+
+def failed_ack(code: str, message: str, **extra: Any) -> dict[str, Any]:
+    """The acknowledgement a Socket.IO event gets when it is refused."""
+    return {"ok": False, "error": error_payload(code, message, **extra)}
+
+
+# --- validation -----------------------------------------------------------
+# Plain functions over decoded JSON, raising ChatError("bad_request" / "too_large").
+# The server calls them on every payload; clients may call them before sending.
+
+MAX_ID_LENGTH = 200
+MAX_CLIENT_ID_LENGTH = 200
+_SCALAR_TYPES = (str, int, float, bool, type(None))
+
+
+def _bad(message: str) -> ChatError:
+    return ChatError(message, code="bad_request")
+
+
+def require_object(payload: Any, what: str = "payload") -> dict[str, Any]:
+    """A payload must be a JSON object; anything else is a bad request."""
+    if not isinstance(payload, dict):
+        raise _bad(f"{what} must be a JSON object")
+    return payload
+
+
+def require_text(value: Any, name: str, max_length: int = MAX_ID_LENGTH) -> str:
+    """A non-empty string of sane length without NUL or lone surrogates (ids, names)."""
+    if not isinstance(value, str) or not value:
+        raise _bad(f"{name} must be a non-empty string")
+    if len(value) > max_length:
+        raise _bad(f"{name} is longer than {max_length} characters")
+    check_encodable(value, name)
+    if "\x00" in value:
+        raise _bad(f"{name} must not contain NUL characters")
+    return value
+
+
+def check_encodable(value: str, name: str) -> None:
+    """Refuse strings that cannot be stored as UTF-8 (lone surrogates)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise _bad(f"{name} is not valid Unicode text") from None
+
+
+def optional_int(value: Any, name: str, minimum: int = 0, maximum: int = 2**62) -> int | None:
+    """An optional integer in range; booleans and floats are refused."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _bad(f"{name} must be an integer")
+    if not minimum <= value <= maximum:
+        raise _bad(f"{name} must be between {minimum} and {maximum}")
+    return value
+
+
+def history_limit(value: Any) -> int:
+    """`limit` for history: 1..500, default 50."""
+    limit = optional_int(value, "limit", 1, MAX_HISTORY_LIMIT)
+    return DEFAULT_HISTORY_LIMIT if limit is None else limit
+
+
+def message_text(value: Any) -> str:
+    """Message text: a string (may be empty) of at most 64 KiB as UTF-8."""
+    if not isinstance(value, str):
+        raise _bad("text must be a string")
+    check_encodable(value, "text")
+    if "\x00" in value:
+        raise _bad("text must not contain NUL characters")
+    if len(value.encode("utf-8")) > MAX_TEXT_BYTES:
+        raise ChatError(f"text is larger than {MAX_TEXT_BYTES} bytes", code="too_large")
+    return value
+
+
+def message_parts(value: Any) -> list[dict[str, Any]]:
+    """Rich parts: a list of objects with a string `type`; known types are checked.
+
+    Unknown part types are kept as they are (the protocol says clients show
+    them by their type), but they must still be plain JSON of bounded depth.
+    """
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise _bad("parts must be a list")
+    for index, part in enumerate(value):
+        _check_part(part, index)
+    return value
+
+
+def _check_part(part: Any, index: int) -> None:
+    where = f"parts[{index}]"
+    if not isinstance(part, dict):
+        raise _bad(f"{where} must be an object")
+    kind = part.get("type")
+    if not isinstance(kind, str) or not kind:
+        raise _bad(f"{where}.type must be a non-empty string")
+    _check_json_depth(part, where)
+    if kind in ("markdown", "code"):
+        message_text_field(part.get("text"), f"{where}.text")
+        if kind == "code" and not isinstance(part.get("language", ""), str):
+            raise _bad(f"{where}.language must be a string")
+    elif kind == "table":
+        columns, rows = part.get("columns"), part.get("rows")
+        if not isinstance(columns, list) or not all(isinstance(c, str) for c in columns):
+            raise _bad(f"{where}.columns must be a list of strings")
+        if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
+            raise _bad(f"{where}.rows must be a list of lists")
+        for row in rows:
+            if len(row) != len(columns) or not all(isinstance(v, _SCALAR_TYPES) for v in row):
+                raise _bad(f"{where}.rows must hold one scalar per column")
+    elif kind == "image":
+        if part.get("mime") not in IMAGE_MIMES:
+            raise _bad(f"{where}.mime must be one of {', '.join(IMAGE_MIMES)}")
+        if not isinstance(part.get("data"), str):
+            raise _bad(f"{where}.data must be a base64 string")
+
+
+def message_text_field(value: Any, name: str) -> None:
+    if not isinstance(value, str):
+        raise _bad(f"{name} must be a string")
+    check_encodable(value, name)
+
+
+def _check_json_depth(value: Any, where: str, depth: int = 0) -> None:
+    """Refuse deeply nested values so storing and echoing them stays cheap."""
+    if depth > 20:
+        raise _bad(f"{where} is nested too deeply")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise _bad(f"{where} has a non-string key")
+            check_encodable(key, where)
+            _check_json_depth(item, where, depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            _check_json_depth(item, where, depth + 1)
+    elif isinstance(value, str):
+        check_encodable(value, where)

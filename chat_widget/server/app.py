@@ -1,0 +1,191 @@
+"""Builds and runs the chat server: aiohttp for HTTP, python-socketio for events.
+
+`ChatServer` owns the pieces (store, service, Socket.IO server, web app) and
+their start and stop. `run_in_thread` hosts one on its own event loop in a
+background thread, for notebooks and tests that want a server in-process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import socketio
+from aiohttp import web
+
+from .auth import DEFAULT_AUTH_TTL, MessageAuthSigner
+from .connections import ConnectionLimiter
+from .events import register_events, room_of
+from .rate_limit import RateLimiter
+from .responders import Responder
+from .routes import SERVICE_KEY, add_routes
+from .seed import seed_demo
+from .service import ChatService
+from .store import Store
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class ServerConfig:
+    """Everything `chat-widget serve` can be told."""
+
+    host: str = "127.0.0.1"
+    port: int = 8765
+    db_url: str = "sqlite:///chat-widget.db"
+    auth_ttl: float = DEFAULT_AUTH_TTL
+    demo: bool = False
+    redis_url: str | None = None
+    allowed_origins: list[str] = field(default_factory=list)
+    rate_limit: float = 100.0
+    rate_burst: float = 500.0
+    max_connections_per_user: int = 100
+    responder_timeout: float = 60.0
+    responders: dict[str, Responder] = field(default_factory=dict)
+    chat_responders: dict[str, str] = field(default_factory=dict)
+
+
+def origin_checker(allowed: list[str]) -> Any:
+    """Socket.IO origin check: loopback pages, the server's own origin, and `allowed`.
+
+    Clients that send no Origin (scripts, the notebook kernel) are not browsers
+    and are let through; a page on another site is refused, so it cannot ride
+    a user's session.
+    """
+    allowed_set = {origin.rstrip("/") for origin in allowed}
+
+    def check(origin: str | None, environ: dict[str, Any] | None = None) -> bool:
+        if not origin:
+            return True
+        if "*" in allowed_set or origin.rstrip("/") in allowed_set:
+            return True
+        host = urlsplit(origin).hostname or ""
+        if host == "localhost":
+            return True
+        try:
+            if ipaddress.ip_address(host).is_loopback:
+                return True
+        except ValueError:
+            pass
+        own_host = (environ or {}).get("HTTP_HOST")
+        return bool(own_host) and urlsplit(origin).netloc == own_host
+
+    return check
+
+
+class ChatServer:
+    """One chat server process: call `start()`, then `stop()`."""
+
+    def __init__(self, config: ServerConfig) -> None:
+        self.config = config
+        self.store = Store(config.db_url)
+        manager = None
+        if config.redis_url:
+            manager = socketio.AsyncRedisManager(config.redis_url)
+        self.sio = socketio.AsyncServer(
+            async_mode="aiohttp", client_manager=manager,
+            cors_allowed_origins=origin_checker(config.allowed_origins),
+            max_http_buffer_size=2 * 1024 * 1024, logger=False, engineio_logger=False)
+        self.app = web.Application(client_max_size=2 * 1024 * 1024)
+        self.sio.attach(self.app)
+        add_routes(self.app)
+        self.service: ChatService | None = None
+        self.demo_tokens: dict[str, str] = {}
+        self.url = ""
+        self._runner: web.AppRunner | None = None
+        self._prune_task: asyncio.Task[None] | None = None
+
+    async def _broadcast(self, event: str, payload: dict[str, Any], chat_id: str) -> None:
+        await self.sio.emit(event, payload, room=room_of(chat_id))
+
+    async def start(self) -> str:
+        """Open storage, seed if asked, bind, and return the URL it listens on."""
+        config = self.config
+        await self.store.open()
+        signer = MessageAuthSigner(await self.store.secret(), config.auth_ttl)
+        self.service = ChatService(
+            self.store, signer, self._broadcast,
+            RateLimiter(config.rate_limit, config.rate_burst), config.responder_timeout)
+        for name, responder in config.responders.items():
+            self.service.register_responder(name, responder)
+        self.app[SERVICE_KEY] = self.service
+        register_events(self.sio, self.service,
+                        ConnectionLimiter(config.max_connections_per_user))
+        if config.demo:
+            self.demo_tokens = await seed_demo(self.store)
+        for chat_id, responder in config.chat_responders.items():
+            await self.store.set_responder(chat_id, responder)
+        self._runner = web.AppRunner(self.app, handle_signals=False, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, config.host, config.port)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # the real port when 0 was asked
+        host = config.host if ":" not in config.host else f"[{config.host}]"
+        self.url = f"http://{host}:{port}"
+        self._prune_task = asyncio.get_running_loop().create_task(self._prune_used_auth())
+        return self.url
+
+    async def _prune_used_auth(self) -> None:
+        while True:
+            await asyncio.sleep(60)
+            try:
+                await self.store.prune_used_auth()
+            except Exception as error:
+                logger.warning("pruning spent authorization strings failed: %s", error)
+
+    async def stop(self) -> None:
+        """Stop accepting, finish open work, close storage."""
+        if self._prune_task is not None:
+            self._prune_task.cancel()
+        if self.service is not None:
+            await self.service.responders.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+        await self.store.close()
+
+
+class ThreadedServer:
+    """A ChatServer on its own event loop in a daemon thread.
+
+    For notebooks (one call gives a working chat) and in-process tests: the
+    caller's thread and event loop are never used, so a running kernel loop is
+    not disturbed.
+    """
+
+    def __init__(self, config: ServerConfig) -> None:
+        self.server = ChatServer(config)
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True,
+                                        name="chat-widget-server")
+
+    def start(self, timeout: float = 30.0) -> str:
+        self._thread.start()
+        future = asyncio.run_coroutine_threadsafe(self.server.start(), self._loop)
+        return future.result(timeout)
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    @property
+    def tokens(self) -> dict[str, str]:
+        return self.server.demo_tokens
+
+    def register_responder(self, name: str, responder: Responder) -> None:
+        assert self.server.service is not None
+        self._loop.call_soon_threadsafe(self.server.service.register_responder, name, responder)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if not self._loop.is_running():
+            return
+        future = asyncio.run_coroutine_threadsafe(self.server.stop(), self._loop)
+        try:
+            future.result(timeout)
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout)

@@ -1,0 +1,116 @@
+"""One handler per Socket.IO event of the protocol.
+
+Each handler answers through its acknowledgement: `{"ok": true, ...}` or
+`{"ok": false, "error": {...}}`. Refusals carry the protocol's code; anything
+unexpected is logged (never with tokens or authorization strings) and
+answered `internal`, and the connection stays up.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import socketio
+
+from .. import protocol
+from ..errors import ChatError
+from .connections import ConnectionLimiter
+from .service import ChatService
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
+def room_of(chat_id: str) -> str:
+    """The Socket.IO room every joined client of a chat sits in."""
+    return f"chat:{chat_id}"
+
+
+def acknowledged(handler: Handler) -> Callable[..., Awaitable[dict[str, Any]]]:
+    """Turn a handler's result or ChatError into the protocol's ack object."""
+
+    @functools.wraps(handler)
+    async def wrapper(sid: str, payload: Any = None, *_extra: Any) -> dict[str, Any]:
+        try:
+            result = await handler(sid, protocol.require_object(payload))
+        except ChatError as error:
+            return protocol.failed_ack(error.code, error.message, **error.details)
+        except Exception:
+            logger.exception("unexpected error in %s", handler.__name__)
+            return protocol.failed_ack("internal", "the server could not handle this request")
+        return {"ok": True, **result}
+
+    return wrapper
+
+
+def register_events(sio: socketio.AsyncServer, service: ChatService,
+                    connections: ConnectionLimiter) -> None:
+    """Attach the protocol's event handlers to a Socket.IO server."""
+
+    # Per-connection state lives in this process: the user and the chats joined.
+    sessions: dict[str, tuple[Any, set[str]]] = {}
+
+    def session(sid: str) -> tuple[Any, set[str]]:
+        found = sessions.get(sid)
+        if found is None:
+            raise ChatError("this connection is not authenticated", code="unauthorized")
+        return found
+
+    @sio.event
+    async def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        token = auth.get("token") if isinstance(auth, dict) else None
+        try:
+            user = await service.authenticate(token)
+            connections.open(user.id)
+        except ChatError as error:
+            raise socketio.exceptions.ConnectionRefusedError(
+                protocol.error_payload(error.code, error.message)) from None
+        sessions[sid] = (user, set())
+
+    @sio.event
+    async def disconnect(sid: str, *_reason: Any) -> None:
+        found = sessions.pop(sid, None)
+        if found is not None:
+            connections.close(found[0].id)
+
+    @sio.on(protocol.JOIN)
+    @acknowledged
+    async def join(sid: str, payload: dict[str, Any]) -> dict[str, Any]:
+        user, joined = session(sid)
+        result = await service.join(user, payload.get("chat_id"), payload.get("after_seq"))
+        chat_id = result["chat"]["id"]
+        await sio.enter_room(sid, room_of(chat_id))
+        joined.add(chat_id)
+        return result
+
+    @sio.on(protocol.LEAVE)
+    @acknowledged
+    async def leave(sid: str, payload: dict[str, Any]) -> dict[str, Any]:
+        _user, joined = session(sid)
+        chat_id = protocol.require_text(payload.get("chat_id"), "chat_id")
+        if chat_id not in joined:
+            raise ChatError("this chat was not joined", code="not_joined")
+        joined.discard(chat_id)
+        await sio.leave_room(sid, room_of(chat_id))
+        return {}
+
+    @sio.on(protocol.HISTORY)
+    @acknowledged
+    async def history(sid: str, payload: dict[str, Any]) -> dict[str, Any]:
+        user, _joined = session(sid)
+        return await service.history(user, payload.get("chat_id"), payload.get("before_seq"),
+                                     payload.get("after_seq"), payload.get("limit"))
+
+    @sio.on(protocol.SEND_MESSAGE)
+    @acknowledged
+    async def send_message(sid: str, payload: dict[str, Any]) -> dict[str, Any]:
+        user, joined = session(sid)
+        return {"message": await service.send(user, payload, joined)}
+
+    @sio.on("*")
+    async def unknown_event(event: str, sid: str, *_args: Any) -> dict[str, Any]:
+        return protocol.failed_ack("bad_request", f"unknown event {event!r}")

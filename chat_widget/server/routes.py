@@ -1,0 +1,106 @@
+"""One handler per HTTP route of the protocol (aiohttp)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from .. import __version__, protocol
+from ..errors import ChatError
+from .service import ChatService
+from .store import User
+
+logger = logging.getLogger(__name__)
+
+AuthedHandler = Callable[[web.Request, User], Awaitable[dict[str, Any]]]
+
+SERVICE_KEY: web.AppKey[ChatService] = web.AppKey("chat_service", ChatService)
+
+
+def error_response(error: ChatError) -> web.Response:
+    """The protocol's error body with the status its code maps to."""
+    status = protocol.ERROR_STATUS.get(error.code, 500)
+    body = {"error": protocol.error_payload(error.code, error.message, **error.details)}
+    headers = {}
+    if "retry_after" in error.details:
+        headers["Retry-After"] = str(max(1, round(float(error.details["retry_after"]))))
+    return web.json_response(body, status=status, headers=headers)
+
+
+def _authed(handler: AuthedHandler) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """Check the bearer token, run the handler, and map refusals to error bodies."""
+
+    async def wrapper(request: web.Request) -> web.Response:
+        service = request.app[SERVICE_KEY]
+        try:
+            header = request.headers.get("Authorization", "")
+            scheme, _, token = header.partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                raise ChatError("send 'Authorization: Bearer <token>'", code="unauthorized")
+            user = await service.authenticate(token.strip())
+            return web.json_response(await handler(request, user))
+        except ChatError as error:
+            return error_response(error)
+        except Exception:
+            logger.exception("unexpected error on %s %s", request.method, request.path)
+            return error_response(ChatError("the server could not handle this request"))
+
+    return wrapper
+
+
+async def health(_request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok", "version": __version__})
+
+
+async def me(request: web.Request, user: User) -> dict[str, Any]:
+    return await request.app[SERVICE_KEY].me(user)
+
+
+async def chats(request: web.Request, user: User) -> dict[str, Any]:
+    return {"chats": await request.app[SERVICE_KEY].chats(user)}
+
+
+async def chat_messages(request: web.Request, user: User) -> dict[str, Any]:
+    query = request.query
+    return await request.app[SERVICE_KEY].history(
+        user, request.match_info["chat_id"],
+        before_seq=_query_int(query, "before_seq"), after_seq=_query_int(query, "after_seq"),
+        limit=_query_int(query, "limit"))
+
+
+async def message_auth(request: web.Request, user: User) -> dict[str, Any]:
+    if request.content_length and request.content_length > protocol.MAX_MESSAGE_BYTES:
+        raise ChatError("the request body is too large", code="too_large")
+    try:
+        body = json.loads(await request.text() or "null")
+    except (ValueError, UnicodeDecodeError):
+        raise ChatError("the body must be JSON", code="bad_request") from None
+    body = protocol.require_object(body, "body")
+    return await request.app[SERVICE_KEY].issue_auth(user, body.get("chat_id"))
+
+
+def _query_int(query: Any, name: str) -> int | None:
+    raw = query.get(name)
+    if raw is None:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise ChatError(f"{name} must be an integer", code="bad_request") from None
+
+
+async def not_found(_request: web.Request) -> web.Response:
+    return error_response(ChatError("no such route", code="not_found"))
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/api/health", health)
+    app.router.add_get("/api/me", _authed(me))
+    app.router.add_get("/api/chats", _authed(chats))
+    app.router.add_get("/api/chats/{chat_id}/messages", _authed(chat_messages))
+    app.router.add_post("/api/message-auth", _authed(message_auth))
+    app.router.add_route("*", "/api/{tail:.*}", not_found)

@@ -1,0 +1,86 @@
+"""The database tables, declared once for SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+settings = Table(
+    "settings",
+    metadata,
+    Column("key", String(100), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+workspaces = Table(
+    "workspaces",
+    metadata,
+    Column("id", String(200), primary_key=True),
+    Column("title", Text, nullable=False),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", String(200), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("kind", String(10), nullable=False),  # "user" or "bot"
+    Column("token_hash", String(64), unique=True),  # sha256 hex; null for bots
+)
+
+memberships = Table(
+    "memberships",
+    metadata,
+    Column("workspace_id", String(200), ForeignKey("workspaces.id"), primary_key=True),
+    Column("user_id", String(200), ForeignKey("users.id"), primary_key=True),
+)
+
+chats = Table(
+    "chats",
+    metadata,
+    Column("id", String(200), primary_key=True),
+    Column("workspace_id", String(200), ForeignKey("workspaces.id"), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("responder", String(200)),
+    Column("last_seq", BigInteger, nullable=False, default=0),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("chat_id", String(200), ForeignKey("chats.id"), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("sender_id", String(200), ForeignKey("users.id"), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("parts", JSON, nullable=False),
+    Column("client_id", String(200)),
+    Column("reply_to", String(64)),
+    Column("created_at", String(40), nullable=False),
+    UniqueConstraint("chat_id", "seq", name="uq_messages_chat_seq"),
+    UniqueConstraint("chat_id", "sender_id", "client_id", name="uq_messages_client_id"),
+)
+
+# Nonces of message authorization strings already spent: single use across
+# every process sharing the database. Rows past `expires_at` are pruned.
+used_auth = Table(
+    "used_auth",
+    metadata,
+    Column("nonce", String(64), primary_key=True),
+    Column("expires_at", Float, nullable=False),
+)
+Index("ix_used_auth_expires_at", used_auth.c.expires_at)
+

@@ -1,0 +1,31 @@
+"""The demo seed: two workspaces, three people, three chats.
+
+Tokens are derived from the server secret, so every start on the same
+database (and every process sharing it) hands out the same ones. Every step
+is an insert-if-absent, so processes seeding at once do not collide.
+"""
+
+from __future__ import annotations
+
+from .auth import derived_token
+from .store import Store
+
+DEMO_WORKSPACES = {
+    "demo": {"users": ["alice", "bob"], "chats": {"general": None, "echo": "echo"}},
+    "staff": {"users": ["carol"], "chats": {"staff-room": None}},
+}
+
+
+async def seed_demo(store: Store) -> dict[str, str]:
+    """Create the demo data where absent; return each demo user's token."""
+    secret = await store.secret()
+    tokens: dict[str, str] = {}
+    for workspace_id, spec in DEMO_WORKSPACES.items():
+        await store.add_workspace(workspace_id, workspace_id)
+        for name in spec["users"]:
+            tokens[name] = derived_token(secret, name)
+            await store.ensure_user(name, name, tokens[name], "user")
+            await store.add_member(workspace_id, name)
+        for chat_id, responder in spec["chats"].items():
+            await store.add_chat(chat_id, workspace_id, chat_id, responder)
+    return tokens

@@ -1,0 +1,159 @@
+"""The chat service: what the protocol means, independent of HTTP and Socket.IO.
+
+Routes and event handlers are thin adapters over this class: each checks its
+transport's framing, then calls one method here. Every refusal is a
+`ChatError` carrying the protocol's error code.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from .. import protocol
+from ..errors import ChatError
+from .auth import MessageAuthSigner
+from .rate_limit import RateLimiter
+from .responders import Responder, ResponderRunner
+from .store import Store, User
+
+logger = logging.getLogger(__name__)
+
+Broadcast = Callable[[str, dict[str, Any], str], Awaitable[None]]
+
+
+class ChatService:
+    """Checks, stores and fans out messages; asks responders for answers."""
+
+    def __init__(self, store: Store, signer: MessageAuthSigner, broadcast: Broadcast,
+                 rate_limiter: RateLimiter, responder_timeout: float = 60.0) -> None:
+        self.store = store
+        self.signer = signer
+        self._broadcast = broadcast
+        self.rate_limiter = rate_limiter
+        self.responders = ResponderRunner(
+            self._emit_delta, self._store_answer, self._emit_failure, responder_timeout)
+        self._bots: dict[str, User] = {}
+
+    # --- who and what ----------------------------------------------------------
+
+    async def authenticate(self, token: Any) -> User:
+        if not isinstance(token, str) or not token or len(token) > 1000:
+            raise ChatError("a bearer token is required", code="unauthorized")
+        user = await self.store.user_by_token(token)
+        if user is None or user.kind != "user":
+            raise ChatError("the token is not known to this server", code="unauthorized")
+        return user
+
+    async def me(self, user: User) -> dict[str, Any]:
+        workspaces = await self.store.user_workspaces(user.id)
+        return {"id": user.id, "name": user.name, "workspaces": workspaces}
+
+    async def chats(self, user: User) -> list[dict[str, Any]]:
+        return await self.store.chats_for_user(user.id)
+
+    async def open_chat(self, user: User, chat_id: Any) -> dict[str, Any]:
+        """The chat, if it exists (`not_found`) and the user may open it (`forbidden`)."""
+        chat_id = protocol.require_text(chat_id, "chat_id")
+        chat = await self.store.chat(chat_id)
+        if chat is None:
+            raise ChatError(f"there is no chat {chat_id!r}", code="not_found")
+        if not await self.store.is_member(user.id, chat["workspace_id"]):
+            raise ChatError("you are not a member of this chat's workspace", code="forbidden")
+        return chat
+
+    # --- reading -----------------------------------------------------------------
+
+    async def history(self, user: User, chat_id: Any, before_seq: Any = None,
+                      after_seq: Any = None, limit: Any = None) -> dict[str, Any]:
+        chat = await self.open_chat(user, chat_id)
+        before = protocol.optional_int(before_seq, "before_seq")
+        after = protocol.optional_int(after_seq, "after_seq")
+        page, has_more = await self.store.messages(
+            chat["id"], before, after, protocol.history_limit(limit))
+        return {"messages": page, "has_more": has_more}
+
+    async def join(self, user: User, chat_id: Any, after_seq: Any = None) -> dict[str, Any]:
+        chat = await self.open_chat(user, chat_id)
+        after = protocol.optional_int(after_seq, "after_seq")
+        limit = protocol.DEFAULT_HISTORY_LIMIT if after is None else protocol.JOIN_CATCH_UP_LIMIT
+        page, has_more = await self.store.messages(chat["id"], after_seq=after, limit=limit)
+        return {"chat": chat, "messages": page, "has_more": has_more}
+
+    # --- writing -----------------------------------------------------------------
+
+    async def issue_auth(self, user: User, chat_id: Any) -> dict[str, Any]:
+        chat = await self.open_chat(user, chat_id)
+        auth, expires_at = self.signer.issue(user.id, chat["id"])
+        return {"auth": auth, "chat_id": chat["id"], "expires_at": expires_at}
+
+    async def send(self, user: User, payload: dict[str, Any], joined: set[str]) -> dict[str, Any]:
+        """The protocol's `send_message`: validate, authorise, store once, broadcast."""
+        chat_id = protocol.require_text(payload.get("chat_id"), "chat_id")
+        text = protocol.message_text(payload.get("text"))
+        parts = protocol.message_parts(payload.get("parts"))
+        client_id = payload.get("client_id")
+        if client_id is not None:
+            client_id = protocol.require_text(
+                client_id, "client_id", protocol.MAX_CLIENT_ID_LENGTH)
+        if len(json.dumps(payload, ensure_ascii=False).encode()) > protocol.MAX_MESSAGE_BYTES:
+            raise ChatError("the message is larger than 1 MiB", code="too_large")
+        chat = await self.open_chat(user, chat_id)
+        if chat_id not in joined:
+            raise ChatError("join the chat before sending to it", code="not_joined")
+        verified = self.signer.verify(payload.get("auth"), user.id, chat_id)
+        self.rate_limiter.check(user.id)
+        message, created = await self.store.store_message(
+            chat_id, user, text, parts, client_id=client_id,
+            auth_nonce=verified.nonce, auth_expires_at=verified.expires_at)
+        if created:
+            await self._broadcast(protocol.MESSAGE, message, chat_id)
+            if chat["responder"]:
+                self.responders.answer(chat["responder"], message)
+        return message
+
+    def register_responder(self, name: str, responder: Responder) -> None:
+        self.responders.register(name, responder)
+
+    # --- responder outcomes --------------------------------------------------------
+
+    async def _bot(self, name: str) -> User:
+        bot = self._bots.get(name)
+        if bot is None:
+            bot = User(f"bot:{name}", name, "bot")
+            await self.store.ensure_user(bot.id, bot.name, None, "bot")
+            self._bots[name] = bot
+        return bot
+
+    async def _emit_delta(self, question: dict[str, Any], reply_id: str, index: int,
+                          delta: str) -> None:
+        await self._broadcast(protocol.MESSAGE_DELTA, {
+            "chat_id": question["chat_id"], "id": reply_id, "reply_to": question["id"],
+            "index": index, "delta": delta}, question["chat_id"])
+
+    async def _store_answer(self, question: dict[str, Any], name: str, reply_id: str,
+                            result: Any) -> None:
+        text, parts = answer_content(result)
+        message, _ = await self.store.store_message(
+            question["chat_id"], await self._bot(name), text, parts,
+            reply_to=question["id"], message_id=reply_id)
+        await self._broadcast(protocol.MESSAGE, message, question["chat_id"])
+
+    async def _emit_failure(self, question: dict[str, Any], code: str, message: str) -> None:
+        await self._broadcast(protocol.REPLY_FAILED, {
+            "chat_id": question["chat_id"], "reply_to": question["id"],
+            "error": protocol.error_payload(code, message)}, question["chat_id"])
+
+
+def answer_content(result: Any) -> tuple[str, list[dict[str, Any]]]:
+    """Turn what a responder returned into checked (text, parts)."""
+    if isinstance(result, str):
+        return protocol.message_text(result), []
+    if isinstance(result, dict):
+        text = protocol.message_text(result.get("text", ""))
+        return text, protocol.message_parts(result.get("parts"))
+    if result is None:
+        return "", []
+    return protocol.message_text(str(result)), []

@@ -1,0 +1,117 @@
+"""Fixtures that start the real chat server on a free loopback port.
+
+The server runs as its own process (`python -m chat_widget serve --demo`), the
+way a user starts it, so tests talk to it only over the wire. It writes a
+ready file with its URL and the demo tokens once it accepts connections.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+
+@dataclass
+class RunningServer:
+    """A `chat-widget serve` process and what its ready file said."""
+
+    url: str
+    tokens: dict[str, str]
+    db_url: str
+    process: subprocess.Popen
+    ready_file: Path
+    log_path: Path
+    extra_args: list[str] = field(default_factory=list)
+
+    def kill(self) -> None:
+        """Stop the process at once, as a crash would (SIGKILL)."""
+        self.process.kill()
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        """Stop the process cleanly (SIGTERM), as an operator would."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def start_server(
+    tmp_dir: Path,
+    db_url: str | None = None,
+    extra_args: list[str] | None = None,
+    port: int = 0,
+    timeout: float = 30.0,
+) -> RunningServer:
+    """Start `chat-widget serve --demo` and wait for its ready file."""
+    tmp_dir.mkdir(parents=True, exist_ok=True)
+    db_url = db_url or f"sqlite:///{tmp_dir / 'chat.db'}"
+    ready_file = tmp_dir / f"ready-{time.monotonic_ns()}.json"
+    log_path = tmp_dir / f"server-{time.monotonic_ns()}.log"
+    args = [
+        sys.executable, "-m", "chat_widget", "serve", "--demo",
+        "--host", "127.0.0.1", "--port", str(port),
+        "--db", db_url, "--ready-file", str(ready_file),
+        *(extra_args or []),
+    ]
+    log = log_path.open("wb")
+    process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ))
+    deadline = time.monotonic() + timeout
+    while not ready_file.exists():
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}:\n{log_path.read_text()}")
+        if time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(f"server not ready in {timeout} s:\n{log_path.read_text()}")
+        time.sleep(0.02)
+    ready = json.loads(ready_file.read_text())
+    return RunningServer(
+        url=ready["url"], tokens=ready["tokens"], db_url=db_url, process=process,
+        ready_file=ready_file, log_path=log_path, extra_args=list(extra_args or []),
+    )
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """One demo server shared by the tests that only read and add messages."""
+    running = start_server(tmp_path_factory.mktemp("server"))
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def fresh_server(tmp_path: Path) -> Iterator[RunningServer]:
+    """A demo server of the test's own, on its own database."""
+    running = start_server(tmp_path / "server")
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def server_factory(tmp_path: Path) -> Iterator:
+    """Start servers with custom arguments; all are stopped after the test."""
+    started: list[RunningServer] = []
+
+    def factory(db_url: str | None = None, extra_args: list[str] | None = None,
+                port: int = 0) -> RunningServer:
+        running = start_server(tmp_path / f"server{len(started)}", db_url, extra_args, port)
+        started.append(running)
+        return running
+
+    yield factory
+    for running in started:
+        running.stop()
