@@ -22,7 +22,9 @@ class ChatError(Exception):
         self.details = details
 
     @classmethod
-    def from_error(cls, error: dict[str, Any] | None, fallback: str = "request failed") -> ChatError:
+    def from_error(
+        cls, error: dict[str, Any] | None, fallback: str = "request failed"
+    ) -> ChatError:
         """Build the most specific error class for a protocol Error object."""
         error = error if isinstance(error, dict) else {}
         code = str(error.get("code") or "internal")

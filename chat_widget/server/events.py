@@ -67,8 +67,10 @@ def register_events(sio: socketio.AsyncServer, service: ChatService,
             user = await service.authenticate(token)
             connections.open(user.id)
         except ChatError as error:
+            # The error packet's `data` is the protocol's Error object; its
+            # `message` is the plain sentence socket.io clients show.
             raise socketio.exceptions.ConnectionRefusedError(
-                protocol.error_payload(error.code, error.message)) from None
+                error.message, protocol.error_payload(error.code, error.message)) from None
         sessions[sid] = (user, set())
 
     @sio.event

@@ -292,7 +292,8 @@ class Store:
     async def prune_used_auth(self) -> int:
         """Forget spent nonces whose strings have expired anyway."""
         async with self.engine.begin() as conn:
-            result = await conn.execute(delete(used_auth).where(used_auth.c.expires_at < time.time()))
+            expired = used_auth.c.expires_at < time.time()
+            result = await conn.execute(delete(used_auth).where(expired))
             return result.rowcount or 0
 
 

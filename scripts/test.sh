@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Install everything the tests need, then run them all: lint, unit, integration,
+# notebooks (nbclient) and browser (Debian's chromium driven by Playwright).
+# Extra arguments go to pytest, e.g. `scripts/test.sh -k events`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+if ! command -v chromium >/dev/null 2>&1; then
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+fi
+bash scripts/services.sh
+python3 -m pip install --quiet --disable-pip-version-check -e '.[test]'
+python3 -m ipykernel install --user --name python3 >/dev/null
+
+python3 -m ruff check .
+python3 -m pytest "$@"

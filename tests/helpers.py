@@ -1,0 +1,83 @@
+"""Small protocol-level helpers for tests: a raw python-socketio client and HTTP calls.
+
+These speak the wire protocol directly (no ChatClient), so server tests check
+the server against PROTOCOL.md and nothing else.
+"""
+
+from __future__ import annotations
+
+import queue
+import time
+import uuid
+from typing import Any
+
+import requests
+import socketio
+
+
+def http(server: Any, method: str, path: str, token: str | None = None,
+         **kwargs: Any) -> requests.Response:
+    headers = kwargs.pop("headers", {})
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    return requests.request(method, server.url + path, headers=headers, timeout=10, **kwargs)
+
+
+def fetch_auth(server: Any, token: str, chat_id: str) -> str:
+    response = http(server, "POST", "/api/message-auth", token, json={"chat_id": chat_id})
+    assert response.status_code == 200, response.text
+    return response.json()["auth"]
+
+
+class RawClient:
+    """A python-socketio client that records every server event in a queue."""
+
+    def __init__(self, server: Any, token: str) -> None:
+        self.server = server
+        self.token = token
+        self.events: queue.Queue[tuple[str, dict[str, Any]]] = queue.Queue()
+        self.sio = socketio.Client(reconnection=False)
+        for name in ("message", "message_delta", "reply_failed"):
+            self.sio.on(name, self._recorder(name))
+        self.sio.connect(server.url, auth={"token": token}, transports=["websocket"],
+                         wait_timeout=10)
+
+    def _recorder(self, name: str) -> Any:
+        return lambda payload: self.events.put((name, payload))
+
+    def call(self, event: str, payload: Any) -> dict[str, Any]:
+        return self.sio.call(event, payload, timeout=15)
+
+    def join(self, chat_id: str, **extra: Any) -> dict[str, Any]:
+        ack = self.call("join", {"chat_id": chat_id, **extra})
+        assert ack["ok"], ack
+        return ack
+
+    def send(self, chat_id: str, text: str, client_id: str | None = None,
+             **extra: Any) -> dict[str, Any]:
+        """Fetch a fresh authorization string and send; returns the ack."""
+        payload = {"chat_id": chat_id, "text": text, "auth": fetch_auth(self.server, self.token,
+                                                                       chat_id),
+                   "client_id": client_id or uuid.uuid4().hex, **extra}
+        return self.call("send_message", payload)
+
+    def next_event(self, name: str | None = None, timeout: float = 10.0) -> dict[str, Any]:
+        """The next recorded event (of `name`, skipping others)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"no {name or 'event'} within {timeout} s")
+            event, payload = self.events.get(timeout=remaining)
+            if name is None or event == name:
+                return payload
+
+    def no_event_within(self, seconds: float) -> bool:
+        try:
+            self.events.get(timeout=seconds)
+        except queue.Empty:
+            return True
+        return False
+
+    def close(self) -> None:
+        self.sio.disconnect()
