@@ -54,10 +54,13 @@ class ChatService:
     async def chats(self, user: User) -> list[dict[str, Any]]:
         return await self.store.chats_for_user(user.id)
 
-    async def open_chat(self, user: User, chat_id: Any) -> dict[str, Any]:
-        """The chat, if it exists (`not_found`) and the user may open it (`forbidden`)."""
+    async def open_chat(self, user: User, chat_id: Any, fresh: bool = False) -> dict[str, Any]:
+        """The chat, if it exists (`not_found`) and the user may open it (`forbidden`).
+
+        `fresh` reads it from the database, for answers that show `last_seq`.
+        """
         chat_id = protocol.require_text(chat_id, "chat_id")
-        chat = await self.store.chat(chat_id)
+        chat = await self.store.chat(chat_id, fresh=fresh)
         if chat is None:
             raise ChatError(f"there is no chat {chat_id!r}", code="not_found")
         if not await self.store.is_member(user.id, chat["workspace_id"]):
@@ -76,7 +79,7 @@ class ChatService:
         return {"messages": page, "has_more": has_more}
 
     async def join(self, user: User, chat_id: Any, after_seq: Any = None) -> dict[str, Any]:
-        chat = await self.open_chat(user, chat_id)
+        chat = await self.open_chat(user, chat_id, fresh=True)
         after = protocol.optional_int(after_seq, "after_seq")
         limit = protocol.DEFAULT_HISTORY_LIMIT if after is None else protocol.JOIN_CATCH_UP_LIMIT
         page, has_more = await self.store.messages(chat["id"], after_seq=after, limit=limit)

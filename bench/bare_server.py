@@ -1,0 +1,113 @@
+"""A bare python-socketio server: the floor the chat server is measured against.
+
+It does what the chat server's hot path does minus the chat: an `echo` event
+acknowledged with its payload, a `join` into one room, a `broadcast` event
+re-emitted to that room, and a keep-alive HTTP GET. Run on aiohttp or on
+uvicorn (ASGI), so the two stacks can be compared on the same work.
+
+    python -m bench.bare_server --stack aiohttp --ready-file F
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+from typing import Any
+
+
+def build_sio(async_mode: str) -> Any:
+    import socketio
+
+    sio = socketio.AsyncServer(async_mode=async_mode, cors_allowed_origins="*")
+
+    @sio.on("echo")
+    async def echo(sid: str, payload: Any) -> Any:
+        return {"ok": True, "payload": payload}
+
+    @sio.on("join")
+    async def join(sid: str, payload: Any) -> Any:
+        await sio.enter_room(sid, "room")
+        return {"ok": True}
+
+    @sio.on("broadcast")
+    async def broadcast(sid: str, payload: Any) -> Any:
+        await sio.emit("message", payload, room="room")
+        return {"ok": True}
+
+    return sio
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def write_ready(path: str, port: int) -> None:
+    temporary = f"{path}.{os.getpid()}.tmp"
+    with open(temporary, "w") as handle:
+        json.dump({"url": f"http://127.0.0.1:{port}"}, handle)
+    os.replace(temporary, path)
+
+
+async def run_aiohttp(port: int, ready_file: str) -> None:
+    from aiohttp import web
+
+    sio = build_sio("aiohttp")
+    app = web.Application()
+    sio.attach(app)
+
+    async def health(_request: web.Request) -> web.Response:
+        return web.json_response({"auth": "x" * 120})
+
+    app.router.add_get("/api/health", health)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    write_ready(ready_file, port)
+    await asyncio.Event().wait()
+
+
+def run_uvicorn(port: int, ready_file: str) -> None:
+    import socketio
+    import uvicorn
+    from starlette.applications import Starlette
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    async def health(_request: Any) -> JSONResponse:
+        return JSONResponse({"auth": "x" * 120})
+
+    routes = Starlette(routes=[Route("/api/health", health)])
+    app = socketio.ASGIApp(build_sio("asgi"), other_asgi_app=routes)
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                            access_log=False, lifespan="off")
+    server = uvicorn.Server(config)
+
+    async def serve() -> None:
+        task = asyncio.create_task(server.serve())
+        while not server.started:
+            await asyncio.sleep(0.01)
+        write_ready(ready_file, port)
+        await task
+
+    asyncio.run(serve())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--stack", choices=["aiohttp", "uvicorn"], default="aiohttp")
+    parser.add_argument("--ready-file", required=True)
+    args = parser.parse_args()
+    port = free_port()
+    if args.stack == "aiohttp":
+        asyncio.run(run_aiohttp(port, args.ready_file))
+    else:
+        run_uvicorn(port, args.ready_file)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,86 @@
+"""Send round trip: ChatClient.send and the raw protocol against bare python-socketio floors.
+
+Floors, measured in the same run: a bare emit-with-ack round trip, and the
+same plus one keep-alive HTTP GET (what a send needs at the least: fetch an
+authorization string, then emit and wait for the ack).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+import requests
+import socketio
+
+from .processes import bare_server, chat_server
+from .stats import summary_ms
+
+
+def _timed(action: Any, count: int, warmup: int = 20) -> list[float]:
+    for _ in range(warmup):
+        action()
+    samples = []
+    for _ in range(count):
+        start = time.perf_counter()
+        action()
+        samples.append(time.perf_counter() - start)
+    return samples
+
+
+def bare_floors(count: int, stack: str = "aiohttp") -> dict[str, Any]:
+    with bare_server(stack) as info:
+        client = socketio.Client(reconnection=False)
+        client.connect(info["url"], transports=["websocket"])
+        session = requests.Session()
+        payload = {"chat_id": "general", "text": "hello", "auth": "x" * 120, "client_id": "c"}
+        emit = _timed(lambda: client.call("echo", payload, timeout=10), count)
+        emit_get = _timed(lambda: (session.get(info["url"] + "/api/health").json(),
+                                   client.call("echo", payload, timeout=10)), count)
+        client.disconnect()
+    return {"emit_ack": summary_ms(emit), "emit_ack_plus_get": summary_ms(emit_get)}
+
+
+def raw_protocol_send(url: str, token: str, count: int) -> list[float]:
+    """The five steps without ChatClient: fetch auth over HTTP, emit, wait for the ack."""
+    client = socketio.Client(reconnection=False)
+    client.connect(url, auth={"token": token}, transports=["websocket"])
+    client.call("join", {"chat_id": "general"})
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {token}"
+
+    def send() -> None:
+        auth = session.post(url + "/api/message-auth", json={"chat_id": "general"}).json()
+        ack = client.call("send_message", {"chat_id": "general", "text": "hello",
+                                           "auth": auth["auth"], "client_id": uuid.uuid4().hex},
+                          timeout=10)
+        assert ack["ok"], ack
+
+    samples = _timed(send, count)
+    client.disconnect()
+    return samples
+
+
+def chat_client_send(url: str, token: str, count: int) -> list[float]:
+    from chat_widget.client import ChatClient
+
+    with ChatClient(url, token) as client:
+        client.join("general")
+        return _timed(lambda: client.send("hello"), count)
+
+
+def run(count: int) -> dict[str, Any]:
+    floors = bare_floors(count)
+    with chat_server() as info:
+        raw = summary_ms(raw_protocol_send(info["url"], info["tokens"]["alice"], count))
+        client = summary_ms(chat_client_send(info["url"], info["tokens"]["bob"], count))
+    floor = floors["emit_ack_plus_get"]["p50_ms"]
+    return {
+        "floors": floors,
+        "raw_protocol_send": raw,
+        "chat_client_send": client,
+        "send_p50_ratio": round(client["p50_ms"] / floor, 3),
+        "raw_send_p50_ratio": round(raw["p50_ms"] / floor, 3),
+        "send_p50_over_emit_ack": round(client["p50_ms"] / floors["emit_ack"]["p50_ms"], 3),
+    }
