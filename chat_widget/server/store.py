@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import ChatError
@@ -194,11 +195,8 @@ def _create_schema(conn: Connection) -> None:
 
 def _insert_ignore(conn: Connection, table: Any, row: dict[str, Any]) -> bool:
     """Insert a row unless its key exists; True when inserted."""
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    return bool(conn.execute(dialect_insert(table).values(**row).on_conflict_do_nothing())
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return bool(conn.execute(dialect.insert(table).values(**row).on_conflict_do_nothing())
                 .rowcount)
 
 
@@ -267,19 +265,46 @@ def _is_member(conn: Connection, user_id: str, workspace_id: str) -> bool:
         is not None
 
 
+# The hot path's statements, built once: building a statement per call cost
+# more than running it (profiled under load).
+_MESSAGE_SELECT = select(
+    messages, users.c.name.label("sender_name"), users.c.kind.label("sender_kind"),
+).join(users, users.c.id == messages.c.sender_id)
+_IN_CHAT = messages.c.chat_id == bindparam("chat_id")
+_PAGE_QUERIES = {
+    # (before_seq given, after_seq given) -> query; newest first unless after_seq is given
+    (False, False): _MESSAGE_SELECT.where(_IN_CHAT).order_by(messages.c.seq.desc()),
+    (True, False): _MESSAGE_SELECT.where(_IN_CHAT, messages.c.seq < bindparam("before_seq"))
+    .order_by(messages.c.seq.desc()),
+    (False, True): _MESSAGE_SELECT.where(_IN_CHAT, messages.c.seq > bindparam("after_seq"))
+    .order_by(messages.c.seq.asc()),
+    (True, True): _MESSAGE_SELECT.where(_IN_CHAT, messages.c.seq < bindparam("before_seq"),
+                                        messages.c.seq > bindparam("after_seq"))
+    .order_by(messages.c.seq.asc()),
+}
+_PAGE_QUERIES = {key: query.limit(bindparam("limit")) for key, query in _PAGE_QUERIES.items()}
+_BY_CLIENT_ID = _MESSAGE_SELECT.where(
+    _IN_CHAT, messages.c.sender_id == bindparam("sender_id"),
+    messages.c.client_id == bindparam("client_id"))
+_NEXT_SEQ = update(chats).where(chats.c.id == bindparam("chat_id")) \
+    .values(last_seq=chats.c.last_seq + 1).returning(chats.c.last_seq)
+_INSERT_MESSAGE = insert(messages)
+_SPEND_AUTH = {
+    name: dialect.insert(used_auth)
+    .values(nonce=bindparam("nonce"), expires_at=bindparam("expires_at"))
+    .on_conflict_do_nothing()
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
+
+
 def _messages_page(conn: Connection, chat_id: str, before_seq: int | None,
                    after_seq: int | None, limit: int) -> tuple[list[dict[str, Any]], bool]:
-    query = _message_select().where(messages.c.chat_id == chat_id)
-    if before_seq is not None:
-        query = query.where(messages.c.seq < before_seq)
-    if after_seq is not None:
-        query = query.where(messages.c.seq > after_seq)
-    ascending = after_seq is not None
-    order = messages.c.seq.asc() if ascending else messages.c.seq.desc()
-    rows = list(conn.execute(query.order_by(order).limit(limit + 1)))
+    query = _PAGE_QUERIES[(before_seq is not None, after_seq is not None)]
+    rows = list(conn.execute(query, {"chat_id": chat_id, "before_seq": before_seq,
+                                     "after_seq": after_seq, "limit": limit + 1}))
     has_more = len(rows) > limit
     rows = rows[:limit]
-    if not ascending:
+    if after_seq is None:
         rows.reverse()
     return [_message_dict(r) for r in rows], has_more
 
@@ -287,32 +312,27 @@ def _messages_page(conn: Connection, chat_id: str, before_seq: int | None,
 def _store_message(conn: Connection, row: dict[str, Any], sender: User,
                    auth_nonce: str | None, auth_expires_at: float,
                    ) -> tuple[dict[str, Any], bool]:
-    if auth_nonce is not None and not _insert_ignore(
-            conn, used_auth, {"nonce": auth_nonce, "expires_at": auth_expires_at}):
+    if auth_nonce is not None and not conn.execute(
+            _SPEND_AUTH[conn.dialect.name],
+            {"nonce": auth_nonce, "expires_at": auth_expires_at}).rowcount:
         raise ChatError("this message authorization string was already used; fetch a new one",
                         code="auth_reused")
     if row["client_id"] is not None:
-        existing = conn.execute(_message_select().where(and_(
-            messages.c.chat_id == row["chat_id"], messages.c.sender_id == sender.id,
-            messages.c.client_id == row["client_id"]))).first()
+        existing = conn.execute(_BY_CLIENT_ID, {"chat_id": row["chat_id"],
+                                                "sender_id": sender.id,
+                                                "client_id": row["client_id"]}).first()
         if existing is not None:
             return _message_dict(existing), False
-    seq = conn.scalar(update(chats).where(chats.c.id == row["chat_id"])
-                      .values(last_seq=chats.c.last_seq + 1).returning(chats.c.last_seq))
+    seq = conn.execute(_NEXT_SEQ, {"chat_id": row["chat_id"]}).scalar()
     if seq is None:
         raise ChatError(f"no chat {row['chat_id']!r}", code="not_found")
     row = {**row, "seq": seq, "created_at": utc_now_rfc3339()}
-    conn.execute(insert(messages).values(**row))
+    conn.execute(_INSERT_MESSAGE, row)
     return _message_from_row(row, sender), True
 
 
 def _prune_used_auth(conn: Connection, now: float) -> int:
     return conn.execute(delete(used_auth).where(used_auth.c.expires_at < now)).rowcount or 0
-
-
-def _message_select() -> Any:
-    return select(messages, users.c.name.label("sender_name"),
-                  users.c.kind.label("sender_kind")).join(users, users.c.id == messages.c.sender_id)
 
 
 def _message_dict(row: Any) -> dict[str, Any]:
