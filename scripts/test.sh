@@ -13,6 +13,7 @@ if ! command -v chromium >/dev/null 2>&1; then
 fi
 bash scripts/services.sh
 python3 -m pip install --quiet --disable-pip-version-check -e '.[test]'
+npm ci --prefix tests/js_client --no-audit --no-fund --silent
 python3 -m ipykernel install --user --name python3 >/dev/null
 
 python3 -m ruff check .

@@ -1,0 +1,110 @@
+// An independent client that knows only the protocol: the official
+// socket.io-client and fetch. It walks through everything the protocol page
+// describes and prints one JSON line of findings for the Python test to check.
+//
+//   node peer.mjs URL ALICE_TOKEN BOB_TOKEN CAROL_TOKEN
+import { io } from "socket.io-client";
+
+const [url, aliceToken, bobToken, carolToken] = process.argv.slice(2);
+const findings = {};
+
+function connect(token) {
+  return new Promise((resolve, reject) => {
+    const socket = io(url, { auth: { token }, transports: ["websocket"], reconnection: false });
+    socket.once("connect", () => resolve(socket));
+    socket.once("connect_error", (error) => { socket.close(); reject(error); });
+  });
+}
+
+function call(socket, event, payload) {
+  return socket.timeout(10000).emitWithAck(event, payload);
+}
+
+async function http(method, path, token, body) {
+  const headers = { "Content-Type": "application/json" };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  const response = await fetch(url + path, { method, headers, body: body && JSON.stringify(body) });
+  return { status: response.status, body: await response.json() };
+}
+
+function nextEvent(socket, name, predicate = () => true) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${name}`)), 10000);
+    const handler = (payload) => {
+      if (!predicate(payload)) return;
+      clearTimeout(timer);
+      socket.off(name, handler);
+      resolve(payload);
+    };
+    socket.on(name, handler);
+  });
+}
+
+async function auth(token, chatId) {
+  return (await http("POST", "/api/message-auth", token, { chat_id: chatId })).body.auth;
+}
+
+try {
+  await connect("no-such-token");
+  findings.bad_token = "accepted";
+} catch (error) {
+  findings.bad_token = error.data && error.data.code;
+}
+
+findings.health = (await http("GET", "/api/health")).body.status;
+findings.me = (await http("GET", "/api/me", aliceToken)).body.id;
+findings.chats = (await http("GET", "/api/chats", aliceToken)).body.chats.map((c) => c.id).sort();
+
+const alice = await connect(aliceToken);
+const bob = await connect(bobToken);
+const carol = await connect(carolToken);
+
+const joined = await call(alice, "join", { chat_id: "general" });
+findings.join_ok = joined.ok && joined.chat.id === "general";
+await call(bob, "join", { chat_id: "general" });
+findings.forbidden = (await call(carol, "join", { chat_id: "general" })).error.code;
+findings.not_found = (await call(alice, "join", { chat_id: "nowhere" })).error.code;
+findings.not_joined = (await call(carol, "send_message", {
+  chat_id: "staff-room", text: "x", auth: await auth(carolToken, "staff-room"), client_id: "n1",
+})).error.code;
+
+const bobSees = nextEvent(bob, "message", (m) => m.text === "hello from node");
+const clientId = `node-${Date.now()}`;
+const firstAuth = await auth(aliceToken, "general");
+const sent = await call(alice, "send_message", {
+  chat_id: "general", text: "hello from node", auth: firstAuth, client_id: clientId,
+});
+findings.sent_seq = sent.message.seq;
+findings.bob_received = (await bobSees).id === sent.message.id;
+findings.reused = (await call(alice, "send_message", {
+  chat_id: "general", text: "again", auth: firstAuth, client_id: `${clientId}-2`,
+})).error.code;
+const retry = await call(alice, "send_message", {
+  chat_id: "general", text: "hello from node", auth: await auth(aliceToken, "general"),
+  client_id: clientId,
+});
+findings.retry_same_id = retry.message.id === sent.message.id;
+findings.invalid_auth = (await call(alice, "send_message", {
+  chat_id: "general", text: "x", auth: "forged", client_id: "f1",
+})).error.code;
+findings.too_large = (await call(alice, "send_message", {
+  chat_id: "general", text: "x".repeat(70000), auth: await auth(aliceToken, "general"),
+  client_id: "big",
+})).error.code;
+
+const history = await call(alice, "history", { chat_id: "general", after_seq: sent.message.seq - 1 });
+findings.history_first = history.messages[0].id === sent.message.id;
+const page = await http("GET", `/api/chats/general/messages?after_seq=${sent.message.seq - 1}`, bobToken);
+findings.http_history_first = page.body.messages[0].id === sent.message.id;
+
+await call(alice, "join", { chat_id: "echo" });
+const echoed = await call(alice, "send_message", {
+  chat_id: "echo", text: "echo me", auth: await auth(aliceToken, "echo"), client_id: `e-${Date.now()}`,
+});
+const answer = await nextEvent(alice, "message", (m) => m.reply_to === echoed.message.id);
+findings.echo = answer.text === "echo me" && answer.sender.kind === "bot";
+
+findings.left = (await call(bob, "leave", { chat_id: "general" })).ok;
+
+for (const socket of [alice, bob, carol]) socket.close();
+console.log(JSON.stringify(findings));

@@ -1,0 +1,32 @@
+"""An independent client on the official JavaScript socket.io-client speaks to the server.
+
+It knows only the protocol page (see tests/js_client/peer.mjs); the server
+must answer it exactly as the page says.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+PEER = Path(__file__).parent / "js_client"
+
+
+def test_official_socketio_client_can_do_everything_the_protocol_describes(fresh_server):
+    assert (PEER / "node_modules" / "socket.io-client").exists(), \
+        "run scripts/test.sh (it installs the peer with npm ci)"
+    tokens = fresh_server.tokens
+    result = subprocess.run(
+        ["node", "peer.mjs", fresh_server.url, tokens["alice"], tokens["bob"], tokens["carol"]],
+        cwd=PEER, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    findings = json.loads(result.stdout.strip().splitlines()[-1])
+    assert findings == {
+        "bad_token": "unauthorized", "health": "ok", "me": "alice",
+        "chats": ["echo", "general"], "join_ok": True, "forbidden": "forbidden",
+        "not_found": "not_found", "not_joined": "not_joined", "sent_seq": 1,
+        "bob_received": True, "reused": "auth_reused", "retry_same_id": True,
+        "invalid_auth": "invalid_auth", "too_large": "too_large", "history_first": True,
+        "http_history_first": True, "echo": True, "left": True,
+    }
