@@ -43,7 +43,8 @@ async def _serve(args: argparse.Namespace) -> int:
 
     config = ServerConfig(
         host=args.host, port=args.port, db_url=args.db, auth_ttl=args.auth_ttl,
-        demo=args.demo, redis_url=args.redis, allowed_origins=args.allowed_origin or [],
+        demo=args.demo, redis_url=args.redis, redis_channel=args.redis_channel,
+        allowed_origins=args.allowed_origin or [],
         rate_limit=args.rate_limit, max_connections_per_user=args.max_connections_per_user,
         responder_timeout=args.responder_timeout)
     for chat_id, spec in args.responder or []:
@@ -129,6 +130,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--demo", action="store_true", help="seed the demo users and chats")
     serve.add_argument("--ready-file", help="write {url, tokens} here once accepting")
     serve.add_argument("--redis", help="redis://... to fan out between server processes")
+    serve.add_argument("--redis-channel", default="chat-widget",
+                       help="Redis pub/sub channel shared by the processes of one deployment")
     serve.add_argument("--allowed-origin", action="append",
                        help="a browser origin allowed to connect (repeatable; '*' for any)")
     serve.add_argument("--rate-limit", type=float, default=100.0,

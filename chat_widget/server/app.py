@@ -41,6 +41,7 @@ class ServerConfig:
     auth_ttl: float = DEFAULT_AUTH_TTL
     demo: bool = False
     redis_url: str | None = None
+    redis_channel: str = "chat-widget"
     allowed_origins: list[str] = field(default_factory=list)
     rate_limit: float = 100.0
     rate_burst: float = 500.0
@@ -86,7 +87,7 @@ class ChatServer:
         self.store = Store(config.db_url)
         manager = None
         if config.redis_url:
-            manager = socketio.AsyncRedisManager(config.redis_url)
+            manager = socketio.AsyncRedisManager(config.redis_url, channel=config.redis_channel)
         self.sio = socketio.AsyncServer(
             async_mode="aiohttp", client_manager=manager,
             cors_allowed_origins=origin_checker(config.allowed_origins),
