@@ -141,3 +141,14 @@ def postgres_url() -> Iterator[str]:
     asyncio.run(run(f'CREATE DATABASE "{name}"'))
     yield admin_dsn.rsplit("/", 1)[0] + f"/{name}"
     asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--full", action="store_true",
+                     help="run soak and property tests at their full counts (slow)")
+
+
+@pytest.fixture(scope="session")
+def full_counts(request: pytest.FixtureRequest) -> bool:
+    """True when the run asked for the full counts (`pytest --full`)."""
+    return bool(request.config.getoption("--full"))

@@ -23,7 +23,7 @@ from .connections import ConnectionLimiter
 from .events import register_events, room_of
 from .rate_limit import RateLimiter
 from .responders import Responder
-from .routes import SERVICE_KEY, add_routes
+from .routes import SERVICE_KEY, add_routes, protocol_errors
 from .seed import seed_demo
 from .service import ChatService
 from .store import Store
@@ -92,7 +92,8 @@ class ChatServer:
             async_mode="aiohttp", client_manager=manager,
             cors_allowed_origins=origin_checker(config.allowed_origins),
             max_http_buffer_size=2 * 1024 * 1024, logger=False, engineio_logger=False)
-        self.app = web.Application(client_max_size=2 * 1024 * 1024)
+        self.app = web.Application(client_max_size=2 * 1024 * 1024,
+                                   middlewares=[protocol_errors])
         self.sio.attach(self.app)
         add_routes(self.app)
         self.service: ChatService | None = None

@@ -93,8 +93,21 @@ def _query_int(query: Any, name: str) -> int | None:
         raise ChatError(f"{name} must be an integer", code="bad_request") from None
 
 
-async def not_found(_request: web.Request) -> web.Response:
-    return error_response(ChatError("no such route", code="not_found"))
+_CODE_BY_STATUS = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+                   405: "not_found", 413: "too_large", 429: "rate_limited"}
+
+
+@web.middleware
+async def protocol_errors(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Answer aiohttp's own refusals (no route, body too large...) in the protocol's shape."""
+    try:
+        return await handler(request)
+    except web.HTTPException as error:
+        if error.status < 400 or not request.path.startswith("/api/"):
+            raise
+        code = _CODE_BY_STATUS.get(error.status, "bad_request" if error.status < 500
+                                   else "internal")
+        return error_response(ChatError(error.reason or "request refused", code=code))
 
 
 def add_routes(app: web.Application) -> None:
@@ -103,4 +116,3 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/chats", _authed(chats))
     app.router.add_get("/api/chats/{chat_id}/messages", _authed(chat_messages))
     app.router.add_post("/api/message-auth", _authed(message_auth))
-    app.router.add_route("*", "/api/{tail:.*}", not_found)

@@ -1,0 +1,241 @@
+"""Property-based hostile input over every Socket.IO event and HTTP route.
+
+Hypothesis generates malformed and hostile payloads: wrong types, missing and
+extra fields, huge, NUL and lone-surrogate strings, deep nesting, negative and
+enormous numbers, foreign ids. Each must be answered with a protocol error
+code (or succeed, when it happens to be valid), never a crash or a stack
+trace, and nothing refused may be stored or broadcast. The CI run tries a few
+thousand payloads; `pytest --full` tries more than 10,000.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+
+import pytest
+import requests
+import websocket
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from chat_widget.protocol import ERROR_CODES
+from tests.helpers import RawClient, fetch_auth
+
+CHAT_IDS = ["general", "echo", "staff-room", "nowhere", "", "../general", "general\x00"]
+
+scalars = st.one_of(
+    st.none(), st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(st.characters(codec=None, exclude_categories=()), max_size=40),
+    st.sampled_from(["\x00", "\ud800", "\udfff", "x" * 70_000, "<script>alert(1)</script>",
+                     "\u202eevil", "general"]),
+)
+json_values = st.recursive(
+    scalars,
+    lambda children: st.one_of(st.lists(children, max_size=4),
+                               st.dictionaries(st.text(max_size=8), children, max_size=4)),
+    max_leaves=12,
+)
+chat_ids = st.one_of(st.sampled_from(CHAT_IDS), json_values)
+seqs = st.one_of(st.none(), st.sampled_from([-1, 0, 1, 2**31, 2**63, 10**30, 1.5, "3", True]),
+                 json_values)
+parts = st.one_of(
+    json_values,
+    st.lists(st.one_of(
+        json_values,
+        st.fixed_dictionaries({"type": st.sampled_from(["markdown", "code", "table", "image",
+                                                        "", "weird"])},
+                              optional={"text": json_values, "columns": json_values,
+                                        "rows": json_values, "mime": json_values,
+                                        "data": json_values, "language": json_values}),
+    ), max_size=3),
+)
+
+
+def payload_for(fields: dict[str, st.SearchStrategy]) -> st.SearchStrategy:
+    """Objects with any subset of the event's fields plus stray extra keys, or non-objects."""
+    objects = st.fixed_dictionaries({}, optional=fields).flatmap(
+        lambda base: st.dictionaries(st.text(max_size=6), json_values, max_size=2)
+        .map(lambda extra: {**extra, **base}))
+    return st.one_of(objects, objects, objects, json_values)
+
+
+EVENT_PAYLOADS = {
+    "join": payload_for({"chat_id": chat_ids, "after_seq": seqs}),
+    "leave": payload_for({"chat_id": chat_ids}),
+    "history": payload_for({"chat_id": chat_ids, "before_seq": seqs, "after_seq": seqs,
+                            "limit": seqs}),
+    "send_message": payload_for({
+        "chat_id": chat_ids, "text": json_values, "parts": parts, "client_id": json_values,
+        "auth": st.one_of(st.just("VALID"), json_values)}),
+    "no_such_event": json_values,
+}
+
+
+def examples(full: bool, share: float) -> int:
+    return max(50, int((12_000 if full else 2_400) * share))
+
+
+@pytest.fixture(scope="module")
+def hostile(server):
+    attacker = RawClient(server, server.tokens["alice"])
+    attacker.join("general")
+    attacker.join("echo")
+    listener = RawClient(server, server.tokens["bob"])
+    start_seq = {chat_id: listener.join(chat_id)["chat"]["last_seq"]
+                 for chat_id in ("general", "echo")}
+    state = {"accepted": [], "server": server, "attacker": attacker, "listener": listener,
+             "start_seq": start_seq}
+    yield state
+    attacker.close()
+    listener.close()
+
+
+def check_ack(ack: object) -> bool:
+    """True for a success; asserts a refusal is the protocol's error shape."""
+    assert isinstance(ack, dict), ack
+    if ack.get("ok") is True:
+        return True
+    assert ack.get("ok") is False, ack
+    error = ack["error"]
+    assert error["code"] in ERROR_CODES, error
+    assert isinstance(error["message"], str)
+    assert "Traceback" not in error["message"] and "File \"" not in error["message"]
+    return False
+
+
+@pytest.mark.parametrize("event", list(EVENT_PAYLOADS))
+def test_hostile_event_payloads_get_protocol_errors(hostile, full_counts, event):
+    server, attacker = hostile["server"], hostile["attacker"]
+
+    @settings(max_examples=examples(full_counts, 0.2), deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(payload=EVENT_PAYLOADS[event])
+    def attempt(payload):
+        if isinstance(payload, dict) and payload.get("auth") == "VALID" \
+                and isinstance(payload.get("chat_id"), str) and payload["chat_id"] in CHAT_IDS:
+            response = requests.post(server.url + "/api/message-auth",
+                                     json={"chat_id": payload["chat_id"]},
+                                     headers={"Authorization": f"Bearer {server.tokens['alice']}"})
+            if response.status_code == 200:
+                payload = {**payload, "auth": response.json()["auth"]}
+        ack = attacker.call(event, payload)
+        if check_ack(ack) and event == "send_message":
+            hostile["accepted"].append(ack["message"])
+        if event == "leave" and ack.get("ok"):
+            attacker.join(payload["chat_id"])
+
+    attempt()
+
+
+def test_hostile_http_requests_get_protocol_errors(hostile, full_counts):
+    server = hostile["server"]
+    tokens = [server.tokens["alice"], "", "nope", "Bearer", "\u00e9" * 10]
+    session = requests.Session()
+
+    @settings(max_examples=examples(full_counts, 0.2), deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(token=st.sampled_from(tokens), chat_id=st.one_of(st.sampled_from(CHAT_IDS[:4]),
+                                                             st.text(max_size=20)),
+           query=st.dictionaries(st.sampled_from(["before_seq", "after_seq", "limit", "x"]),
+                                 st.one_of(st.text(max_size=12), st.integers(-(2**70), 2**70)),
+                                 max_size=3),
+           body=json_values)
+    def attempt(token, chat_id, query, body):
+        headers = {"Authorization": f"Bearer {token}"}
+        safe_chat = requests.utils.quote(chat_id, safe="")
+        responses = [
+            session.get(f"{server.url}/api/chats/{safe_chat}/messages", params=query,
+                        headers=headers, timeout=10),
+            session.post(f"{server.url}/api/message-auth", data=json.dumps(body),
+                         headers=headers, timeout=10),
+            session.get(f"{server.url}/api/me", headers=headers, timeout=10),
+        ]
+        for response in responses:
+            assert response.status_code in (200, 400, 401, 403, 404, 413, 429), response.text
+            if response.status_code != 200:
+                error = response.json()["error"]
+                assert error["code"] in ERROR_CODES and "Traceback" not in error["message"]
+
+    attempt()
+
+
+def test_deeply_nested_parts_are_bad_requests(hostile):
+    attacker, server = hostile["attacker"], hostile["server"]
+    deep: object = "bottom"
+    for _ in range(200):
+        deep = [deep]
+    ack = attacker.call("send_message", {"chat_id": "general", "text": "t", "parts": [deep],
+                                         "auth": fetch_auth(server, server.tokens["alice"],
+                                                            "general"), "client_id": "deep"})
+    assert check_ack(ack) is False and ack["error"]["code"] == "bad_request"
+
+
+def raw_socket(server, token: str) -> websocket.WebSocket:
+    """A hand-driven Engine.IO v4 websocket, to send frames no well-behaved client would."""
+    ws = websocket.create_connection(
+        server.url.replace("http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket", timeout=10)
+    assert ws.recv().startswith("0")
+    ws.send("40" + json.dumps({"token": token}))
+    assert ws.recv().startswith("40")
+    return ws
+
+
+MALFORMED_FRAMES = {
+    "deep nesting": "421" + json.dumps(["send_message"])[:-1] + ","
+    + "[" * 100_000 + "]" * 100_000 + "]",
+    "over the buffer": "422" + json.dumps(["send_message", {"chat_id": "general",
+                                                              "text": "y" * 3_000_000}]),
+    "not json": "42not json at all",
+    "empty event": "423[]",
+    "number as event": "424[42, {}]",
+    "extra arguments": "425" + json.dumps(["join", {"chat_id": "general"}, "extra", "args"]),
+    "bad binary header": "45-1-[\"join\"]",
+}
+
+
+@pytest.mark.parametrize("frame", list(MALFORMED_FRAMES.values()), ids=list(MALFORMED_FRAMES))
+def test_malformed_frames_leave_the_server_up(hostile, frame):
+    server = hostile["server"]
+    ws = raw_socket(server, server.tokens["alice"])
+    try:
+        ws.send(frame)
+        ws.settimeout(1.0)
+        try:
+            reply = ws.recv()
+        except (websocket.WebSocketException, OSError):
+            reply = ""  # the server dropped (or ignored) a frame that broke the rules
+        if reply.startswith("43"):
+            ack = json.loads(reply[reply.index("["):])[0]
+            check_ack(ack)
+    finally:
+        with contextlib.suppress(OSError):  # the server may have dropped the connection
+            ws.close()
+    assert server.process.poll() is None
+    survivor = RawClient(server, server.tokens["alice"])
+    assert survivor.join("general")["ok"]
+    survivor.close()
+
+
+def test_nothing_refused_was_stored_or_broadcast(hostile):
+    """Runs last in this module: what was stored and broadcast is exactly what was accepted."""
+    listener = hostile["listener"]
+    accepted_ids = {m["id"] for m in hostile["accepted"]}
+    stored = set()
+    for chat_id, after in hostile["start_seq"].items():
+        while True:
+            page = listener.call("history", {"chat_id": chat_id, "after_seq": after,
+                                             "limit": 500})
+            stored |= {m["id"] for m in page["messages"] if m["sender"]["kind"] == "user"}
+            if not page["has_more"]:
+                break
+            after = page["messages"][-1]["seq"]
+    broadcast = set()
+    while not listener.events.empty():
+        kind, payload = listener.events.get()
+        if kind == "message" and payload["sender"]["kind"] == "user":
+            broadcast.add(payload["id"])
+    assert stored == accepted_ids
+    assert broadcast == accepted_ids
