@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import os
 import signal
 import sys
@@ -39,13 +40,17 @@ def _responder_spec(value: str) -> tuple[str, str]:
 
 async def _serve(args: argparse.Namespace) -> int:
     from .server.app import ChatServer, ServerConfig
+
+    logging.basicConfig(level=args.log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from .server.responders import load_responder
 
     config = ServerConfig(
         host=args.host, port=args.port, db_url=args.db, auth_ttl=args.auth_ttl,
         demo=args.demo, redis_url=args.redis, redis_channel=args.redis_channel,
         allowed_origins=args.allowed_origin or [],
-        rate_limit=args.rate_limit, max_connections_per_user=args.max_connections_per_user,
+        rate_limit=args.rate_limit, rate_burst=args.rate_burst,
+        max_connections_per_user=args.max_connections_per_user,
         responder_timeout=args.responder_timeout)
     for chat_id, spec in args.responder or []:
         config.responders[spec] = load_responder(spec)
@@ -136,10 +141,15 @@ def build_parser() -> argparse.ArgumentParser:
                        help="a browser origin allowed to connect (repeatable; '*' for any)")
     serve.add_argument("--rate-limit", type=float, default=100.0,
                        help="messages per second per user (0: no limit)")
+    serve.add_argument("--rate-burst", type=float, default=500.0,
+                       help="messages a user may send at once before the rate applies")
     serve.add_argument("--max-connections-per-user", type=int, default=100,
                        help="simultaneous connections per user (0: no cap)")
     serve.add_argument("--responder", action="append", type=_responder_spec,
                        help="CHAT_ID=module:function: answer that chat with a Python function")
+    serve.add_argument("--log-level", default="info",
+                       choices=["debug", "info", "warning", "error"],
+                       help="how much the server logs (never tokens or authorization strings)")
     serve.add_argument("--responder-timeout", type=float, default=60.0,
                        help="seconds a responder may take before reply_failed")
 

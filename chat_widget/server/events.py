@@ -38,6 +38,7 @@ def acknowledged(handler: Handler) -> Callable[..., Awaitable[dict[str, Any]]]:
         try:
             result = await handler(sid, protocol.require_object(payload))
         except ChatError as error:
+            logger.info("%s refused: %s", handler.__name__, error.code)
             return protocol.failed_ack(error.code, error.message, **error.details)
         except Exception:
             logger.exception("unexpected error in %s", handler.__name__)
@@ -67,17 +68,20 @@ def register_events(sio: socketio.AsyncServer, service: ChatService,
             user = await service.authenticate(token)
             connections.open(user.id)
         except ChatError as error:
+            logger.info("connection refused: %s", error.code)
             # The error packet's `data` is the protocol's Error object; its
             # `message` is the plain sentence socket.io clients show.
             raise socketio.exceptions.ConnectionRefusedError(
                 error.message, protocol.error_payload(error.code, error.message)) from None
         sessions[sid] = (user, set())
+        logger.info("%s connected (%s)", user.id, sid)
 
     @sio.event
     async def disconnect(sid: str, *_reason: Any) -> None:
         found = sessions.pop(sid, None)
         if found is not None:
             connections.close(found[0].id)
+            logger.info("%s disconnected (%s)", found[0].id, sid)
 
     @sio.on(protocol.JOIN)
     @acknowledged
