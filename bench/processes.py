@@ -8,7 +8,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -49,8 +49,29 @@ def bare_server(stack: str = "aiohttp") -> Any:
     return server_process(["bench.bare_server", "--stack", stack])
 
 
-def chat_server(db_url: str | None = None, *extra: str) -> Any:
+def prepare_rooms(db_url: str, rooms: int) -> None:
+    """Add chats `room-0` .. `room-N` to the demo workspace before the server starts."""
+    import asyncio
+
+    from chat_widget.server.store import Store
+
+    async def add() -> None:
+        store = Store(db_url)
+        await store.open()
+        await store.add_workspace("demo")
+        for index in range(rooms):
+            await store.add_chat(f"room-{index}", "demo")
+        await store.close()
+
+    asyncio.run(add())
+
+
+def chat_server(db_url: str | None = None, *extra: str,
+                prepare: Callable[[str], None] | None = None) -> Any:
+    """The chat server with the demo seed, limits off, on a fresh SQLite file by default."""
     folder = Path(tempfile.mkdtemp(prefix="chat-widget-bench-db-"))
     db_url = db_url or f"sqlite:///{folder / 'bench.db'}"
+    if prepare is not None:
+        prepare(db_url)
     return server_process(["chat_widget", "serve", "--demo", "--port", "0", "--db", db_url,
                            "--rate-limit", "0", "--max-connections-per-user", "0", *extra])
