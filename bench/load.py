@@ -85,8 +85,13 @@ async def _run(url: str, pid: int, tokens: dict[str, str], rooms: list[str], con
     started = time.perf_counter()
     loaded = await asyncio.gather(*(_timed_sends(url, tokens["bob"], rooms[i % len(rooms)],
                                                  sends) for i in range(senders)))
+    # Every send reaches each listener of its room; wait until all have landed.
+    expected = sum(sends * sum(1 for c in range(connections) if c % len(rooms) == i % len(rooms))
+                   for i in range(senders))
+    deadline = time.monotonic() + 60
+    while received[0] < expected and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
     elapsed = time.perf_counter() - started
-    await asyncio.sleep(0.5)
     await asyncio.gather(*(client.disconnect() for client in clients))
     flat = [s for batch in loaded for s in batch]
     return {
@@ -96,7 +101,7 @@ async def _run(url: str, pid: int, tokens: dict[str, str], rooms: list[str], con
         "send_unloaded": summary_ms([s for batch in idle_samples for s in batch]),
         "send_loaded": summary_ms(flat),
         "deliveries_per_s": round(received[0] / elapsed, 1),
-        "deliveries": received[0],
+        "deliveries": received[0], "deliveries_expected": expected,
     }
 
 

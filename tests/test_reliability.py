@@ -1,0 +1,24 @@
+"""Crash and load runs from bench/, at small counts in CI and full counts with --full."""
+
+from __future__ import annotations
+
+from bench import crash, load
+
+
+def test_sigkill_during_sends_loses_and_doubles_nothing(full_counts):
+    if full_counts:
+        report = crash.run(clients=50, rooms=5, messages=10_000, kills=5)
+    else:
+        report = crash.run(clients=10, rooms=2, messages=1_000, kills=2)
+    assert report["server_starts"] == report["kills"] + 1
+    assert report["acknowledged"] == report["messages_sent"] == report["stored"], report
+    assert (report["lost"], report["doubled"], report["unexpected"], report["never_stored"],
+            report["divergent_clients"]) == (0, 0, 0, 0, 0), report
+
+
+def test_many_connections_all_receive_while_messages_flow(full_counts):
+    connections = 500 if full_counts else 100
+    report = load.run(connections=connections, rooms=5, senders=5, sends=20)
+    # Each room holds connections/5 listeners; every send reaches each of them.
+    assert report["deliveries"] == report["deliveries_expected"] == 5 * 20 * (connections // 5)
+    assert report["send_loaded"]["n"] == 100
