@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -118,10 +119,8 @@ class ResilientClient:
             asyncio.get_running_loop().create_task(self._fill_gap())
 
     async def _fill_gap(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # else caught up after the next reconnect
             await self.catch_up()
-        except Exception:
-            pass  # caught up again after the next reconnect
 
     def _merge(self, messages: list[dict[str, Any]]) -> None:
         for message in messages:
