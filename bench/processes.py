@@ -73,5 +73,15 @@ def chat_server(db_url: str | None = None, *extra: str,
     db_url = db_url or f"sqlite:///{folder / 'bench.db'}"
     if prepare is not None:
         prepare(db_url)
-    return server_process(["chat_widget", "serve", "--demo", "--port", "0", "--db", db_url,
-                           "--rate-limit", "0", "--max-connections-per-user", "0", *extra])
+    return _with_details(server_process(
+        ["chat_widget", "serve", "--demo", "--port", "0", "--db", db_url, "--rate-limit", "0",
+         "--max-connections-per-user", "0", *extra]), db_url, extra)
+
+
+@contextmanager
+def _with_details(context: Any, db_url: str, extra: tuple[str, ...]) -> Iterator[dict[str, Any]]:
+    with context as info:
+        info["db_url"] = db_url
+        if "--redis-channel" in extra:
+            info["redis_channel"] = extra[extra.index("--redis-channel") + 1]
+        yield info

@@ -1,0 +1,181 @@
+"""Fan-out: messages delivered per second to N clients of one chat.
+
+Listeners are raw Engine.IO websockets that only count event frames, so
+their cost stays small next to the server's. One sender keeps a window of
+sends in flight. The chat server's figure is divided by the bare
+python-socketio floor measured in the same run, in the same layout; a bare
+Node socket.io server (installed from the npm registry by the benchmark
+itself) is measured the same way as the peer a user might pick instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+import time
+import uuid
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import socketio
+
+from .processes import bare_server, chat_server
+from .raw_listener import open_listener
+
+NODE_SERVER = Path(__file__).parent / "node_server"
+WINDOW = 8
+
+
+def ensure_node_server() -> bool:
+    """Install the Node peer's dependencies with npm if needed; False without node."""
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        return False
+    if not (NODE_SERVER / "node_modules" / "socket.io").exists():
+        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--silent"],
+                       cwd=NODE_SERVER, check=True, timeout=600)
+    return True
+
+
+def node_server() -> Any:
+    from contextlib import contextmanager
+
+    @contextmanager
+    def run() -> Any:
+        import tempfile
+
+        folder = Path(tempfile.mkdtemp(prefix="chat-widget-node-"))
+        ready = folder / "ready.json"
+        process = subprocess.Popen(["node", str(NODE_SERVER / "server.mjs"), str(ready)],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 30
+            while not ready.exists():
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the node server did not start")
+                time.sleep(0.02)
+            yield {**json.loads(ready.read_text()), "pid": process.pid}
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+    return run()
+
+
+async def _sender(url: str, token: str | None, chat_id: str, stop: asyncio.Event,
+                  sent: list[int]) -> None:
+    client = socketio.AsyncClient(reconnection=False)
+    await client.connect(url, auth={"token": token} if token else None,
+                         transports=["websocket"])
+    await client.call("join", {"chat_id": chat_id})
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    async with aiohttp.ClientSession(headers=headers) as http:
+
+        async def one_lane() -> None:
+            while not stop.is_set():
+                if token:
+                    async with http.post(url + "/api/message-auth",
+                                         json={"chat_id": chat_id}) as reply:
+                        auth = (await reply.json())["auth"]
+                    await client.call("send_message", {
+                        "chat_id": chat_id, "text": "fan-out", "auth": auth,
+                        "client_id": uuid.uuid4().hex}, timeout=60)
+                else:
+                    async with http.get(url + "/api/health") as reply:
+                        auth = (await reply.json())["auth"]
+                    await client.call("broadcast", {"text": "fan-out", "auth": auth},
+                                      timeout=60)
+                sent[0] += 1
+
+        await asyncio.gather(*(one_lane() for _ in range(WINDOW)))
+    await client.disconnect()
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of processes so far, from /proc."""
+    total = 0
+    for pid in pids:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime in clock ticks
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+async def _measure(urls: list[str], pids: list[int], token: str | None, listeners: int,
+                   seconds: float) -> dict[str, Any]:
+    counts, sent = [0], [0]
+    transports = []
+    for start in range(0, listeners, 50):
+        transports += await asyncio.gather(*(
+            open_listener(urls[index % len(urls)], token, "general", counts)
+            for index in range(start, min(listeners, start + 50))))
+    sender_stop = asyncio.Event()
+    sender = asyncio.create_task(_sender(urls[0], token, "general", sender_stop, sent))
+    await asyncio.sleep(1.0)  # warm up
+    start_counts, start_sent, started = counts[0], sent[0], time.perf_counter()
+    start_cpu = cpu_seconds(pids)
+    await asyncio.sleep(seconds)
+    elapsed = time.perf_counter() - started
+    server_cpu = cpu_seconds(pids) - start_cpu
+    delivered, messages = counts[0] - start_counts, sent[0] - start_sent
+    sender_stop.set()
+    await sender
+    for transport in transports:
+        transport.close()
+    return {"listeners": listeners, "deliveries_per_s": round(delivered / elapsed, 1),
+            "messages_per_s": round(messages / elapsed, 1),
+            "server_cpu_share": round(server_cpu / elapsed, 3),
+            # Deliveries per second of server CPU: what the server can do on one
+            # core, whatever the load generator on the same machine manages.
+            "deliveries_per_server_cpu_s": round(delivered / max(server_cpu, 1e-9), 1),
+            "server_cpu_us_per_delivery": round(1e6 * server_cpu / max(delivered, 1), 2)}
+
+
+def measure(kind: str, listeners: int, seconds: float) -> dict[str, Any]:
+    """Fan-out against one kind of server: bare, node, chat, or chat-redis (two processes)."""
+    with ExitStack() as stack:
+        if kind in ("bare", "node"):
+            info = stack.enter_context(bare_server("aiohttp") if kind == "bare"
+                                       else node_server())
+            urls, pids, token = [info["url"]], [info["pid"]], None
+        elif kind == "chat":
+            info = stack.enter_context(chat_server())
+            urls, pids, token = [info["url"]], [info["pid"]], info["tokens"]["alice"]
+        else:  # two chat processes sharing one database file and Redis
+            first = stack.enter_context(chat_server(None, "--redis", "redis://127.0.0.1:6379/0",
+                                                    "--redis-channel", f"bench-{uuid.uuid4()}"))
+            db_url = first["db_url"]
+            second = stack.enter_context(chat_server(
+                db_url, "--redis", "redis://127.0.0.1:6379/0",
+                "--redis-channel", first["redis_channel"]))
+            urls, token = [first["url"], second["url"]], first["tokens"]["alice"]
+            pids = [first["pid"], second["pid"]]
+        return asyncio.run(_measure(urls, pids, token, listeners, seconds))
+
+
+def _ratio(measured: dict[str, Any], floor: dict[str, Any]) -> float:
+    """Deliveries per server-CPU second over the floor's: the server's own efficiency."""
+    return round(measured["deliveries_per_server_cpu_s"] / floor["deliveries_per_server_cpu_s"], 3)
+
+
+def run(seconds: float, sizes: tuple[int, ...] = (1, 10, 100, 500)) -> dict[str, Any]:
+    results: dict[str, Any] = {"curve": {}}
+    for size in sizes:
+        bare = measure("bare", size, seconds)
+        chat = measure("chat", size, seconds)
+        results["curve"][size] = {"bare": bare, "chat": chat, "ratio": _ratio(chat, bare)}
+    results["fanout_100_ratio"] = results["curve"][100]["ratio"] if 100 in sizes else None
+    if ensure_node_server():
+        node = measure("node", 100, seconds)
+        results["node_100"] = node
+        results["node_fanout_100_ratio"] = _ratio(results["curve"][100]["chat"], node)
+        results["bare_over_node_100"] = _ratio(results["curve"][100]["bare"], node)
+    try:
+        results["redis_two_processes_100"] = measure("chat-redis", 100, seconds)
+    except Exception as error:  # Redis not running: say so in the figures
+        results["redis_two_processes_100"] = {"error": str(error)}
+    return results
