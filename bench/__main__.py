@@ -1,6 +1,8 @@
 """`python -m bench`: the figures, each as a ratio to a floor measured in the same run.
 
-    python -m bench [--quick] [--json PATH] [--only latency,throughput,stacks]
+    python -m bench [--quick] [--json PATH] [--report] [--only latency,fanout,...]
+
+`--report` rewrites docs/performance.md and docs/performance.png from the run.
 """
 
 from __future__ import annotations
@@ -8,33 +10,65 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import tempfile
 import time
+from pathlib import Path
+from typing import Any
 
-from . import latency, throughput
+from . import fanout, history, latency, load, memory, postgres, report, throughput, widget_bytes
+
+PARTS = ("latency", "throughput", "fanout", "comm", "history", "memory", "stacks")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer samples (under 3 minutes)")
     parser.add_argument("--json", help="write the figures to this file")
-    parser.add_argument("--only", default="latency,throughput,stacks")
+    parser.add_argument("--report", action="store_true", help="rewrite docs/performance.*")
+    parser.add_argument("--only", default=",".join(PARTS))
     args = parser.parse_args()
     selected = set(args.only.split(","))
-    count = 300 if args.quick else 2000
-    seconds = 5.0 if args.quick else 20.0
-    figures: dict = {"machine": platform.platform(), "python": platform.python_version(),
-                     "when": time.strftime("%Y-%m-%d %H:%M:%S"), "quick": args.quick}
-    if "latency" in selected:
-        figures["latency"] = latency.run(count)
-    if "throughput" in selected:
-        figures["throughput"] = throughput.run(seconds)
-    if "stacks" in selected:
-        figures["stacks"] = throughput.compare_stacks(count)
-    text = json.dumps(figures, indent=2)
-    print(text)
+    quick = args.quick
+    figures: dict[str, Any] = {"machine": platform.platform(), "python": platform.python_version(),
+                               "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                               "quick": quick}
+    steps = {
+        "latency": lambda: latency.run(300 if quick else 2000),
+        "throughput": lambda: throughput.run(3.0 if quick else 10.0),
+        "fanout": lambda: fanout.run(3.0 if quick else 8.0,
+                                     (1, 10, 100) if quick else (1, 10, 100, 500)),
+        "comm": lambda: widget_bytes.run(1_000 if quick else 10_000),
+        "history": lambda: _history(quick),
+        "memory": lambda: memory.run(100 if quick else 500, 2_000 if quick else 10_000),
+        "stacks": lambda: throughput.compare_stacks(300 if quick else 1000),
+    }
+    for name in PARTS:
+        if name in selected:
+            started = time.perf_counter()
+            figures[name] = steps[name]()
+            print(f"{name}: {time.perf_counter() - started:.1f} s", flush=True)
+    text = json.dumps(figures, indent=1)
     if args.json:
-        with open(args.json, "w") as handle:
-            handle.write(text + "\n")
+        Path(args.json).write_text(text + "\n")
+    if args.report:
+        report.write(figures)
+    summary = {k: v for k, v in figures.items() if not isinstance(v, dict)}
+    for name in PARTS:
+        part = figures.get(name)
+        if isinstance(part, dict):
+            summary[name] = {k: v for k, v in part.items()
+                             if not k.endswith("_samples_ms") and k != "curve"}
+    print(json.dumps(summary, indent=1))
+
+
+def _history(quick: bool) -> dict[str, Any]:
+    stored = 100_000 if quick else 1_000_000
+    samples = 200 if quick else 1000
+    folder = Path(tempfile.mkdtemp(prefix="chat-widget-history-"))
+    results = {"sqlite": history.run(f"sqlite:///{folder / 'history.db'}", stored, samples)}
+    with postgres.temporary_database() as url:
+        results["postgresql"] = history.run(url, stored, samples)
+    return results
 
 
 if __name__ == "__main__":

@@ -39,7 +39,8 @@ def bare_floors(count: int, stack: str = "aiohttp") -> dict[str, Any]:
         emit_get = _timed(lambda: (session.get(info["url"] + "/api/health").json(),
                                    client.call("echo", payload, timeout=10)), count)
         client.disconnect()
-    return {"emit_ack": summary_ms(emit), "emit_ack_plus_get": summary_ms(emit_get)}
+    return {"emit_ack": summary_ms(emit), "emit_ack_plus_get": summary_ms(emit_get),
+            "samples": {"emit": emit, "emit_get": emit_get}}
 
 
 def raw_protocol_send(url: str, token: str, count: int) -> list[float]:
@@ -72,10 +73,16 @@ def chat_client_send(url: str, token: str, count: int) -> list[float]:
 
 def run(count: int) -> dict[str, Any]:
     floors = bare_floors(count)
+    samples = floors.pop("samples")
     with chat_server() as info:
-        raw = summary_ms(raw_protocol_send(info["url"], info["tokens"]["alice"], count))
-        client = summary_ms(chat_client_send(info["url"], info["tokens"]["bob"], count))
+        raw_samples = raw_protocol_send(info["url"], info["tokens"]["alice"], count)
+        client_samples = chat_client_send(info["url"], info["tokens"]["bob"], count)
+    raw, client = summary_ms(raw_samples), summary_ms(client_samples)
     floor = floors["emit_ack_plus_get"]["p50_ms"]
+
+    def in_ms(values: list[float]) -> list[float]:
+        return [round(v * 1000, 4) for v in values]
+
     return {
         "floors": floors,
         "raw_protocol_send": raw,
@@ -83,4 +90,8 @@ def run(count: int) -> dict[str, Any]:
         "send_p50_ratio": round(client["p50_ms"] / floor, 3),
         "raw_send_p50_ratio": round(raw["p50_ms"] / floor, 3),
         "send_p50_over_emit_ack": round(client["p50_ms"] / floors["emit_ack"]["p50_ms"], 3),
+        "chat_client_send_samples_ms": in_ms(client_samples),
+        "raw_protocol_send_samples_ms": in_ms(raw_samples),
+        "floor_emit_get_samples_ms": in_ms(samples["emit_get"]),
+        "floor_emit_samples_ms": in_ms(samples["emit"]),
     }

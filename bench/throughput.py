@@ -67,4 +67,7 @@ def compare_stacks(count: int) -> dict[str, Any]:
     """The bare emit-with-ack round trip on aiohttp and on uvicorn (ASGI)."""
     from .latency import bare_floors
 
-    return {stack: bare_floors(count, stack) for stack in ("aiohttp", "uvicorn")}
+    results = {stack: bare_floors(count, stack) for stack in ("aiohttp", "uvicorn")}
+    for result in results.values():
+        result.pop("samples")
+    return results

@@ -28,7 +28,9 @@ class HttpApi:
         A refusal raises `AuthorizationError` (or `RateLimitedError`) with the
         server's code; an unreachable server raises `NotConnectedError`.
         """
-        body = self._request("POST", "/api/message-auth", AuthorizationError, json={"chat_id": chat_id})
+        body = self._request(
+            "POST", "/api/message-auth", AuthorizationError, json={"chat_id": chat_id}
+        )
         auth = body.get("auth")
         if not isinstance(auth, str):
             raise AuthorizationError("the server sent no authorization string", code="internal")

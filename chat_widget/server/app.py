@@ -122,7 +122,8 @@ class ChatServer:
             self.demo_tokens = await seed_demo(self.store)
         for chat_id, responder in config.chat_responders.items():
             await self.store.set_responder(chat_id, responder)
-        self._runner = web.AppRunner(self.app, handle_signals=False, access_log=None)
+        self._runner = web.AppRunner(self.app, handle_signals=False, access_log=None,
+                                     shutdown_timeout=0.5)
         await self._runner.setup()
         site = web.TCPSite(self._runner, config.host, config.port)
         await site.start()
@@ -141,9 +142,12 @@ class ChatServer:
                 logger.warning("pruning spent authorization strings failed: %s", error)
 
     async def stop(self) -> None:
-        """Stop accepting, finish open work, close storage."""
+        """Close every client connection, stop accepting, finish open work, close storage."""
         if self._prune_task is not None:
             self._prune_task.cancel()
+        if self.sio.eio.sockets:  # close every client, so open websockets end now
+            await self.sio.eio.disconnect()
+        await self.sio.shutdown()
         if self.service is not None:
             await self.service.responders.close()
         if self._runner is not None:

@@ -1,0 +1,87 @@
+"""History at scale: the latest 50 of a chat holding a million messages, and catch-up.
+
+Rows are bulk-loaded straight into the database (the server's own schema),
+then read through the server's HTTP route, the way clients page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from typing import Any
+
+import requests
+import socketio
+
+from .processes import chat_server
+from .stats import summary_ms
+
+
+async def bulk_load(db_url: str, chat_id: str, count: int) -> None:
+    """Insert `count` messages into `chat_id` in large transactions, seq 1..count."""
+    from chat_widget.server.schema import chats, messages
+    from chat_widget.server.seed import seed_demo
+    from chat_widget.server.store import Store
+
+    store = Store(db_url)
+    await store.open()
+    await seed_demo(store)
+
+    def load(conn: Any, start: int, stop: int) -> None:
+        rows = [{"id": uuid.uuid4().hex, "chat_id": chat_id, "seq": seq, "sender_id": "alice",
+                 "text": f"message {seq}", "parts": [], "client_id": None, "reply_to": None,
+                 "created_at": "2026-11-26T00:00:00.000Z"} for seq in range(start, stop)]
+        conn.execute(messages.insert(), rows)
+        conn.execute(chats.update().where(chats.c.id == chat_id).values(last_seq=stop - 1))
+
+    batch = 50_000
+    for start in range(1, count + 1, batch):
+        await store.db.run(load, start, min(count + 1, start + batch))
+    await store.close()
+
+
+def _latest_page_samples(url: str, token: str, chat_id: str, count: int) -> list[float]:
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {token}"
+    route = f"{url}/api/chats/{chat_id}/messages"
+    for _ in range(20):
+        session.get(route, params={"limit": 50})
+    samples = []
+    for _ in range(count):
+        started = time.perf_counter()
+        page = session.get(route, params={"limit": 50}).json()
+        samples.append(time.perf_counter() - started)
+    assert len(page["messages"]) == 50
+    return samples
+
+
+def _catch_up_seconds(url: str, token: str, chat_id: str, missed: int, total: int) -> float:
+    """Join with after_seq `missed` messages back and page with history to the end."""
+    client = socketio.Client(reconnection=False)
+    client.connect(url, auth={"token": token}, transports=["websocket"])
+    started = time.perf_counter()
+    ack = client.call("join", {"chat_id": chat_id, "after_seq": total - missed}, timeout=60)
+    got = len(ack["messages"])
+    after = ack["messages"][-1]["seq"] if ack["messages"] else total - missed
+    more = ack["has_more"]
+    while more:
+        page = client.call("history", {"chat_id": chat_id, "after_seq": after, "limit": 500},
+                           timeout=60)
+        got += len(page["messages"])
+        after = page["messages"][-1]["seq"]
+        more = page["has_more"]
+    elapsed = time.perf_counter() - started
+    client.disconnect()
+    assert got == missed, (got, missed)
+    return elapsed
+
+
+def run(db_url: str, stored: int, samples: int) -> dict[str, Any]:
+    asyncio.run(bulk_load(db_url, "general", stored))
+    with chat_server(db_url) as info:
+        token = info["tokens"]["alice"]
+        latest = summary_ms(_latest_page_samples(info["url"], token, "general", samples))
+        catch_up = _catch_up_seconds(info["url"], token, "general", min(10_000, stored), stored)
+    return {"stored_messages": stored, "latest_50_http": latest,
+            "catch_up_10000_s": round(catch_up, 3)}

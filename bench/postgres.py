@@ -1,0 +1,32 @@
+"""A throwaway PostgreSQL database on the machine's server, for one benchmark run."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+ADMIN_URL = os.environ.get("CHAT_WIDGET_BENCH_POSTGRES",
+                           "postgresql://postgres@127.0.0.1:5432/test")
+
+
+async def _execute(statement: str) -> None:
+    import asyncpg
+
+    connection = await asyncpg.connect(ADMIN_URL)
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+@contextmanager
+def temporary_database() -> Iterator[str]:
+    name = f"chat_widget_bench_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_execute(f'CREATE DATABASE "{name}"'))
+    try:
+        yield ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        asyncio.run(_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -1,0 +1,150 @@
+"""Turn the benchmark's figures into docs/performance.md and docs/performance.png."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+
+
+def plot(figures: dict[str, Any], path: Path) -> None:
+    """Latency distributions and the fan-out curve, side by side."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    latency = figures.get("latency", {})
+    for label, key in (("ChatClient.send", "chat_client_send_samples_ms"),
+                       ("raw protocol send", "raw_protocol_send_samples_ms"),
+                       ("floor: emit+ack + GET", "floor_emit_get_samples_ms"),
+                       ("floor: emit+ack", "floor_emit_samples_ms")):
+        samples = latency.get(key)
+        if samples:
+            ordered = sorted(samples)
+            left.plot(ordered, [i / len(ordered) for i in range(len(ordered))], label=label)
+    left.set_xscale("log")
+    left.set_xlabel("round trip (ms, log scale)")
+    left.set_ylabel("fraction of sends")
+    left.set_title("Send round trip, cumulative")
+    left.legend(fontsize=8)
+    curve = figures.get("fanout", {}).get("curve", {})
+    if curve:
+        sizes = sorted(curve, key=int)
+        for label, kind in (("chat server", "chat"), ("bare python-socketio", "bare")):
+            right.plot([int(s) for s in sizes],
+                       [curve[s][kind]["deliveries_per_server_cpu_s"] for s in sizes],
+                       marker="o", label=label)
+        node = figures["fanout"].get("node_100")
+        if node:
+            right.scatter([100], [node["deliveries_per_server_cpu_s"]], color="black",
+                          label="bare Node socket.io (100)")
+        right.set_xscale("log")
+        right.set_xlabel("clients in the chat")
+        right.set_ylabel("deliveries per second of server CPU")
+        right.set_title("Fan-out")
+        right.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _row(name: str, value: Any, goal: str, raw: str) -> str:
+    return f"| {name} | {value} | {goal} | {raw} |"
+
+
+def markdown(figures: dict[str, Any]) -> str:
+    lat = figures.get("latency", {})
+    fan = figures.get("fanout", {})
+    comm = figures.get("comm", {})
+    hist = figures.get("history", {})
+    mem = figures.get("memory", {})
+    lines = [
+        "# Performance",
+        "",
+        f"Measured {figures.get('when')} on {figures.get('machine')} (2 cores), Python "
+        f"{figures.get('python')}{' (quick run)' if figures.get('quick') else ''}. "
+        "Regenerate with `python -m bench --json docs/performance.json --report` "
+        "(`--quick` finishes in under 3 minutes). Every figure is a ratio to a floor "
+        "measured in the same run, on the same machine; raw numbers beside it.",
+        "",
+        "![latency and fan-out](performance.png)",
+        "",
+        "| figure | value | goal | raw |",
+        "|---|---|---|---|",
+    ]
+    if lat:
+        floor = lat["floors"]
+        lines.append(_row(
+            "send_p50_ratio", lat["send_p50_ratio"], "≤ 1.3 (stretch: ≤ 1.2 of emit+ack)",
+            f"ChatClient.send p50 {lat['chat_client_send']['p50_ms']} ms, p99 "
+            f"{lat['chat_client_send']['p99_ms']} ms; floor emit+ack+GET p50 "
+            f"{floor['emit_ack_plus_get']['p50_ms']} ms; emit+ack p50 "
+            f"{floor['emit_ack']['p50_ms']} ms; over emit+ack alone: "
+            f"{lat['send_p50_over_emit_ack']}"))
+    if fan:
+        c100 = fan["curve"].get("100") or fan["curve"].get(100)
+        if c100:
+            lines.append(_row(
+                "fanout_100_ratio", fan["fanout_100_ratio"], "≥ 0.8",
+                f"chat {c100['chat']['deliveries_per_server_cpu_s']} vs bare "
+                f"{c100['bare']['deliveries_per_server_cpu_s']} deliveries per server-CPU "
+                f"second ({c100['chat']['server_cpu_us_per_delivery']} vs "
+                f"{c100['bare']['server_cpu_us_per_delivery']} µs per delivery)"))
+        if "node_fanout_100_ratio" in fan:
+            lines.append(_row(
+                "node_fanout_100_ratio", fan["node_fanout_100_ratio"], "(peer)",
+                f"Node socket.io {fan['node_100']['deliveries_per_server_cpu_s']} deliveries "
+                f"per server-CPU second ({fan['node_100']['server_cpu_us_per_delivery']} µs "
+                f"each); bare python-socketio over Node: {fan.get('bare_over_node_100')}"))
+    if comm:
+        lines.append(_row("comm_bytes_growth", comm.get("comm_bytes_growth"), "≤ 1.1",
+                          f"{comm.get('bytes_at_10')} B at 10, {comm.get('bytes_at_10000')} B "
+                          f"at 10,000 messages of history; burst of 10,000 incoming: "
+                          f"{comm.get('burst_10000_s')} s"))
+    for engine, result in hist.items():
+        lines.append(_row(
+            f"history latest 50 ({engine})", f"{result['latest_50_http']['p50_ms']} ms p50",
+            "< 10 ms", f"{result['stored_messages']:,} stored; p99 "
+            f"{result['latest_50_http']['p99_ms']} ms; catch-up of 10,000 missed: "
+            f"{result['catch_up_10000_s']} s"))
+    if mem:
+        lines.append(_row("memory per idle connection (server)",
+                          f"{mem.get('server_kib_per_idle_connection')} KiB", "(report)",
+                          f"{mem.get('connections')} connections"))
+        lines.append(_row("memory per stored message (client)",
+                          f"{mem.get('client_bytes_per_message')} B", "(report)",
+                          f"{mem.get('client_messages')} messages held by a ChatClient"))
+    if fan.get("curve"):
+        lines += ["", "## Fan-out curve", "",
+                  "| clients | chat deliveries/s | bare deliveries/s | chat per server-CPU s "
+                  "| bare per server-CPU s | ratio |", "|---|---|---|---|---|---|"]
+        for size in sorted(fan["curve"], key=int):
+            row = fan["curve"][size]
+            lines.append(f"| {size} | {row['chat']['deliveries_per_s']} | "
+                         f"{row['bare']['deliveries_per_s']} | "
+                         f"{row['chat']['deliveries_per_server_cpu_s']} | "
+                         f"{row['bare']['deliveries_per_server_cpu_s']} | {row['ratio']} |")
+        redis = fan.get("redis_two_processes_100")
+        if redis:
+            lines += ["", f"Two chat processes over Redis, 100 clients: `{json.dumps(redis)}`"]
+    stacks = figures.get("stacks")
+    if stacks:
+        lines += ["", "## Server stack", "",
+                  "Bare emit-with-ack round trip (p50 ms) on each stack:", ""]
+        for stack, result in stacks.items():
+            lines.append(f"- {stack}: emit+ack {result['emit_ack']['p50_ms']} ms, "
+                         f"emit+ack+GET {result['emit_ack_plus_get']['p50_ms']} ms")
+    notes = figures.get("notes")
+    if notes:
+        lines += ["", "## Notes", "", *notes]
+    return "\n".join(lines) + "\n"
+
+
+def write(figures: dict[str, Any]) -> None:
+    DOCS.mkdir(exist_ok=True)
+    plot(figures, DOCS / "performance.png")
+    (DOCS / "performance.md").write_text(markdown(figures))

@@ -1,0 +1,431 @@
+"""ChatClient: one user's live connection to a chat server, usable from a notebook.
+
+A python-socketio client (websocket transport only) runs on background
+threads, so messages keep arriving while a cell is busy. One lock, with one
+condition for every wait, orders every emit and every state change; user
+callbacks run on a thread of their own, in the order the state changed, and
+never while that lock is held. Nothing here installs signal handlers or
+touches an asyncio loop, so the kernel's own loop is never blocked.
+
+The parts, one job each: `_link` (the socket and its status), `_sender` (the
+send steps, retries and the pending flag), `_message_log` (one chat's
+messages in seq order), `_http` (authorization strings), `_listeners` (the
+callbacks' thread). This module joins them and keeps the chats: after a
+reconnect every joined chat is rejoined from the last seq seen, and a gap in
+`seq` is filled from history, so each message is shown once and in order.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from . import protocol
+from ._http import HttpApi
+from ._link import SocketLink, Status
+from ._listeners import Listeners
+from ._message_log import Message, MessageLog
+from ._payload import content_to_payload
+from ._sender import Sender, reply_failed_error
+from ._serial import SerialExecutor
+from .errors import ChatError, NotConnectedError
+
+__all__ = ["ChatClient", "Message", "Status"]
+
+_GAP_GRACE = 0.1  # packets are handled on separate threads: a hole often closes by itself
+_DROPPED_CHAT_CODES = ("forbidden", "not_found", "unauthorized")
+
+
+class ChatClient:
+    """A chat session: connect, join a chat, send and receive messages in `seq` order.
+
+    `reply_timeout` bounds the wait for a responder's answer, `send_timeout`
+    a whole send (retries included), `request_timeout` each HTTP request and
+    each acknowledgement. The reconnection delays set the backoff between
+    attempts (doubling from the first up to the max).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        token: str,
+        reply_timeout: float = 120.0,
+        *,
+        send_timeout: float = 30.0,
+        request_timeout: float = 10.0,
+        reconnection_delay: float = 0.5,
+        reconnection_delay_max: float = 5.0,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self._changed = threading.Condition(threading.RLock())
+        self._chats: dict[str, dict[str, Any]] = {}
+        self._logs: dict[str, MessageLog] = {}
+        self._chat_id: str | None = None
+        self._gap_fills: set[str] = set()
+        self._listeners = Listeners()
+        self._chores = SerialExecutor("chat-client-chores")
+        self._http = HttpApi(self.url, token, request_timeout)
+        self._link = SocketLink(
+            self.url,
+            token,
+            self._changed,
+            self._listeners,
+            self._chores,
+            request_timeout=request_timeout,
+            reconnection_delay=reconnection_delay,
+            reconnection_delay_max=reconnection_delay_max,
+            on_reconnected=self._resume,
+            on_lost=lambda error: self._sender.connection_lost(error),
+        )
+        self._sender = Sender(
+            self._link,
+            self._http,
+            self._changed,
+            self._listeners,
+            reply_timeout=reply_timeout,
+            send_timeout=send_timeout,
+            find_reply=self._find_reply,
+            ingest=lambda message: self._ingest(message.get("chat_id"), [message]),
+        )
+        self._link.on(protocol.MESSAGE, self._on_message_event)
+        self._link.on(protocol.MESSAGE_DELTA, self._on_delta_event)
+        self._link.on(protocol.REPLY_FAILED, self._on_reply_failed_event)
+
+    # -- state ------------------------------------------------------------
+
+    @property
+    def status(self) -> Status:
+        """One of "connecting", "connected", "reconnecting", "disconnected"."""
+        return self._link.status
+
+    @property
+    def last_error(self) -> ChatError | None:
+        """Why the connection or the last response went wrong; None while all is well."""
+        return self._link.last_error
+
+    @property
+    def connected(self) -> bool:
+        """Whether joins and sends can go out now (after a reconnect: once chats are rejoined)."""
+        return self._link.connected
+
+    @property
+    def chat_id(self) -> str | None:
+        """The session's chat: the one joined last, where `send` goes by default."""
+        return self._chat_id
+
+    @property
+    def chat(self) -> dict[str, Any] | None:
+        """The session chat as the server described it: id, title, responder, ..."""
+        with self._changed:
+            chat = self._chats.get(self._chat_id) if self._chat_id else None
+            return dict(chat) if chat else None
+
+    @property
+    def messages(self) -> list[Message]:
+        """The session chat's messages in `seq` order, each once."""
+        with self._changed:
+            log = self._logs.get(self._chat_id) if self._chat_id else None
+            return log.messages() if log else []
+
+    @property
+    def awaiting_response(self) -> bool:
+        """The protocol's pending flag: the last message still awaits its response."""
+        with self._changed:
+            return self._sender.awaiting
+
+    @property
+    def reply_timeout(self) -> float:
+        """Seconds a send waits for a responder's answer before giving up."""
+        return self._sender.reply_timeout
+
+    # -- listeners ----------------------------------------------------------
+
+    def on_status(self, callback: Callable[[Status, ChatError | None], Any]) -> Callable[[], None]:
+        """Call `callback(status, last_error)` whenever either changes; returns a remover."""
+        return self._listeners.add("status", callback)
+
+    def on_message(self, callback: Callable[[Message], Any]) -> Callable[[], None]:
+        """Call `callback(message)` once per new message, in `seq` order per chat."""
+        return self._listeners.add("message", callback)
+
+    def on_delta(self, callback: Callable[[dict[str, Any]], Any]) -> Callable[[], None]:
+        """Call `callback(payload)` for each `message_delta` (a piece of a reply being written)."""
+        return self._listeners.add("delta", callback)
+
+    def on_reply_failed(self, callback: Callable[[dict[str, Any]], Any]) -> Callable[[], None]:
+        """Call `callback(payload)` for each `reply_failed` in a joined chat."""
+        return self._listeners.add("reply_failed", callback)
+
+    def on_event(self, callback: Callable[[dict[str, Any]], Any]) -> Callable[[], None]:
+        """Call `callback(event)` for each step of a send: the timeline the widget shows.
+
+        `event` is {"kind", "client_id", "t" (time.time()), "elapsed_ms" (since
+        the send started)}; kinds: auth_fetch_start, auth_fetched, emit, ack,
+        broadcast, reply (a retry repeats the first three).
+        """
+        return self._listeners.add("event", callback)
+
+    def on_awaiting_response(self, callback: Callable[[bool], Any]) -> Callable[[], None]:
+        """Call `callback(awaiting)` whenever `awaiting_response` changes."""
+        return self._listeners.add("awaiting_response", callback)
+
+    # -- connection -----------------------------------------------------------
+
+    def connect(self) -> None:
+        """Connect and return once usable; nothing to do if already connected.
+
+        A refusal raises the server's error (`AuthorizationError`, code
+        unauthorized, for a bad token), an unreachable server
+        `NotConnectedError`; either leaves status "disconnected", `last_error` set.
+        """
+        self._link.connect()
+
+    def close(self) -> None:
+        """Disconnect for good and stop the background threads; safe to call twice."""
+        with self._changed:
+            if self._link.closed:
+                return
+            self._sender.close()
+        self._link.close()
+        self._chores.stop()
+        self._http.close()
+        self._listeners.stop()
+
+    def __enter__(self) -> ChatClient:
+        self.connect()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- chats ------------------------------------------------------------
+
+    def join(self, chat_id: str) -> list[Message]:
+        """Join `chat_id`, make it the session's chat, and return its recent messages.
+
+        A refusal raises `ChatError` with the protocol's code (`forbidden`,
+        `not_found`, ...).
+        """
+        with self._changed:
+            self._require_connected()
+            log = self._logs.get(chat_id)
+            created = log is None
+            if log is None:
+                # Made before the emit, so messages that beat the ack wait in it.
+                log = self._logs[chat_id] = MessageLog()
+            try:
+                ack = self._link.call(protocol.JOIN, {"chat_id": chat_id})
+            except ChatError:
+                if created and chat_id not in self._chats:
+                    self._logs.pop(chat_id, None)
+                raise
+            snapshot = ack.get("messages") or []
+            self._chats[chat_id] = ack["chat"]
+            if not log.started:
+                log.start(snapshot)
+            self._ingest(chat_id, snapshot)
+            self._chat_id = chat_id
+            return list(snapshot)
+
+    def leave(self, chat_id: str | None = None) -> None:
+        """Stop receiving `chat_id` (default: the session's chat) and forget its messages."""
+        with self._changed:
+            chat_id = self._resolve_chat(chat_id)
+            self._link.call(protocol.LEAVE, {"chat_id": chat_id})
+            self._forget_chat(chat_id)
+
+    def history(
+        self,
+        chat_id: str | None = None,
+        before_seq: int | None = None,
+        limit: int = protocol.DEFAULT_HISTORY_LIMIT,
+    ) -> dict[str, Any]:
+        """Load older messages: {"messages" (ascending seq), "has_more"}.
+
+        Without `before_seq` it continues before the oldest message held, so
+        repeated calls page back ("scroll up loads older"). The loaded messages
+        join `messages`; only messages new to the client reach `on_message`.
+        """
+        with self._changed:
+            chat_id = self._resolve_chat(chat_id)
+            log = self._logs.get(chat_id)
+            if before_seq is None and log is not None:
+                before_seq = log.oldest_seq
+            payload: dict[str, Any] = {"chat_id": chat_id, "limit": limit}
+            if before_seq is not None:
+                payload["before_seq"] = before_seq
+            ack = self._link.call(protocol.HISTORY, payload)
+            page = ack.get("messages") or []
+            self._ingest(chat_id, page)
+            return {"messages": list(page), "has_more": bool(ack.get("has_more"))}
+
+    # -- sending ----------------------------------------------------------
+
+    def send(self, content: str | Mapping[str, Any], chat_id: str | None = None) -> Message:
+        """Send `content` (text, or {"text", "parts"}) and return the stored message.
+
+        The protocol's steps, in order: not connected raises
+        `NotConnectedError`; an earlier message still awaiting its response
+        raises `ResponsePendingError`; the chat defaults to the session's; a
+        fresh authorization string is fetched over HTTP (a refusal raises
+        `AuthorizationError`); `send_message` is emitted and its ack awaited. A
+        lost ack is retried with the same `client_id` for up to `send_timeout`.
+        """
+        with self._changed:
+            self._require_connected()
+            self._sender.require_free()
+            chat_id = chat_id or self._chat_id
+            if chat_id is None:
+                raise ChatError(
+                    "no chat to send to: join() one or pass chat_id", code="bad_request"
+                )
+            chat = self._chats.get(chat_id)
+            if chat is None:
+                raise ChatError(f"join chat {chat_id!r} before sending to it", code="not_joined")
+            text, parts = content_to_payload(content)
+            pending = self._sender.begin(chat_id, chat.get("responder") is not None)
+        return self._sender.deliver(pending, text, parts)
+
+    def wait_for_reply(self, timeout: float | None = None) -> Message:
+        """Wait for the responder's answer to the last message sent, and return it.
+
+        Raises `ReplyFailedError` on `reply_failed`, `ReplyTimeoutError` once
+        the reply timeout (or this call's `timeout`) passes, or whatever ended
+        the send.
+        """
+        with self._changed:
+            return self._sender.wait_for_reply(timeout)
+
+    # -- internals (lock held unless said otherwise) --------------------------
+
+    def _require_connected(self) -> None:
+        if not self._link.connected:
+            raise NotConnectedError(
+                f"not connected to the chat server (status: {self._link.status}); call connect()"
+            )
+
+    def _resolve_chat(self, chat_id: str | None) -> str:
+        self._require_connected()
+        chat_id = chat_id or self._chat_id
+        if chat_id is None:
+            raise ChatError("no chat yet: join() one or pass chat_id", code="bad_request")
+        return chat_id
+
+    def _forget_chat(self, chat_id: str) -> None:
+        self._chats.pop(chat_id, None)
+        self._logs.pop(chat_id, None)
+        if self._chat_id == chat_id:
+            self._chat_id = None
+
+    def _find_reply(self, chat_id: str, message_id: str) -> Message | None:
+        log = self._logs.get(chat_id)
+        return log.find_reply(message_id) if log is not None else None
+
+    def _ingest(self, chat_id: Any, messages: list[Message]) -> None:
+        """Store messages, hand on the ones now in order, and ask for any gap."""
+        log = self._logs.get(chat_id)
+        if log is None:
+            return
+        for message in messages:
+            if log.add(message):
+                self._sender.matched(message)
+        for message in log.take_deliverable():
+            self._listeners.fire("message", message)
+        self._fill_gap_soon(chat_id)
+
+    def _fill_gap_soon(self, chat_id: str) -> None:
+        """If messages are missing, fetch them shortly (mid-reconnect, the rejoin does)."""
+        log = self._logs.get(chat_id)
+        if log is None or log.gap_after() is None or chat_id in self._gap_fills:
+            return
+        if self.connected:
+            self._gap_fills.add(chat_id)
+            self._chores.submit(self._fill_gap, chat_id, time.monotonic() + _GAP_GRACE)
+
+    def _fill_gap(self, chat_id: str, not_before: float) -> None:
+        """On the chores thread: fetch what is missing after the last seq in order."""
+        with self._changed:
+            self._changed.wait_for(
+                lambda: self._link.closed, max(0.0, not_before - time.monotonic())
+            )
+            self._gap_fills.discard(chat_id)
+            log = self._logs.get(chat_id)
+            try:
+                while log is not None and not self._link.closed:
+                    after_seq = log.gap_after()
+                    if after_seq is None:
+                        return
+                    payload = {
+                        "chat_id": chat_id,
+                        "after_seq": after_seq,
+                        "limit": protocol.MAX_HISTORY_LIMIT,
+                    }
+                    ack = self._link.call(protocol.HISTORY, payload)
+                    self._ingest(chat_id, ack.get("messages") or [])
+                    if log.delivered_seq == after_seq:
+                        return  # the server has nothing for the hole: don't spin
+            except ChatError:
+                return  # disconnected: the rejoin after the reconnect catches up instead
+
+    def _resume(self, epoch: int) -> None:
+        """On the chores thread, after a reconnect: rejoin each chat from its last seq."""
+        with self._changed:
+            chat_ids = sorted(self._chats, key=lambda chat_id: chat_id != self._chat_id)
+        error = None
+        for chat_id in chat_ids:
+            try:
+                self._rejoin(chat_id)
+            except NotConnectedError:
+                return  # lost again: the next reconnect resumes
+            except ChatError as exc:
+                error = exc
+                if exc.code in _DROPPED_CHAT_CODES:
+                    with self._changed:
+                        self._forget_chat(chat_id)
+        with self._changed:
+            self._link.resumed(epoch, error)
+            for chat_id in list(self._logs):
+                self._fill_gap_soon(chat_id)  # a live message may have opened one meanwhile
+
+    def _rejoin(self, chat_id: str) -> None:
+        with self._changed:
+            log = self._logs.get(chat_id)
+            if log is None:
+                return  # left meanwhile
+            payload = {"chat_id": chat_id, "after_seq": log.delivered_seq}
+            ack = self._link.call(protocol.JOIN, payload, resuming=True)
+            self._chats[chat_id] = ack["chat"]
+            page = ack.get("messages") or []
+            self._ingest(chat_id, page)
+            while ack.get("has_more") and page:
+                payload = {
+                    "chat_id": chat_id,
+                    "after_seq": max(message["seq"] for message in page),
+                    "limit": protocol.MAX_HISTORY_LIMIT,
+                }
+                ack = self._link.call(protocol.HISTORY, payload, resuming=True)
+                page = ack.get("messages") or []
+                self._ingest(chat_id, page)
+
+    # -- server events (on Socket.IO threads) -------------------------------
+
+    def _on_message_event(self, message: Any) -> None:
+        if isinstance(message, dict):
+            with self._changed:
+                self._sender.seen_broadcast(message)
+                self._ingest(message.get("chat_id"), [message])
+
+    def _on_delta_event(self, payload: Any) -> None:
+        with self._changed:
+            if isinstance(payload, dict) and payload.get("chat_id") in self._chats:
+                self._listeners.fire("delta", payload)
+
+    def _on_reply_failed_event(self, payload: Any) -> None:
+        if not isinstance(payload, dict):
+            return
+        with self._changed:
+            if payload.get("chat_id") in self._logs:
+                self._sender.reply_failed(payload.get("reply_to"), reply_failed_error(payload))
+                self._listeners.fire("reply_failed", payload)

@@ -1,0 +1,129 @@
+"""Reconnection and catch-up: servers killed, restarted on the same port and database.
+
+Two server processes on one database without a shared manager do not relay
+each other's broadcasts, which gives these tests messages a client misses
+for certain: while it is away, or as a gap in `seq`.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from typing import Any
+from urllib.parse import urlparse
+
+import pytest
+
+from chat_widget.errors import AuthorizationError, NotConnectedError
+from tests.test_client import FAST_RECONNECT, Recorder, client_for, wait_until
+
+
+def port_of(server: Any) -> int:
+    return urlparse(server.url).port
+
+
+def seqs(messages: list[dict[str, Any]]) -> list[int]:
+    return [message["seq"] for message in messages]
+
+
+def test_reconnect_catches_up_missed_messages_once_and_in_order(server_factory) -> None:
+    first = server_factory()
+    with client_for(first.url, first.tokens["alice"], **FAST_RECONNECT) as alice:
+        alice.join("general")
+        alice.send("before the crash")
+        received = Recorder()
+        alice.on_message(received)
+
+        first.kill()
+        wait_until(lambda: alice.status == "reconnecting", what="reconnecting")
+        assert not alice.connected and alice.last_error.code == "disconnected"
+        with pytest.raises(NotConnectedError):
+            alice.send("while away")
+        with pytest.raises(NotConnectedError):
+            alice.join("echo")
+
+        elsewhere = server_factory(db_url=first.db_url)
+        with client_for(elsewhere.url, elsewhere.tokens["bob"]) as bob:
+            bob.join("general")
+            missed = [bob.send(f"missed {n}")["id"] for n in range(3)]
+        elsewhere.stop()
+
+        server_factory(db_url=first.db_url, port=port_of(first))
+        wait_until(lambda: alice.connected, timeout=15, what="the reconnect")
+        assert alice.last_error is None
+        received.wait_for(lambda items: len(items) >= 3)
+        assert [message["id"] for message in received.items] == missed
+        assert seqs(alice.messages) == list(range(1, 5))
+        after = alice.send("after the restart")
+        assert after["seq"] == 5
+        received.wait_for(lambda items: len(items) == 4)
+        assert seqs(received.items) == [2, 3, 4, 5]
+
+
+def test_gap_in_seq_is_filled_from_history(server_factory) -> None:
+    near = server_factory()
+    far = server_factory(db_url=near.db_url)
+    with (
+        client_for(near.url, near.tokens["alice"]) as alice,
+        client_for(far.url, far.tokens["bob"]) as bob_far,
+        client_for(near.url, near.tokens["bob"]) as bob_near,
+    ):
+        alice.join("general")
+        received = Recorder()
+        alice.on_message(received)
+        bob_far.join("general")
+        bob_near.join("general")
+        unseen = bob_far.send("stored by the other process")
+        seen = bob_near.send("broadcast here, one seq later")
+        received.wait_for(lambda items: len(items) >= 2)
+        assert [message["id"] for message in received.items] == [unseen["id"], seen["id"]]
+        assert seqs(alice.messages) == [unseen["seq"], seen["seq"]]
+
+
+def test_send_whose_ack_is_lost_is_retried_with_the_same_client_id(
+    server_factory, monkeypatch
+) -> None:
+    first = server_factory()
+    with client_for(first.url, first.tokens["alice"], **FAST_RECONNECT) as alice:
+        alice.join("general")
+        events = Recorder()
+        alice.on_event(events)
+        fetch = alice._http.message_auth
+
+        def fetch_then_freeze_server(chat_id: str) -> str:
+            # The server stops after handing out the authorization string, so the
+            # emit that follows is never answered: its ack is lost for certain.
+            auth = fetch(chat_id)
+            monkeypatch.setattr(alice._http, "message_auth", fetch)
+            os.kill(first.process.pid, signal.SIGSTOP)
+            return auth
+
+        monkeypatch.setattr(alice._http, "message_auth", fetch_then_freeze_server)
+        outcome: dict[str, Any] = {}
+        sending = threading.Thread(target=lambda: outcome.update(sent=alice.send("survives")))
+        sending.start()
+        events.wait_for(lambda items: any(event["kind"] == "emit" for event in items))
+        assert alice.awaiting_response
+        first.kill()
+        server_factory(db_url=first.db_url, port=port_of(first))
+        sending.join(timeout=20)
+        sent = outcome["sent"]
+        assert sent["text"] == "survives" and not alice.awaiting_response
+        kinds = [event["kind"] for event in events.items]
+        assert kinds.count("auth_fetch_start") == 2 and kinds.count("emit") == 2
+        assert {event["client_id"] for event in events.items} == {sent["client_id"]}
+        wait_until(lambda: sent in alice.messages, what="the message in messages")
+        assert [m["client_id"] for m in alice.messages].count(sent["client_id"]) == 1
+
+
+def test_a_token_refused_after_a_restart_stops_the_reconnecting(server_factory) -> None:
+    first = server_factory()
+    with client_for(first.url, first.tokens["alice"], **FAST_RECONNECT) as alice:
+        alice.join("general")
+        first.kill()
+        wait_until(lambda: alice.status == "reconnecting", what="reconnecting")
+        server_factory(port=port_of(first))  # a new database: alice's token is unknown there
+        wait_until(lambda: alice.status == "disconnected", timeout=15, what="giving up")
+        assert isinstance(alice.last_error, AuthorizationError)
+        assert alice.last_error.code == "unauthorized"
