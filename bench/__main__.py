@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import fanout, history, latency, load, memory, postgres, report, throughput, widget_bytes
+from . import fanout, history, latency, memory, postgres, report, throughput, widget_bytes
 
 PARTS = ("latency", "throughput", "fanout", "comm", "history", "memory", "stacks")
 

@@ -1,4 +1,11 @@
-"""chat-widget: chat from inside a Jupyter notebook."""
+"""chat-widget: chat from inside a Jupyter notebook.
+
+`ChatWidget` (the notebook widget) and `ChatClient` (the same without a
+widget, for scripts) are imported on first use, so the server process never
+loads the widget libraries.
+"""
+
+from typing import Any
 
 from .errors import (
     AuthorizationError,
@@ -14,7 +21,9 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AuthorizationError",
+    "ChatClient",
     "ChatError",
+    "ChatWidget",
     "NotConnectedError",
     "RateLimitedError",
     "ReplyFailedError",
@@ -22,3 +31,15 @@ __all__ = [
     "ResponsePendingError",
     "__version__",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "ChatClient":
+        from .client import ChatClient
+
+        return ChatClient
+    if name == "ChatWidget":
+        from .widget import ChatWidget
+
+        return ChatWidget
+    raise AttributeError(f"module 'chat_widget' has no attribute {name!r}")
