@@ -10,14 +10,15 @@ from typing import Any
 
 import requests
 
+from ._servers import ServerList
 from .errors import AuthorizationError, ChatError, NotConnectedError
 
 
 class HttpApi:
-    """Bearer-authenticated calls to the chat server's HTTP routes."""
+    """Bearer-authenticated calls to the chat server's HTTP routes (the current server)."""
 
-    def __init__(self, url: str, token: str, timeout: float) -> None:
-        self._base = url.rstrip("/")
+    def __init__(self, servers: ServerList, token: str, timeout: float) -> None:
+        self._servers = servers
         self._timeout = timeout
         self._session = requests.Session()
         self._session.headers["Authorization"] = f"Bearer {token}"
@@ -45,7 +46,7 @@ class HttpApi:
     ) -> dict[str, Any]:
         try:
             response = self._session.request(
-                method, self._base + path, timeout=self._timeout, **kwargs
+                method, self._servers.current + path, timeout=self._timeout, **kwargs
             )
         except requests.RequestException as exc:
             raise NotConnectedError(f"could not reach the chat server: {exc}") from exc

@@ -24,6 +24,7 @@ import socketio
 
 from ._listeners import Listeners
 from ._serial import SerialExecutor
+from ._servers import ServerList
 from .errors import ChatError, NotConnectedError
 
 logger = logging.getLogger(__name__)
@@ -96,7 +97,7 @@ class SocketLink:
 
     def __init__(
         self,
-        url: str,
+        servers: ServerList,
         token: str,
         changed: threading.Condition,
         listeners: Listeners,
@@ -108,7 +109,7 @@ class SocketLink:
         on_reconnected: Callable[[int], None],
         on_lost: Callable[[ChatError], None],
     ) -> None:
-        self.url = url
+        self.servers = servers
         self.request_timeout = request_timeout
         self.status: Status = "disconnected"
         self.last_error: ChatError | None = None
@@ -122,11 +123,10 @@ class SocketLink:
         self._on_reconnected = on_reconnected
         self._on_lost = on_lost
         self._refusal: dict[str, Any] | None = None
+        # Reconnection is ours (`_reconnect`), not python-socketio's: it must
+        # also follow a server-side close and move on to the next server URL.
         self._sio = socketio.Client(
-            reconnection=True,
-            reconnection_attempts=0,
-            reconnection_delay=reconnection_delay,
-            reconnection_delay_max=reconnection_delay_max,
+            reconnection=False,
             logger=quiet_logger(f"{__name__}.socketio"),
             engineio_logger=quiet_logger(f"{__name__}.engineio"),
             handle_sigint=False,  # a kernel's SIGINT belongs to the kernel
@@ -171,7 +171,7 @@ class SocketLink:
             self.set_status("connecting", None)
             epoch = self.epoch
         try:
-            self._connect_socket()
+            self._connect_any()
         except Exception as exc:
             with self._changed:
                 error = self._failure(exc)
@@ -198,9 +198,20 @@ class SocketLink:
         if not self.closed and self.epoch == epoch and self.status == "reconnecting":
             self.set_status("connected", error)
 
+    def _connect_any(self) -> None:
+        """Connect to the current server, else each other one in turn; a refusal is final."""
+        for attempt in range(len(self.servers.urls)):
+            try:
+                self._connect_socket()
+                return
+            except Exception:
+                if self._refusal is not None or attempt == len(self.servers.urls) - 1:
+                    raise
+                self.servers.advance()
+
     def _connect_socket(self) -> None:
         self._sio.connect(
-            self.url,
+            self.servers.current,
             auth={"token": self._token},
             transports=["websocket"],  # polling is several times slower, and hung on disconnect
             wait_timeout=self.request_timeout,
@@ -209,7 +220,7 @@ class SocketLink:
     def _failure(self, exc: Exception) -> ChatError:
         if self._refusal is not None:
             return ChatError.from_error(self._refusal, fallback="the server refused the connection")
-        return NotConnectedError(f"could not connect to {self.url}: {exc}")
+        return NotConnectedError(f"could not connect to {self.servers.current}: {exc}")
 
     def _on_connect_error(self, data: Any = None) -> None:
         with self._changed:
@@ -237,22 +248,25 @@ class SocketLink:
             )
             self._on_lost(lost)
             self.set_status("reconnecting", lost)
-            if reason == self._sio.reason.SERVER_DISCONNECT:
-                self._chores.submit(self._reconnect_after_close)
+            self._chores.submit(self._reconnect)
 
-    def _reconnect_after_close(self) -> None:
-        """python-socketio does not retry after the server closed (as a restart does): we do."""
+    def _reconnect(self) -> None:
+        """Try again with backoff, moving to the next server URL after each failure."""
         delay, delay_max = self._delays
         while True:
             with self._changed:
                 self._changed.wait_for(lambda: self.closed or self.status != "reconnecting", delay)
                 if self.closed or self.status != "reconnecting":
                     return
+            self._refusal = None
             try:
                 self._connect_socket()
                 return
             except Exception as exc:
-                logger.info("reconnect failed: %s", exc)
+                logger.info("reconnect to %s failed: %s", self.servers.current, exc)
+                if self._refusal is not None and self._refusal["code"] in _FINAL_REFUSALS:
+                    return
+                self.servers.advance()
                 delay = min(delay * 2, delay_max)
 
     # -- emitting ---------------------------------------------------------

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from . import protocol
@@ -30,6 +30,7 @@ from ._message_log import Message, MessageLog
 from ._payload import content_to_payload
 from ._sender import Sender, reply_failed_error
 from ._serial import SerialExecutor
+from ._servers import ServerList
 from .errors import ChatError, NotConnectedError
 
 __all__ = ["ChatClient", "Message", "Status"]
@@ -41,6 +42,8 @@ _DROPPED_CHAT_CODES = ("forbidden", "not_found", "unauthorized")
 class ChatClient:
     """A chat session: connect, join a chat, send and receive messages in `seq` order.
 
+    `url` is a server URL, or several of one deployment: the client moves to
+    the next when the one in use dies, and catches up there with `after_seq`.
     `reply_timeout` bounds the wait for a responder's answer, `send_timeout`
     a whole send (retries included), `request_timeout` each HTTP request and
     each acknowledgement. The reconnection delays set the backoff between
@@ -49,7 +52,7 @@ class ChatClient:
 
     def __init__(
         self,
-        url: str,
+        url: str | Sequence[str],
         token: str,
         reply_timeout: float = 120.0,
         *,
@@ -58,7 +61,7 @@ class ChatClient:
         reconnection_delay: float = 0.5,
         reconnection_delay_max: float = 5.0,
     ) -> None:
-        self.url = url.rstrip("/")
+        self._servers = ServerList(url)
         self._changed = threading.Condition(threading.RLock())
         self._chats: dict[str, dict[str, Any]] = {}
         self._logs: dict[str, MessageLog] = {}
@@ -66,9 +69,9 @@ class ChatClient:
         self._gap_fills: set[str] = set()
         self._listeners = Listeners()
         self._chores = SerialExecutor("chat-client-chores")
-        self._http = HttpApi(self.url, token, request_timeout)
+        self._http = HttpApi(self._servers, token, request_timeout)
         self._link = SocketLink(
-            self.url,
+            self._servers,
             token,
             self._changed,
             self._listeners,
@@ -94,6 +97,11 @@ class ChatClient:
         self._link.on(protocol.REPLY_FAILED, self._on_reply_failed_event)
 
     # -- state ------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        """The server URL in use now (one of those given; the next is tried if it dies)."""
+        return self._servers.current
 
     @property
     def status(self) -> Status:
