@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+from pathlib import Path
 
 import pytest
 import requests
@@ -67,9 +69,21 @@ EVENT_PAYLOADS = {
     "leave": payload_for({"chat_id": chat_ids}),
     "history": payload_for({"chat_id": chat_ids, "before_seq": seqs, "after_seq": seqs,
                             "limit": seqs}),
-    "send_message": payload_for({
-        "chat_id": chat_ids, "text": json_values, "parts": parts, "client_id": json_values,
-        "auth": st.one_of(st.just("VALID"), json_values)}),
+    "send_message": st.one_of(
+        payload_for({
+            "chat_id": chat_ids, "text": json_values, "parts": parts, "client_id": json_values,
+            "auth": st.one_of(st.just("VALID"), json_values)}),
+        # Nearly valid sends with one field gone wrong (or none: those must be stored).
+        st.fixed_dictionaries({
+            "chat_id": st.sampled_from(["general", "echo"]), "auth": st.just("VALID"),
+            "text": st.text(max_size=30), "client_id": st.uuids().map(str),
+        }).flatmap(lambda base: st.one_of(
+            st.just(base),
+            st.sampled_from(sorted(base)).flatmap(
+                lambda key: json_values.map(lambda value: {**base, key: value})),
+            parts.map(lambda value: {**base, "parts": value}),
+        )),
+    ),
     "no_such_event": json_values,
 }
 
@@ -87,8 +101,13 @@ def hostile(server):
     start_seq = {chat_id: listener.join(chat_id)["chat"]["last_seq"]
                  for chat_id in ("general", "echo")}
     state = {"accepted": [], "server": server, "attacker": attacker, "listener": listener,
-             "start_seq": start_seq}
+             "start_seq": start_seq, "tried": {}}
     yield state
+    report = os.environ.get("CHAT_WIDGET_HOSTILE_REPORT")
+    if report:  # the reliability report's counts (scripts/reliability_report.py)
+        Path(report).write_text(json.dumps({
+            "tried": state["tried"], "accepted_sends": len(state["accepted"]),
+            "server_alive": server.process.poll() is None}))
     attacker.close()
     listener.close()
 
@@ -122,6 +141,7 @@ def test_hostile_event_payloads_get_protocol_errors(hostile, full_counts, event)
             if response.status_code == 200:
                 payload = {**payload, "auth": response.json()["auth"]}
         ack = attacker.call(event, payload)
+        hostile["tried"][event] = hostile["tried"].get(event, 0) + 1
         if check_ack(ack) and event == "send_message":
             hostile["accepted"].append(ack["message"])
         if event == "leave" and ack.get("ok"):
@@ -153,6 +173,7 @@ def test_hostile_http_requests_get_protocol_errors(hostile, full_counts):
                          headers=headers, timeout=10),
             session.get(f"{server.url}/api/me", headers=headers, timeout=10),
         ]
+        hostile["tried"]["http"] = hostile["tried"].get("http", 0) + len(responses)
         for response in responses:
             assert response.status_code in (200, 400, 401, 403, 404, 413, 429), response.text
             if response.status_code != 200:
@@ -201,9 +222,9 @@ def test_malformed_frames_leave_the_server_up(hostile, frame):
     server = hostile["server"]
     ws = raw_socket(server, server.tokens["alice"])
     try:
-        ws.send(frame)
         ws.settimeout(1.0)
         try:
+            ws.send(frame)
             reply = ws.recv()
         except (websocket.WebSocketException, OSError):
             reply = ""  # the server dropped (or ignored) a frame that broke the rules
