@@ -101,10 +101,14 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--stack", choices=["aiohttp", "uvicorn"], default="aiohttp")
     parser.add_argument("--ready-file", required=True)
+    parser.add_argument("--loop", default="auto", choices=["auto", "asyncio", "uvloop"])
     args = parser.parse_args()
     port = free_port()
     if args.stack == "aiohttp":
-        asyncio.run(run_aiohttp(port, args.ready_file))
+        from chat_widget.cli import event_loop_factory
+
+        with asyncio.Runner(loop_factory=event_loop_factory(args.loop)) as runner:
+            runner.run(run_aiohttp(port, args.ready_file))
     else:
         run_uvicorn(port, args.ready_file)
 

@@ -45,8 +45,8 @@ def server_process(args: list[str]) -> Iterator[dict[str, Any]]:
             process.kill()
 
 
-def bare_server(stack: str = "aiohttp") -> Any:
-    return server_process(["bench.bare_server", "--stack", stack])
+def bare_server(stack: str = "aiohttp", loop: str = "auto") -> Any:
+    return server_process(["bench.bare_server", "--stack", stack, "--loop", loop])
 
 
 def prepare_rooms(db_url: str, rooms: int) -> None:

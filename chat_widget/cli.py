@@ -31,6 +31,22 @@ def write_ready_file(path: str, payload: dict[str, Any]) -> None:
     os.replace(temporary, target)
 
 
+def event_loop_factory(choice: str) -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop when asked (or installed, for `auto`), else None: asyncio's own loop.
+
+    The fan-out benchmark compares the two (docs/performance.md).
+    """
+    if choice == "asyncio":
+        return None
+    try:
+        import uvloop
+    except ImportError:
+        if choice == "uvloop":
+            raise
+        return None
+    return uvloop.new_event_loop
+
+
 def _responder_spec(value: str) -> tuple[str, str]:
     chat_id, sep, spec = value.partition("=")
     if not sep or not chat_id or ":" not in spec:
@@ -147,6 +163,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="simultaneous connections per user (0: no cap)")
     serve.add_argument("--responder", action="append", type=_responder_spec,
                        help="CHAT_ID=module:function: answer that chat with a Python function")
+    serve.add_argument("--loop", default="auto", choices=["auto", "asyncio", "uvloop"],
+                       help="event loop: uvloop when installed (auto), or asyncio's own")
     serve.add_argument("--log-level", default="info",
                        choices=["debug", "info", "warning", "error"],
                        help="how much the server logs (never tokens or authorization strings)")
@@ -180,7 +198,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command == "serve":
-            return asyncio.run(_serve(args))
+            with asyncio.Runner(loop_factory=event_loop_factory(args.loop)) as runner:
+                return runner.run(_serve(args))
         if args.command == "demo":
             from .demo import run_terminal_demo
 
