@@ -33,6 +33,13 @@ __all__ = [
 ]
 
 
+def load_ipython_extension(ipython: Any) -> None:
+    """`%load_ext chat_widget`: the %%chat and %chat_send magics (docs/rich_messages.md)."""
+    from .magic import load_ipython_extension as load
+
+    load(ipython)
+
+
 def __getattr__(name: str) -> Any:
     if name == "ChatClient":
         from .client import ChatClient

@@ -37,6 +37,10 @@ class HttpApi:
             raise AuthorizationError("the server sent no authorization string", code="internal")
         return auth
 
+    def me(self) -> dict[str, Any]:
+        """The signed-in user (`GET /api/me`); a refused token raises AuthorizationError."""
+        return self._request("GET", "/api/me", AuthorizationError)
+
     def close(self) -> None:
         """Release the kept-alive connection."""
         self._session.close()

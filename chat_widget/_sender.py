@@ -73,10 +73,10 @@ class Sender:
         if self.awaiting:
             raise ResponsePendingError("the previous message is still awaiting its response")
 
-    def begin(self, chat_id: str, needs_reply: bool) -> PendingSend:
+    def begin(self, chat_id: str, needs_reply: bool, client_id: str | None = None) -> PendingSend:
         """Accept a new send (lock held), or raise ResponsePendingError."""
         self.require_free()
-        pending = PendingSend(uuid.uuid4().hex, chat_id, needs_reply)
+        pending = PendingSend(client_id or uuid.uuid4().hex, chat_id, needs_reply)
         self.last = pending
         self._recent[pending.client_id] = pending
         while len(self._recent) > _RECENT_SENDS:

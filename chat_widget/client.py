@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from . import protocol
+from . import _active, protocol
 from ._http import HttpApi
 from ._link import SocketLink, Status
 from ._listeners import Listeners
@@ -95,6 +95,7 @@ class ChatClient:
         self._link.on(protocol.MESSAGE, self._on_message_event)
         self._link.on(protocol.MESSAGE_DELTA, self._on_delta_event)
         self._link.on(protocol.REPLY_FAILED, self._on_reply_failed_event)
+        _active.remember(self)  # the chat `%%chat` sends to, until a newer one
 
     # -- state ------------------------------------------------------------
 
@@ -271,8 +272,13 @@ class ChatClient:
 
     # -- sending ----------------------------------------------------------
 
-    def send(self, content: str | Mapping[str, Any], chat_id: str | None = None) -> Message:
-        """Send `content` (text, or {"text", "parts"}) and return the stored message.
+    def send(self, content: Any, chat_id: str | None = None, *,
+             client_id: str | None = None) -> Message:
+        """Send `content` and return the stored message.
+
+        Text is markdown; a DataFrame, a figure, an image, any object with a
+        rich repr, or a list mixing them become the protocol's parts
+        (docs/rich_messages.md); a dict with "text"/"parts" goes as it is.
 
         The protocol's steps, in order: not connected raises
         `NotConnectedError`; an earlier message still awaiting its response
@@ -280,6 +286,8 @@ class ChatClient:
         fresh authorization string is fetched over HTTP (a refusal raises
         `AuthorizationError`); `send_message` is emitted and its ack awaited. A
         lost ack is retried with the same `client_id` for up to `send_timeout`.
+        `client_id` (the idempotency key; fresh by default) lets a caller that
+        retries a failed send reuse the key, so it is stored at most once.
         """
         with self._changed:
             self._require_connected()
@@ -293,8 +301,12 @@ class ChatClient:
             if chat is None:
                 raise ChatError(f"join chat {chat_id!r} before sending to it", code="not_joined")
             text, parts = content_to_payload(content)
-            pending = self._sender.begin(chat_id, chat.get("responder") is not None)
+            pending = self._sender.begin(chat_id, chat.get("responder") is not None, client_id)
         return self._sender.deliver(pending, text, parts)
+
+    def me(self) -> dict[str, Any]:
+        """The signed-in user: `{"id", "name", "workspaces"}` (`GET /api/me`)."""
+        return self._http.me()
 
     def wait_for_reply(self, timeout: float | None = None) -> Message:
         """Wait for the responder's answer to the last message sent, and return it.

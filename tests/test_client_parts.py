@@ -155,7 +155,7 @@ def test_a_dict_passes_text_and_parts_through() -> None:
 @pytest.mark.parametrize(
     ("content", "code"),
     [
-        (42, "bad_request"),
+        (None, "bad_request"),
         ("", "bad_request"),
         ({"parts": [{"no": "type"}]}, "bad_request"),
         ("x" * (64 * 1024 + 1), "too_large"),

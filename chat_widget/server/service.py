@@ -125,7 +125,8 @@ class ChatService:
     async def _bot(self, name: str) -> User:
         bot = self._bots.get(name)
         if bot is None:
-            bot = User(f"bot:{name}", name, "bot")
+            # A responder given as module:function is shown by its function's name.
+            bot = User(f"bot:{name}", name.rpartition(":")[2], "bot")
             await self.store.ensure_user(bot.id, bot.name, None, "bot")
             self._bots[name] = bot
         return bot

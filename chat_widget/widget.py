@@ -1,0 +1,363 @@
+"""ChatWidget: a ChatClient shown in the notebook, as an anywidget.
+
+The client owns the connection and the message list; the widget mirrors only
+what the front end needs. Small state (connection, chat, pending flag, last
+error) is a synced trait. Messages are not: each new one goes to the front end
+as one custom message, so appending the 10,000th costs the bytes of that
+message alone, and each view asks for its first page (and older pages) itself.
+docs/widget.md lists every custom message.
+
+Threads: client callbacks arrive on the client's callback thread and change
+traits and send comm messages from there (ipywidgets' comm sends are safe from
+any thread; nothing here prints). Sends asked for by the front end run on a
+worker thread, so the comm handler returns at once and the front end can tell
+a busy kernel (no answer to its request) from a slow server.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.resources
+import threading
+import uuid
+from collections import OrderedDict, deque
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import anywidget
+import traitlets
+
+from . import _active
+from ._payload import content_to_payload
+from .client import ChatClient
+from .errors import ChatError
+
+Message = dict[str, Any]
+
+PAGE_SIZE = 50
+"""Messages per page: the first page a view shows, and each older page."""
+
+_EVENTS_KEPT = 300  # timeline events a newly rendered view can still show
+_FAILED_KEPT = 20  # failed sends kept (with their retry button) for new views
+_NOT_RETRYABLE = frozenset({"bad_request", "too_large"})  # the content itself can't go
+
+
+def _asset(name: str) -> Path:
+    """Where a front-end file lives: the installed `chat_widget.js` package, else the repo."""
+    try:
+        path = Path(str(importlib.resources.files("chat_widget.js") / name))
+    except ModuleNotFoundError:
+        path = Path()
+    if path.is_file():
+        return path
+    return Path(__file__).resolve().parent.parent / "js" / name
+
+
+def plain_error(error: BaseException) -> str:
+    """An error as one sentence for people: the message without codes or tracebacks."""
+    text = error.message if isinstance(error, ChatError) else str(error)
+    text = text.strip() or "something went wrong"
+    retry_after = error.details.get("retry_after") if isinstance(error, ChatError) else None
+    if retry_after:
+        text += f"; try again in {float(retry_after):.0f} s"
+    text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+class ChatWidget(anywidget.AnyWidget):
+    """One user's chat in a notebook cell: messages, an input box, and the pending flag.
+
+    `ChatWidget(url, token, chat_id)` connects and joins at once (a refusal
+    raises the server's error). Setting `chat_id` switches chat. `send`,
+    `wait_for_reply`, `messages`, `on_message` and `close` work as on the
+    ChatClient underneath (`widget.client`).
+    """
+
+    _esm = _asset("widget.js")
+    _css = _asset("widget.css")
+
+    connected = traitlets.Bool(
+        False, help="True while sends and joins can go out (the client's status is connected)."
+    ).tag(sync=True)
+    chat_id = traitlets.Unicode(
+        "", help="The chat shown and sent to; setting it joins that chat."
+    ).tag(sync=True)
+    awaiting_response = traitlets.Bool(
+        False, help="True while the last message sent awaits its response (the pending flag)."
+    ).tag(sync=True)
+    status = traitlets.Enum(
+        ["connecting", "connected", "reconnecting", "disconnected"], default_value="connecting",
+        help="The connection: connecting, connected, reconnecting or disconnected.",
+    ).tag(sync=True)
+    error = traitlets.Unicode(
+        "", help="The last error in plain words; cleared by the next success."
+    ).tag(sync=True)
+    user_id = traitlets.Unicode(
+        "", help="The signed-in user's id: the front end sets this user's messages apart."
+    ).tag(sync=True)
+    user_name = traitlets.Unicode("", help="The signed-in user's display name.").tag(sync=True)
+
+    def __init__(self, url: str, token: str, chat_id: str = "general",
+                 reply_timeout: float = 120.0, **kwargs: Any) -> None:
+        self._ready = False  # the chat_id validator joins only after construction
+        self._lock = threading.RLock()  # orders "read client state, then push" sequences
+        self._outbox: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._events: deque[dict[str, Any]] = deque(maxlen=_EVENTS_KEPT)
+        self._in_flight: str | None = None  # the local id (= client_id) being sent
+        self._sends = ThreadPoolExecutor(1, thread_name_prefix="chat-widget-send")
+        self._loads = ThreadPoolExecutor(1, thread_name_prefix="chat-widget-load")
+        self.client = ChatClient(url, token, reply_timeout=reply_timeout)
+        try:
+            self.client.connect()
+            me = self.client.me()
+            self.client.join(chat_id)
+        except BaseException:
+            self._shutdown_client()
+            raise
+        super().__init__(chat_id=chat_id, user_id=str(me.get("id", "")),
+                         user_name=str(me.get("name", "")), **kwargs)
+        self._removers = [
+            self.client.on_status(self._on_status),
+            self.client.on_awaiting_response(self._on_awaiting_response),
+            self.client.on_message(self._on_message),
+            self.client.on_delta(self._on_delta),
+            self.client.on_reply_failed(self._on_reply_failed),
+            self.client.on_event(self._on_event),
+        ]
+        self.on_msg(self._on_front_end_message)
+        self._ready = True
+        self._on_status(self.client.status, self.client.last_error)
+        self._on_awaiting_response(self.client.awaiting_response)
+        _active.remember(self)  # the chat `%%chat` sends to, until a newer one
+
+    # -- the ChatClient API, with the front end kept in step ----------------
+
+    def send(self, content: Any, chat_id: str | None = None) -> Message:  # type: ignore[override]
+        """Send a chat message (text, a DataFrame, a figure...) and return it as stored.
+
+        This replaces ipywidgets' `Widget.send` (a custom front-end message),
+        because in a chat "send" means a chat message; `_push` sends to the
+        front end. Content is converted first, so what cannot go fails before
+        it shows as sending.
+        """
+        try:
+            text, parts = content_to_payload(content)
+        except ChatError as error:
+            self.error = plain_error(error)
+            raise
+        return self._deliver(f"py-{uuid.uuid4().hex}", {"text": text, "parts": parts}, text,
+                             chat_id)
+
+    def wait_for_reply(self, timeout: float | None = None) -> Message:
+        """Wait for the responder's answer to the last message sent (see ChatClient)."""
+        try:
+            reply = self.client.wait_for_reply(timeout)
+        except ChatError as error:
+            self.error = plain_error(error)
+            raise
+        finally:
+            # The flag's callback may still be on its way: read the client's own.
+            self.awaiting_response = self.client.awaiting_response
+        self.error = ""
+        return reply
+
+    def messages(self) -> list[Message]:
+        """The shown chat's messages known so far, in `seq` order."""
+        return self.client.messages
+
+    def on_message(self, callback: Callable[[Message], Any]) -> Callable[[], None]:
+        """Call `callback(message)` per new message, on the client's thread; returns a remover."""
+        return self.client.on_message(callback)
+
+    def timeline(self, client_id: str | None = None) -> list[dict[str, Any]]:
+        """Recent send steps (auth fetch, emit, ack, broadcast, reply), oldest first.
+
+        Each is {"kind", "client_id", "t", "elapsed_ms"}; pass a stored message's
+        `client_id` for that one send. The front end's "events" panel shows the same.
+        """
+        with self._lock:
+            return [dict(event) for event in self._events
+                    if client_id is None or event["client_id"] == client_id]
+
+    def close(self) -> None:
+        """Disconnect for good, then close the widget (its views go away)."""
+        for remove in getattr(self, "_removers", []):
+            remove()
+        self._removers = []
+        if getattr(self, "client", None) is not None:  # ipywidgets also calls this from __del__
+            self._shutdown_client()
+        super().close()
+
+    def _shutdown_client(self) -> None:
+        self._sends.shutdown(wait=False, cancel_futures=True)
+        self._loads.shutdown(wait=False, cancel_futures=True)
+        self.client.close()
+
+    # -- switching chat -----------------------------------------------------
+
+    @traitlets.validate("chat_id")
+    def _join_chat(self, proposal: traitlets.Bunch) -> str:
+        """Join the new chat before the trait changes, so a refusal leaves the old one shown."""
+        chat_id = str(proposal["value"])
+        if self._ready and chat_id != self.client.chat_id:
+            try:
+                self.client.join(chat_id)
+            except ChatError as error:
+                self.error = plain_error(error)
+                raise
+            self.error = ""
+        return chat_id
+
+    @traitlets.observe("chat_id")
+    def _chat_switched(self, change: traitlets.Bunch) -> None:
+        if self._ready:
+            self._push_snapshot(None)
+
+    # -- client callbacks (the client's callback thread) ---------------------
+
+    def _on_status(self, status: str, error: ChatError | None) -> None:
+        with self.hold_sync():
+            self.status = status
+            self.connected = status == "connected"
+            if error is not None:
+                self.error = plain_error(error)
+            elif status == "connected":
+                self.error = ""
+
+    def _on_awaiting_response(self, _awaiting: bool) -> None:
+        # The client's current flag, not the (possibly stale) value fired.
+        self.awaiting_response = self.client.awaiting_response
+
+    def _on_message(self, message: Message) -> None:
+        with self._lock:
+            if message.get("chat_id") != self.chat_id:
+                return
+            push: dict[str, Any] = {"type": "message", "message": message}
+            if self._in_flight is not None and message.get("client_id") == self._in_flight:
+                # Its broadcast beat the ack: let the front end replace the pending item.
+                push["local_id"] = self._in_flight
+            self._push(push)
+
+    def _on_delta(self, payload: dict[str, Any]) -> None:
+        if payload.get("chat_id") == self.chat_id:
+            self._push({"type": "delta", "delta": payload})
+
+    def _on_reply_failed(self, payload: dict[str, Any]) -> None:
+        error = payload.get("error") or {}
+        self.error = plain_error(ChatError(str(error.get("message") or "no reply came")))
+        if payload.get("chat_id") == self.chat_id:
+            self._push({"type": "reply_failed", "reply_failed": payload})
+
+    def _on_event(self, event: dict[str, Any]) -> None:
+        with self._lock:
+            self._events.append(event)
+            self._push({"type": "event", "event": event})
+
+    # -- sending -----------------------------------------------------------
+
+    def _announce(self, local_id: str, text: str, chat_id: str,
+                  request_id: str | None) -> dict[str, Any]:
+        """Put a send in the outbox and tell the views it is on its way (lock held)."""
+        entry = {"local_id": local_id, "text": text, "chat_id": chat_id, "state": "sending",
+                 "error": None}
+        self._outbox[local_id] = entry
+        self._outbox.move_to_end(local_id)
+        self._push({"type": "sending", "request_id": request_id, "local_id": local_id,
+                    "text": text, "chat_id": chat_id})
+        return entry
+
+    def _deliver(self, local_id: str, content: str | Mapping[str, Any], text: str,
+                 chat_id: str | None = None) -> Message:
+        """One send with its outbox entry: sending, then stored or failed (and raised)."""
+        target = chat_id or self.chat_id
+        with self._lock:
+            entry = self._outbox.get(local_id) or self._announce(local_id, text, target, None)
+            entry.update(state="sending", error=None)
+            self._in_flight = local_id
+        try:
+            # The local id is the idempotency key: a retry of a failed send
+            # stores at most once, and the broadcast is matched to this entry.
+            message = self.client.send(content, chat_id=target, client_id=local_id)
+        except ChatError as error:
+            with self._lock:
+                entry.update(state="failed", error={"code": error.code,
+                                                    "message": plain_error(error)})
+                self._in_flight = None
+                self._forget_old_failures()
+                self._push({"type": "send_failed", "local_id": local_id, "error": entry["error"],
+                            "retryable": error.code not in _NOT_RETRYABLE})
+                if error.code in _NOT_RETRYABLE:
+                    del self._outbox[local_id]
+            self.error = plain_error(error)
+            raise
+        with self._lock:
+            self._outbox.pop(local_id, None)
+            self._in_flight = None
+            self._push({"type": "sent", "local_id": local_id, "message": message})
+        with self.hold_sync():
+            self.error = ""
+            self.awaiting_response = self.client.awaiting_response
+        return message
+
+    def _forget_old_failures(self) -> None:
+        failed = [key for key, entry in self._outbox.items() if entry["state"] == "failed"]
+        for key in failed[:-_FAILED_KEPT]:
+            del self._outbox[key]
+
+    def _send_for_front_end(self, local_id: str, text: str) -> None:
+        """Worker thread: a send the front end asked for; the outcome goes back as messages."""
+        with contextlib.suppress(ChatError):  # reported as send_failed, and in `error`
+            self._deliver(local_id, text, text)
+
+    # -- front-end messages (the kernel's shell thread) ----------------------
+
+    def _on_front_end_message(self, _widget: Any, content: Any, _buffers: list[Any]) -> None:
+        """Answer at once (to the front end, silence means a busy kernel); work goes to workers."""
+        if not isinstance(content, dict):
+            return
+        kind = content.get("type")
+        request_id = content.get("request_id")
+        if kind == "sync":
+            self._push_snapshot(request_id)
+        elif kind == "send":
+            local_id = str(content.get("local_id") or f"js-{uuid.uuid4().hex}")
+            text = str(content.get("text") or "")
+            with self._lock:
+                self._announce(local_id, text, self.chat_id, request_id)
+            self._sends.submit(self._send_for_front_end, local_id, text)
+        elif kind == "older":
+            self._push({"type": "received", "request_id": request_id})
+            self._loads.submit(self._load_older, request_id, content.get("before_seq"))
+
+    def _push_snapshot(self, request_id: str | None) -> None:
+        """The state a view starts from: the latest page, the outbox, recent events."""
+        with self._lock:
+            messages = self.client.messages[-PAGE_SIZE:] if self.client.chat_id else []
+            self._push({
+                "type": "snapshot",
+                "request_id": request_id,
+                "chat_id": self.chat_id,
+                "messages": messages,
+                "has_more": bool(messages) and messages[0]["seq"] > 1,
+                "outbox": [dict(entry) for entry in self._outbox.values()
+                           if entry["chat_id"] == self.chat_id],
+                "events": list(self._events),
+            })
+
+    def _load_older(self, request_id: str | None, before_seq: Any) -> None:
+        """Worker thread: the page before `before_seq` ("scroll up loads older")."""
+        chat_id = self.chat_id
+        answer: dict[str, Any] = {"type": "older", "request_id": request_id, "chat_id": chat_id}
+        try:
+            page = self.client.history(chat_id, before_seq=int(before_seq), limit=PAGE_SIZE)
+        except (ChatError, TypeError, ValueError) as error:
+            answer.update(messages=[], has_more=True, error=plain_error(error))
+        else:
+            answer.update(messages=page["messages"], has_more=page["has_more"])
+        self._push(answer)
+
+    def _push(self, content: dict[str, Any]) -> None:
+        """One custom message to every view (ipywidgets' `Widget.send`, which `send` shadows)."""
+        super().send(content)
