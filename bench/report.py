@@ -101,10 +101,13 @@ def markdown(figures: dict[str, Any]) -> str:
                 f"per server-CPU second ({fan['node_100']['server_cpu_us_per_delivery']} µs "
                 f"each); bare python-socketio over Node: {fan.get('bare_over_node_100')}"))
     if comm:
-        lines.append(_row("comm_bytes_growth", comm.get("comm_bytes_growth"), "≤ 1.1",
-                          f"{comm.get('bytes_at_10')} B at 10, {comm.get('bytes_at_10000')} B "
-                          f"at 10,000 messages of history; burst of 10,000 incoming: "
-                          f"{comm.get('burst_10000_s')} s"))
+        burst = comm["burst"]
+        lines.append(_row("comm_bytes_growth", comm["comm_bytes_growth"], "≤ 1.1",
+                          f"{comm['bytes_at_10']} B at 10, {comm['bytes_at_history']} B at "
+                          f"{comm['history']:,} messages of history; a burst of "
+                          f"{burst['burst']:,} incoming messages landed in the widget in "
+                          f"{burst['landed_in_widget_s']} s, {burst['lag_after_last_ack_s']} s "
+                          f"after the server acknowledged the last"))
     for engine, result in hist.items():
         lines.append(_row(
             f"history latest 50 ({engine})", f"{result['latest_50_http']['p50_ms']} ms p50",
