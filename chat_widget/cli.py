@@ -173,6 +173,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="run the embedded server and a chat through it")
     demo.add_argument("--db", default=None, help="database (default: a temporary SQLite file)")
+    demo.add_argument("--lab", action="store_true",
+                      help="open the quickstart notebook in JupyterLab instead")
+    demo.add_argument("--port", type=int, default=8888, help="JupyterLab's port (with --lab)")
 
     for name in ("add-workspace", "add-user", "add-chat", "add-member"):
         sub = commands.add_parser(name, help=f"{name.replace('-', ' ')} to the database")
@@ -201,9 +204,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             with asyncio.Runner(loop_factory=event_loop_factory(args.loop)) as runner:
                 return runner.run(_serve(args))
         if args.command == "demo":
-            from .demo import run_terminal_demo
+            from .demo import run_lab, run_terminal_demo
 
-            return run_terminal_demo(args.db)
+            return run_lab(args.port) if args.lab else run_terminal_demo(args.db)
         return asyncio.run(_with_store(args.db, _admin(args)))
     except ChatError as error:
         print(f"chat-widget: {error.message} ({error.code})", file=sys.stderr)

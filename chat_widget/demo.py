@@ -8,6 +8,7 @@ thread (its own event loop, so a notebook's kernel loop is untouched);
 
 from __future__ import annotations
 
+import os
 import tempfile
 import threading
 from pathlib import Path
@@ -48,6 +49,38 @@ def chat(user: str = "alice", chat_id: str = "general", **widget_options: Any) -
     server = shared_server()
     return ChatWidget(url=server.url, token=server.tokens[user], chat_id=chat_id,
                       **widget_options)
+
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+
+
+def run_lab(port: int = 8888) -> int:
+    """Open JupyterLab on the quickstart notebook; its first cell starts the embedded server.
+
+    The notebooks are copied to a scratch folder first, so running and saving
+    them never changes the checkout.
+    """
+    import shutil
+    import subprocess
+    import sys
+
+    if not (NOTEBOOKS / "quickstart.ipynb").exists():
+        print("chat-widget demo --lab runs from a checkout of the repository "
+              "(the notebooks live in notebooks/)", file=sys.stderr)
+        return 2
+    scratch = Path(tempfile.mkdtemp(prefix="chat-widget-notebooks-")) / "notebooks"
+    shutil.copytree(NOTEBOOKS, scratch, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    command = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={scratch}",
+               f"--ServerApp.port={port}", "--ServerApp.ip=127.0.0.1",
+               "--LabApp.default_url=/lab/tree/quickstart.ipynb"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        command.append("--allow-root")  # JupyterLab refuses root unless told
+    print(f"starting JupyterLab on a copy of the notebooks in {scratch} (Ctrl-C stops it)",
+          flush=True)
+    try:
+        return subprocess.call(command)
+    except KeyboardInterrupt:
+        return 0
 
 
 def run_terminal_demo(db_url: str | None = None) -> int:
