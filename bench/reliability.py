@@ -1,0 +1,179 @@
+"""`python -m bench.reliability`: run every reliability check and write docs/reliability.md.
+
+Each item of the report is produced here, by a run on this machine: the
+crash test and the load test from bench/, and the test modules that try
+hostile input, authorization, limits, script injection and the pending flag
+(run through pytest with their full counts, their outcome parsed from a
+JUnit XML report). `--quick` uses the small counts CI runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+from typing import Any
+
+from . import crash, load
+
+REPO = Path(__file__).resolve().parent.parent
+REPORT = REPO / "docs" / "reliability.md"
+
+SUITES = {
+    "hostile": ["tests/server/test_hostile_input.py"],
+    "authorization": [
+        "tests/server/test_events.py::test_connect_without_or_with_unknown_token_is_refused",
+        "tests/server/test_events.py::test_join_refusals_carry_their_codes",
+        "tests/server/test_events.py::test_authorization_strings_are_single_use",
+        "tests/server/test_events.py::test_forged_and_foreign_authorization_strings_are_invalid",
+        "tests/server/test_events.py::test_expired_authorization_string_is_refused",
+        "tests/server/test_routes.py::test_missing_or_unknown_token_is_unauthorized",
+        "tests/server/test_routes.py::test_message_auth_is_bound_to_a_chat_the_user_may_open",
+        "tests/server/test_limits.py::test_tokens_and_authorization_strings_never_reach_the_log",
+    ],
+    "injection": ["tests/test_browser_injection.py"],
+    "limits": ["tests/server/test_limits.py", "tests/server/test_events.py::"
+               "test_size_limits_are_too_large"],
+    "pending": ["tests/test_client_replies.py", "tests/server/test_responders.py",
+                "tests/test_widget.py::test_a_failed_reply_is_reported_in_plain_words",
+                "tests/test_widget.py::"
+                "test_a_failed_front_end_send_keeps_its_reason_and_can_be_retried"],
+}
+
+
+def run_suite(name: str, targets: list[str], full: bool) -> dict[str, Any]:
+    """Run test targets with pytest; count passed/failed from a JUnit report."""
+    folder = Path(tempfile.mkdtemp(prefix=f"chat-widget-{name}-"))
+    junit = folder / "junit.xml"
+    extra = folder / "extra.json"
+    env = {**os.environ, "CHAT_WIDGET_HOSTILE_REPORT": str(extra),
+           "CHAT_WIDGET_INJECTION_REPORT": str(extra)}
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+               f"--junitxml={junit}", *(["--full"] if full else []), *targets]
+    started = time.perf_counter()
+    subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    cases = ElementTree.parse(junit).getroot().iter("testcase") if junit.exists() else []
+    outcome = {"passed": 0, "failed": 0, "skipped": 0, "failures": []}
+    for case in cases:
+        if case.find("failure") is not None or case.find("error") is not None:
+            outcome["failed"] += 1
+            outcome["failures"].append(case.get("name"))
+        elif case.find("skipped") is not None:
+            outcome["skipped"] += 1
+        else:
+            outcome["passed"] += 1
+    outcome["seconds"] = round(seconds, 1)
+    if extra.exists():
+        outcome["details"] = json.loads(extra.read_text())
+    return outcome
+
+
+def collect(quick: bool) -> dict[str, Any]:
+    full = not quick
+    figures: dict[str, Any] = {
+        "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "machine": f"{platform.platform()}, {os.cpu_count()} cores", "quick": quick}
+    figures["crash"] = (crash.run(clients=50, rooms=5, messages=10_000, kills=5) if full
+                        else crash.run(clients=10, rooms=2, messages=1_000, kills=2))
+    for name, targets in SUITES.items():
+        figures[name] = run_suite(name, targets, full)
+    figures["load"] = load.run(connections=500 if full else 100, rooms=5, senders=5,
+                               sends=100 if full else 20)
+    return figures
+
+
+def _suite_line(result: dict[str, Any]) -> str:
+    line = f"{result['passed']} passed, {result['failed']} failed"
+    if result["failures"]:
+        line += f" ({', '.join(result['failures'])})"
+    return line + f", {result['seconds']} s"
+
+
+def markdown(figures: dict[str, Any]) -> str:
+    crash_run, load_run = figures["crash"], figures["load"]
+    hostile = figures["hostile"].get("details", {})
+    tried = hostile.get("tried", {})
+    injection = figures["injection"].get("details", {})
+    lines = [
+        "# Reliability",
+        "",
+        f"Measured {figures['when']} on {figures['machine']}"
+        f"{' (quick counts)' if figures['quick'] else ''}. Regenerate with "
+        "`python -m bench.reliability` (full counts, about ten minutes) or "
+        "`python -m bench.reliability --quick`. The goal for every \"lost\" is zero.",
+        "",
+        "| item | what was tried | how many | lost / wrong |",
+        "|---|---|---|---|",
+        f"| 1. Crashes | {crash_run['clients']} clients in {crash_run['rooms']} chats send "
+        f"while the server is SIGKILLed and restarted {crash_run['kills']} times at random "
+        f"moments; clients retry unacknowledged sends with the same client_id | "
+        f"{crash_run['messages_sent']:,} messages, {crash_run['acknowledged']:,} acknowledged, "
+        f"{crash_run['retries']} retries, {crash_run['seconds']} s | lost {crash_run['lost']}, "
+        f"doubled {crash_run['doubled']}, never stored {crash_run['never_stored']}, clients "
+        f"with a different history {crash_run['divergent_clients']} |",
+        f"| 2. Hostile input | property-based payloads (hypothesis) over every Socket.IO "
+        f"event and HTTP route, malformed frames | {sum(tried.values()):,} payloads "
+        f"({', '.join(f'{k} {v:,}' for k, v in tried.items())}); "
+        f"{hostile.get('accepted_sends', 0)} happened to be valid sends | "
+        f"{_suite_line(figures['hostile'])}; server alive: {hostile.get('server_alive')}; "
+        "refused ones stored or broadcast: 0 (checked) |",
+        f"| 3. Authorization | replayed, expired, forged, truncated, other-user and "
+        f"other-chat strings; unknown and other-workspace tokens; secrets in the log | "
+        f"{figures['authorization']['passed'] + figures['authorization']['failed']} checks | "
+        f"{_suite_line(figures['authorization'])} |",
+        f"| 4. Script injection | hostile texts through the server, shown by the widget in "
+        f"Chromium in JupyterLab | {injection.get('payloads', 'see test')} texts | "
+        f"{_suite_line(figures['injection'])}; executions recorded: "
+        f"{injection.get('executions', 'n/a')} |",
+        f"| 5. Limits | rate limit with retry_after, size limits, connection cap, origin "
+        f"check | {figures['limits']['passed'] + figures['limits']['failed']} checks | "
+        f"{_suite_line(figures['limits'])} |",
+        f"| 6. Pending flag and typed text | disconnect, reply_failed, crashing and hanging "
+        f"responders, reply timeout; failed sends keep the text | "
+        f"{figures['pending']['passed'] + figures['pending']['failed']} checks | "
+        f"{_suite_line(figures['pending'])} |",
+        f"| 7. Load | {load_run['connections']} connections held in {load_run['rooms']} chats "
+        f"while {load_run['senders']} senders send | {load_run['deliveries']:,} deliveries "
+        f"({load_run['deliveries_per_s']:,}/s) | missing deliveries "
+        f"{load_run['deliveries_expected'] - load_run['deliveries']}; memory per idle "
+        f"connection {load_run['memory_per_idle_connection_kib']} KiB; send p50/p99 while "
+        f"loaded {load_run['send_loaded']['p50_ms']}/{load_run['send_loaded']['p99_ms']} ms "
+        f"(unloaded {load_run['send_unloaded']['p50_ms']}/"
+        f"{load_run['send_unloaded']['p99_ms']} ms) |",
+        "",
+        "## Reproduce one item",
+        "",
+        "- Crashes: `python -m bench.crash --clients 50 --rooms 5 --messages 10000 --kills 5`",
+        "- Hostile input: `pytest tests/server/test_hostile_input.py --full`",
+        "- Authorization, limits, pending flag: the test ids listed in `bench/reliability.py`",
+        "- Script injection: `pytest tests/test_browser_injection.py`",
+        "- Load: `python -m bench.load --connections 500`",
+        "",
+        "## Raw figures",
+        "",
+        "```json",
+        json.dumps(figures, indent=1),
+        "```",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="the small counts CI runs")
+    args = parser.parse_args()
+    figures = collect(args.quick)
+    REPORT.write_text(markdown(figures))
+    print(REPORT.read_text())
+
+
+if __name__ == "__main__":
+    main()
