@@ -23,8 +23,8 @@ class HttpApi:
         self._session = requests.Session()
         self._session.headers["Authorization"] = f"Bearer {token}"
 
-    def message_auth(self, chat_id: str) -> str:
-        """A single-use authorization string for one message to `chat_id`.
+    def message_auth(self, chat_id: str) -> tuple[str, float]:
+        """A single-use authorization string for one message to `chat_id`, and its expiry.
 
         A refusal raises `AuthorizationError` (or `RateLimitedError`) with the
         server's code; an unreachable server raises `NotConnectedError`.
@@ -32,10 +32,10 @@ class HttpApi:
         body = self._request(
             "POST", "/api/message-auth", AuthorizationError, json={"chat_id": chat_id}
         )
-        auth = body.get("auth")
+        auth, expires_at = body.get("auth"), body.get("expires_at")
         if not isinstance(auth, str):
             raise AuthorizationError("the server sent no authorization string", code="internal")
-        return auth
+        return auth, float(expires_at) if isinstance(expires_at, (int, float)) else 0.0
 
     def me(self) -> dict[str, Any]:
         """The signed-in user (`GET /api/me`); a refused token raises AuthorizationError."""

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import protocol
-from ._http import HttpApi
+from ._auth_supply import AUTH_CODES, AuthSupply
 from ._link import SocketLink, checked, logged
 from ._listeners import Listeners
 from ._message_log import Message
@@ -42,7 +42,7 @@ class Sender:
     def __init__(
         self,
         link: SocketLink,
-        http: HttpApi,
+        auth: AuthSupply,
         changed: threading.Condition,
         listeners: Listeners,
         *,
@@ -55,7 +55,7 @@ class Sender:
         self.send_timeout = send_timeout
         self.last: PendingSend | None = None
         self._link = link
-        self._http = http
+        self._auth = auth
         self._changed = changed
         self._listeners = listeners
         self._find_reply = find_reply
@@ -213,14 +213,28 @@ class Sender:
     def _attempt(
         self, pending: PendingSend, payload: dict[str, Any], deadline: float
     ) -> Message | None:
-        """One try: fresh auth, emit, wait. None: no ack in time on a live connection."""
+        """One try: an authorization string, emit, wait. None: no ack on a live connection."""
+        try:
+            return self._attempt_with(pending, payload, deadline, *self._auth_for(pending))
+        except ChatError as error:
+            if error.code not in AUTH_CODES or not error.details.get("prefetched"):
+                raise
+        # A string fetched ahead was refused (the server restarted, say): fetch anew.
+        return self._attempt_with(pending, payload, deadline, *self._auth_for(pending))
+
+    def _auth_for(self, pending: PendingSend) -> tuple[str, bool]:
         with self._changed:
-            if pending.message is not None:
-                return pending.message
             self._record(pending, "auth_fetch_start")
-        auth = self._http.message_auth(pending.chat_id)
+        auth, prefetched = self._auth.take(pending.chat_id)
         with self._changed:
             self._record(pending, "auth_fetched")
+        return auth, prefetched
+
+    def _attempt_with(
+        self, pending: PendingSend, payload: dict[str, Any], deadline: float, auth: str,
+        prefetched: bool,
+    ) -> Message | None:
+        with self._changed:
             if pending.message is not None:
                 return pending.message
             ack = self._link.emit(
@@ -234,9 +248,14 @@ class Sender:
                 max(0.0, min(self._link.request_timeout, deadline - time.monotonic())),
             )
             if pending.message is not None:
+                self._auth.refill(pending.chat_id)
                 return pending.message
             if ack.done:
-                checked(ack.payload)
+                try:
+                    checked(ack.payload)
+                except ChatError as error:
+                    error.details["prefetched"] = prefetched
+                    raise
                 raise ChatError("the server's ack carried no message", code="internal")
             if self._link.lost(ack):
                 raise NotConnectedError(

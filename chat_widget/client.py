@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from . import _active, protocol
+from ._auth_supply import AuthSupply
 from ._http import HttpApi
 from ._link import SocketLink, Status
 from ._listeners import Listeners
@@ -47,7 +48,10 @@ class ChatClient:
     `reply_timeout` bounds the wait for a responder's answer, `send_timeout`
     a whole send (retries included), `request_timeout` each HTTP request and
     each acknowledgement. The reconnection delays set the backoff between
-    attempts (doubling from the first up to the max).
+    attempts (doubling from the first up to the max). `prefetch_auth` fetches
+    the authorization string for the next send in the background after each
+    send, taking the HTTP round trip off the next send's path (off by
+    default: then each send fetches its own, as its fourth step).
     """
 
     def __init__(
@@ -60,6 +64,7 @@ class ChatClient:
         request_timeout: float = 10.0,
         reconnection_delay: float = 0.5,
         reconnection_delay_max: float = 5.0,
+        prefetch_auth: bool = False,
     ) -> None:
         self._servers = ServerList(url)
         self._changed = threading.Condition(threading.RLock())
@@ -84,7 +89,7 @@ class ChatClient:
         )
         self._sender = Sender(
             self._link,
-            self._http,
+            AuthSupply(self._http, self._chores, prefetch_auth),
             self._changed,
             self._listeners,
             reply_timeout=reply_timeout,
