@@ -19,7 +19,7 @@ class HttpApi:
 
     def __init__(self, servers: ServerList, token: str, timeout: float) -> None:
         self._servers = servers
-        self._timeout = timeout
+        self.timeout = timeout
         self._session = requests.Session()
         self._session.headers["Authorization"] = f"Bearer {token}"
 
@@ -50,7 +50,7 @@ class HttpApi:
     ) -> dict[str, Any]:
         try:
             response = self._session.request(
-                method, self._servers.current + path, timeout=self._timeout, **kwargs
+                method, self._servers.current + path, timeout=self.timeout, **kwargs
             )
         except requests.RequestException as exc:
             raise NotConnectedError(f"could not reach the chat server: {exc}") from exc

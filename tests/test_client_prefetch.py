@@ -15,7 +15,7 @@ def test_prefetched_strings_serve_the_following_sends(server) -> None:
         stored = [alice.send(text) for text in texts]
         assert [m["text"] for m in stored] == texts
         supply = alice._sender._auth  # the supply holds the next send's string
-        wait_until(lambda: "general" in supply._ready, what="a string fetched ahead")
+        wait_until(lambda: supply.ready("general"), what="a string fetched ahead")
 
 
 def test_a_refused_prefetched_string_is_replaced_by_a_fresh_one(server) -> None:
@@ -25,8 +25,8 @@ def test_a_refused_prefetched_string_is_replaced_by_a_fresh_one(server) -> None:
         alice.join("general")
         alice.send("first")
         supply = alice._sender._auth
-        wait_until(lambda: "general" in supply._ready, what="a string fetched ahead")
-        stolen, _expires = supply._ready["general"]
+        wait_until(lambda: supply.ready("general"), what="a string fetched ahead")
+        stolen, _expires = supply._ahead["general"].result()
         spender = socketio.Client(reconnection=False)
         spender.connect(server.url, auth={"token": server.tokens["alice"]},
                         transports=["websocket"])
