@@ -21,11 +21,9 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-import aiohttp
-import socketio
-
 from .processes import bare_server, chat_server
 from .raw_listener import open_listener
+from .senders import send_lanes
 
 NODE_SERVER = Path(__file__).parent / "node_server"
 WINDOW = 8
@@ -66,35 +64,6 @@ def node_server() -> Any:
     return run()
 
 
-async def _sender(url: str, token: str | None, chat_id: str, stop: asyncio.Event,
-                  sent: list[int]) -> None:
-    client = socketio.AsyncClient(reconnection=False)
-    await client.connect(url, auth={"token": token} if token else None,
-                         transports=["websocket"])
-    await client.call("join", {"chat_id": chat_id})
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    async with aiohttp.ClientSession(headers=headers) as http:
-
-        async def one_lane() -> None:
-            while not stop.is_set():
-                if token:
-                    async with http.post(url + "/api/message-auth",
-                                         json={"chat_id": chat_id}) as reply:
-                        auth = (await reply.json())["auth"]
-                    await client.call("send_message", {
-                        "chat_id": chat_id, "text": "fan-out", "auth": auth,
-                        "client_id": uuid.uuid4().hex}, timeout=60)
-                else:
-                    async with http.get(url + "/api/health") as reply:
-                        auth = (await reply.json())["auth"]
-                    await client.call("broadcast", {"text": "fan-out", "auth": auth},
-                                      timeout=60)
-                sent[0] += 1
-
-        await asyncio.gather(*(one_lane() for _ in range(WINDOW)))
-    await client.disconnect()
-
-
 def cpu_seconds(pids: list[int]) -> float:
     """User + system CPU time of processes so far, from /proc."""
     total = 0
@@ -114,7 +83,13 @@ async def _measure(urls: list[str], pids: list[int], token: str | None, listener
             open_listener(urls[index % len(urls)], token, "general", counts)
             for index in range(start, min(listeners, start + 50))))
     sender_stop = asyncio.Event()
-    sender = asyncio.create_task(_sender(urls[0], token, "general", sender_stop, sent))
+
+    def counting() -> bool:
+        sent[0] += 1
+        return not sender_stop.is_set()
+
+    sender = asyncio.create_task(
+        send_lanes(urls[0], token, "general", WINDOW, counting, text="fan-out"))
     await asyncio.sleep(1.0)  # warm up
     start_counts, start_sent, started = counts[0], sent[0], time.perf_counter()
     start_cpu = cpu_seconds(pids)

@@ -14,15 +14,12 @@ import json
 import tempfile
 import threading
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
-import aiohttp
-import socketio
-
 from .history import bulk_load
 from .processes import chat_server
+from .senders import send_lanes
 
 
 class CommMeter:
@@ -80,28 +77,16 @@ def bytes_for_append(history: int) -> int:
 
 async def _burst(url: str, token: str, count: int, lanes: int = 8) -> float:
     """Send `count` messages over `lanes` pipelined sends; seconds until the last ack."""
-    client = socketio.AsyncClient(reconnection=False)
-    await client.connect(url, auth={"token": token}, transports=["websocket"])
-    await client.call("join", {"chat_id": "general"})
     remaining = [count]
+
+    def another() -> bool:
+        remaining[0] -= 1
+        return remaining[0] >= 0
+
     started = time.perf_counter()
-    async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {token}"}) as http:
-
-        async def lane() -> None:
-            while remaining[0] > 0:
-                remaining[0] -= 1
-                async with http.post(url + "/api/message-auth",
-                                     json={"chat_id": "general"}) as reply:
-                    auth = (await reply.json())["auth"]
-                ack = await client.call("send_message", {
-                    "chat_id": "general", "text": "burst", "auth": auth,
-                    "client_id": uuid.uuid4().hex}, timeout=60)
-                assert ack["ok"], ack
-
-        await asyncio.gather(*(lane() for _ in range(lanes)))
-    elapsed = time.perf_counter() - started
-    await client.disconnect()
-    return elapsed
+    acked = await send_lanes(url, token, "general", lanes, another, text="burst")
+    assert acked == count, (acked, count)
+    return time.perf_counter() - started
 
 
 def burst_landing(count: int) -> dict[str, Any]:
