@@ -1,4 +1,4 @@
-"""A throwaway PostgreSQL database on the machine's server, for one benchmark run."""
+"""A throwaway PostgreSQL database on the machine's server, for one test or benchmark."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-ADMIN_URL = os.environ.get("CHAT_WIDGET_BENCH_POSTGRES",
-                           "postgresql://postgres@127.0.0.1:5432/test")
+# Where throwaway databases are made (tests and benchmarks): any database of the server.
+ADMIN_URL = os.environ.get("CHAT_WIDGET_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 async def _execute(statement: str) -> None:

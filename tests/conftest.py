@@ -117,30 +117,13 @@ def server_factory(tmp_path: Path) -> Iterator:
         running.stop()
 
 
-POSTGRES_ADMIN_URL = os.environ.get("CHAT_WIDGET_TEST_POSTGRES",
-                                    "postgresql://postgres@127.0.0.1:5432/test")
-
-
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A fresh PostgreSQL database on the machine's real server, dropped afterwards."""
-    import asyncio
+    from bench.postgres import temporary_database
 
-    import asyncpg
-
-    name = f"chat_widget_test_{os.getpid()}_{time.monotonic_ns()}"
-    admin_dsn = POSTGRES_ADMIN_URL
-
-    async def run(statement: str) -> None:
-        connection = await asyncpg.connect(admin_dsn)
-        try:
-            await connection.execute(statement)
-        finally:
-            await connection.close()
-
-    asyncio.run(run(f'CREATE DATABASE "{name}"'))
-    yield admin_dsn.rsplit("/", 1)[0] + f"/{name}"
-    asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with temporary_database() as url:
+        yield url
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
