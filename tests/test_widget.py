@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from bench.history import bulk_load
+from bench.widget_bytes import CommMeter
 from chat_widget import (
     AuthorizationError,
     NotConnectedError,
@@ -72,37 +73,23 @@ def make_widget(embedded: Any) -> Iterator[Callable[..., ChatWidget]]:
         widget.close()
 
 
-class Recorder:
+class Recorder(CommMeter):
     """Every comm message a widget sends to the front end, with its size in bytes."""
-
-    def __init__(self, widget: ChatWidget) -> None:
-        self.sent: list[tuple[dict[str, Any], int]] = []
-        self._changed = threading.Condition()
-        original = widget.comm.send
-
-        def record(data: Any = None, metadata: Any = None, buffers: Any = None) -> None:
-            size = len(json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode())
-            with self._changed:
-                self.sent.append((data, size))
-                self._changed.notify_all()
-            original(data=data, metadata=metadata, buffers=buffers)
-
-        widget.comm.send = record
 
     def customs(self, kind: str | None = None) -> list[dict[str, Any]]:
         """The custom messages (of `type` kind), in the order sent."""
-        with self._changed:
+        with self.changed:
             return [
                 data["content"]
-                for data, _ in self.sent
+                for data, _ in self.sizes
                 if data.get("method") == "custom"
                 and (kind is None or data["content"].get("type") == kind)
             ]
 
     def states(self) -> list[dict[str, Any]]:
         """The trait updates, in the order sent."""
-        with self._changed:
-            return [data["state"] for data, _ in self.sent if data.get("method") == "update"]
+        with self.changed:
+            return [data["state"] for data, _ in self.sizes if data.get("method") == "update"]
 
     def wait_custom(
         self, predicate: Callable[[dict[str, Any]], bool], timeout: float = 10.0
@@ -114,30 +101,30 @@ class Recorder:
             found[:] = [c for c in self._unlocked_customs() if predicate(c)][:1]
             return bool(found)
 
-        with self._changed:
-            assert self._changed.wait_for(match, timeout), "the front end never got it"
+        with self.changed:
+            assert self.changed.wait_for(match, timeout), "the front end never got it"
         return found[0]
 
     def wait_state(self, name: str, value: Any, timeout: float = 10.0) -> None:
         def seen() -> bool:
             return any(
                 data.get("method") == "update" and data["state"].get(name) == value
-                for data, _ in self.sent
+                for data, _ in self.sizes
             )
 
-        with self._changed:
-            assert self._changed.wait_for(seen, timeout), f"{name}={value!r} never synced"
+        with self.changed:
+            assert self.changed.wait_for(seen, timeout), f"{name}={value!r} never synced"
 
     def mark(self) -> int:
-        with self._changed:
-            return len(self.sent)
+        with self.changed:
+            return len(self.sizes)
 
     def bytes_since(self, mark: int) -> int:
-        with self._changed:
-            return sum(size for _, size in self.sent[mark:])
+        with self.changed:
+            return sum(size for _, size in self.sizes[mark:])
 
     def _unlocked_customs(self) -> list[dict[str, Any]]:
-        return [d["content"] for d, _ in self.sent if d.get("method") == "custom"]
+        return [d["content"] for d, _ in self.sizes if d.get("method") == "custom"]
 
 
 def wait_for(widget: ChatWidget, predicate: Callable[[], bool], timeout: float = 10.0) -> None:
