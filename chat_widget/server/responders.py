@@ -25,9 +25,9 @@ Responder = Callable[[dict[str, Any]], Any]
 logger = logging.getLogger(__name__)
 
 
-def echo(message: dict[str, Any]) -> str:
-    """The built-in responder: answers with the same text."""
-    return message["text"]
+def echo(message: dict[str, Any]) -> dict[str, Any]:
+    """The built-in responder: answers with the same text (and the same parts)."""
+    return {"text": message["text"], "parts": message["parts"]}
 
 
 BUILT_IN: dict[str, Responder] = {"echo": echo}
