@@ -1,4 +1,4 @@
-"""What the browser test needs around it: JupyterLab, headless Chromium, a slow echo bot.
+"""What the browser tests need around them: JupyterLab, headless Chromium, a slow echo bot.
 
 JupyterLab runs as its own process on a free loopback port with a fresh
 settings folder (no news, no update checks: nothing leaves the machine);
@@ -6,6 +6,12 @@ Chromium is Debian's, driven by Playwright (never `playwright install`).
 `slow_echo` is loaded by the test's chat server (`--responder`), so the reply
 takes long enough to see the widget wait for it. Only the standard library is
 imported at module level, so loading the responder stays cheap.
+
+For the rendering tests: `write_notebook` writes the notebook a test opens,
+`Tripwire` notices any script a message manages to run, `AUDIT_JS` lists
+markup in the message list that should never be there, and `open_standalone`
+renders the widget's view in a blank page with a stand-in model (no kernel),
+for checks that need many messages and no server.
 """
 
 from __future__ import annotations
@@ -39,6 +45,40 @@ def slow_echo(message: dict[str, Any]) -> Iterator[str]:
     for piece in re.findall(r"\S+\s*", message["text"]) or [message["text"]]:
         time.sleep(0.3)
         yield piece
+
+
+def add_chats(db_url: str, chats: list[str], workspace: str = "demo") -> None:
+    """Create chats in `workspace` before the server starts (for `--responder CHAT=...`)."""
+    base = [sys.executable, "-m", "chat_widget"]
+    subprocess.run([*base, "add-workspace", workspace, "--db", db_url], check=True,
+                   capture_output=True)
+    for chat_id in chats:
+        subprocess.run([*base, "add-chat", chat_id, "--workspace", workspace, "--db", db_url],
+                       check=True, capture_output=True)
+
+
+def write_notebook(path: Path, cells: list[str]) -> Path:
+    """A notebook of code cells (nbformat 4), unexecuted: the test runs it in JupyterLab."""
+    notebook = {
+        "cells": [{"cell_type": "code", "execution_count": None, "id": f"cell-{index}",
+                   "metadata": {}, "outputs": [], "source": source}
+                  for index, source in enumerate(cells)],
+        "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python",
+                                    "name": "python3"}},
+        "nbformat": 4, "nbformat_minor": 5,
+    }
+    path.write_text(json.dumps(notebook, indent=1))
+    return path
+
+
+WIDGET_CELL = """import os
+from chat_widget import ChatWidget
+
+def open_chat(chat_id, url_variable="CHAT_WIDGET_URL", token_variable="CHAT_WIDGET_TOKEN"):
+    return ChatWidget(url=os.environ[url_variable], token=os.environ[token_variable],
+                      chat_id=chat_id)
+"""
+"""The first cell of a test notebook: `open_chat(chat_id)` as the user the environment names."""
 
 
 def free_port() -> int:
@@ -183,6 +223,153 @@ async ([index, text]) => {
     observer.observe(root, { subtree: true, childList: true, attributes: true });
   });
   input.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
-  return await done;
+  const late = new Promise((_, reject) => setTimeout(
+    () => reject(new Error(`not stored within 15 s: ${text}`)), 15000));
+  return await Promise.race([done, late]);
 }
 """
+
+
+# -- noticing what should never happen -----------------------------------------
+
+TRIPWIRE_INIT = """
+window.__hits = [];
+window.__pwned = (n) => {
+  console.log(`PWNED ${n}`);
+  try { window.top.__hits.push(n); } catch (error) { window.__hits.push(n); }
+};
+"""
+"""Defined in every frame before any page script: a payload that runs calls `__pwned(N)`."""
+
+
+class Tripwire:
+    """Records, on a Playwright page, every sign that a message ran script.
+
+    `__pwned(N)` calls (from any frame, through the console too), dialogs
+    (alert, confirm, prompt; dismissed at once) and a document title that a
+    payload set. `assert_quiet()` fails with all of them.
+    """
+
+    def __init__(self, page: Any) -> None:
+        self.page = page
+        self.console: list[str] = []
+        self.dialogs: list[str] = []
+        page.add_init_script(TRIPWIRE_INIT)
+        page.on("console", self._console)
+        page.on("dialog", self._dialog)
+
+    def _console(self, message: Any) -> None:
+        if "PWNED" in message.text:
+            self.console.append(message.text)
+
+    def _dialog(self, dialog: Any) -> None:
+        self.dialogs.append(f"{dialog.type}: {dialog.message}")
+        dialog.dismiss()
+
+    def hits(self) -> list[Any]:
+        return self.page.evaluate("() => window.__hits || []")
+
+    def assert_quiet(self) -> None:
+        armed = self.page.evaluate("() => typeof window.__pwned === 'function'")
+        assert armed, "the tripwire is not in the page (added after it loaded?)"
+        problems = {"__pwned calls": self.hits(), "console": self.console,
+                    "dialogs": self.dialogs}
+        title = self.page.title()
+        if "pwned" in title.lower():
+            problems["title"] = [title]
+        assert not any(problems.values()), f"a payload ran: {problems}"
+
+
+# Lists, for every element matching the selector, the markup inside it that a
+# message must never produce: active elements, event handlers, links that are
+# not http(s)/mailto or open in the same tab, images that are not inline data.
+AUDIT_JS = """
+(selector) => {
+  const forbidden = new Set(['script', 'iframe', 'frame', 'frameset', 'object', 'embed', 'style',
+    'link', 'meta', 'base', 'form', 'input', 'svg', 'math', 'video', 'audio', 'source', 'details',
+    'marquee', 'template', 'noscript', 'applet', 'portal', 'slot']);
+  const image = /^data:image\\/(png|jpeg|svg\\+xml);base64,[A-Za-z0-9+/]*={0,2}$/;
+  const problems = [];
+  for (const root of document.querySelectorAll(selector)) {
+    for (const node of root.querySelectorAll('*')) {
+      const tag = node.tagName.toLowerCase();
+      if (forbidden.has(tag)) problems.push(`<${tag}> element`);
+      for (const attribute of node.attributes) {
+        const name = attribute.name.toLowerCase();
+        if (name.startsWith('on')) problems.push(`<${tag} ${name}>`);
+        if (['srcdoc', 'formaction', 'xlink:href', 'action', 'background'].includes(name)) {
+          problems.push(`<${tag} ${name}>`);
+        }
+        if (name === 'style' && /url|expression|javascript|@import/i.test(attribute.value)) {
+          problems.push(`<${tag} style="${attribute.value}">`);
+        }
+      }
+      if (tag === 'a') {
+        const href = node.getAttribute('href') || '';
+        if (!/^(https?:\\/\\/|mailto:)/i.test(href)) problems.push(`<a href="${href}">`);
+        const rel = node.rel.split(/\\s+/);
+        if (node.target !== '_blank' || !rel.includes('noopener') || !rel.includes('noreferrer')) {
+          problems.push(`<a href="${href}"> without target=_blank rel="noopener noreferrer"`);
+        }
+      }
+      if (tag === 'img' && !image.test(node.getAttribute('src') || '')) {
+        problems.push(`<img src="${(node.getAttribute('src') || '').slice(0, 60)}">`);
+      }
+    }
+  }
+  return problems;
+}
+"""
+
+
+# -- the view without JupyterLab ---------------------------------------------------
+
+STANDALONE_JS = """
+async ([source, css, user]) => {
+  const style = document.createElement('style');
+  style.textContent = css;
+  document.head.append(style);
+  const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
+  const module = await import(url);  // as anywidget loads it: from a blob: URL
+  const handlers = {};
+  const state = { status: 'connected', connected: true, chat_id: 'general', user_id: user,
+    user_name: user, awaiting_response: false, error: '' };
+  const push = (content) => (handlers['msg:custom'] || []).forEach((handler) => handler(content));
+  const model = {
+    get: (name) => state[name],
+    on: (name, handler) => { (handlers[name] = handlers[name] || []).push(handler); },
+    off: () => {},
+    send: (content) => {
+      window.__sent.push(content);
+      if (content.type === 'sync') {
+        push({ type: 'snapshot', request_id: content.request_id, chat_id: 'general',
+          messages: [], has_more: false, outbox: [], events: [] });
+      }
+    },
+  };
+  window.__sent = [];
+  window.__push = push;
+  const el = document.createElement('div');
+  document.body.append(el);
+  module.default.render({ model, el });
+}
+"""
+
+
+def open_standalone(page: Any, user: str = "alice") -> None:
+    """Render the widget's view in `page` with a stand-in model; `push_message` feeds it."""
+    page.goto("data:text/html,<!doctype html><title>view</title>")  # init scripts run here
+    page.evaluate(STANDALONE_JS, [(REPO / "js" / "widget.js").read_text(),
+                                  (REPO / "js" / "widget.css").read_text(), user])
+
+
+def push_message(page: Any, seq: int, text: str, parts: list[dict[str, Any]] | None = None,
+                 sender: str = "bob") -> str:
+    """Show a stored message in a standalone view, as the kernel would push it; returns its id."""
+    message_id = f"standalone-{seq}"
+    page.evaluate("(content) => window.__push(content)", {"type": "message", "message": {
+        "id": message_id, "chat_id": "general", "seq": seq,
+        "sender": {"id": sender, "name": sender, "kind": "user"}, "text": text,
+        "parts": parts or [], "client_id": None, "reply_to": None,
+        "created_at": "2026-01-01T12:00:00Z"}})
+    return message_id

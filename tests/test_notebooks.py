@@ -72,18 +72,33 @@ def test_quickstart(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_analysis_results(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     cells = run_notebook("analysis_results.ipynb", tmp_path, monkeypatch)
     assert shows_a_widget(cells[0])
-    analysis, posted, seen = (printed(cell) for cell in cells[1:])
+    analysis, frame, figure, rich_repr, mixed, _, magic, magic_send, seen = (
+        printed(cell) for cell in cells[1:])
     assert "mean 225.0 ms" in analysis and "week over week +16.9%" in analysis
-    summary = posted.split(": ", 1)[1].strip()
-    assert summary.startswith("Latency report, 14 days")
-    assert f"bob sees from alice: {summary}" in seen
-    assert "with a table of 2 rows: ['week', 'mean ms', 'max ms']" in seen
+    assert "a table of 2 rows, columns ['week', 'mean', 'max']" in frame
+    assert "an image part, image/png" in figure
+    assert "markdown part: Latency is **up 16.9%** week over week." in rich_repr
+    assert "**Latency report**, 14 days" in mixed
+    assert "parts: ['table', 'image', 'markdown', 'markdown']" in mixed
+    assert magic.strip() == "Sent to general as message 5."
+    assert magic_send.strip() == "Sent to general as message 6."
+    lines = seen.splitlines()
+    assert lines[:6] == [
+        "#1 alice: '' [table]",
+        "#2 alice: '' [image]",
+        "#3 alice: '' [markdown]",
+        "#4 alice: '**Latency report**, 14 days: mean 225.0 ' [table, image, markdown, markdown]",
+        "#5 alice: 'Mean and worst latency by week' [table]",
+        "#6 alice: '' [markdown]",
+    ]
+    assert "the first table, as bob has it: ['week', 'mean', 'max'] " \
+        "[[1, 207.4, 231], [2, 242.6, 260]]" in seen
 
 
 def test_realtime_lesson(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     cells = run_notebook("realtime_lesson.ipynb", tmp_path, monkeypatch)
     assert shows_a_widget(cells[0])  # alice and bob side by side
-    emit, rooms, stopped, restarted, after = (printed(cell) for cell in cells[1:])
+    emit, rooms, stopped, restarted, after = (printed(cell) for cell in cells[1:6])
     assert "bob has it too" in emit
     steps = [line.split()[0] for line in emit.splitlines()[1:]]
     assert steps[:3] == ["auth_fetch_start", "auth_fetched", "emit"]
@@ -97,3 +112,14 @@ def test_realtime_lesson(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
         "  #2 bob: Only the general room hears this.",
         "  #3 bob: Back online? This one went through the restarted server.",
     ]
+    # Responders: a table and a plot in general, a streamed answer in echo.
+    assert shows_a_widget(cells[6])
+    described, streamed = printed(cells[7]), printed(cells[8])
+    assert "analyze answered: **8 numbers**, mean 211.5:" in described
+    assert "parts: ['table', 'image']" in described
+    assert "    max  240" in described and "  count  8" in described
+    assert "the plot: image/png" in described
+    pieces = int(streamed.split(" pieces arrived")[0])
+    assert pieces == 20  # one per word of the answer
+    assert "the answer: You wrote 9 words; the longest is `Streaming`." in streamed
+    assert "the pieces joined are the answer: True" in streamed

@@ -149,7 +149,7 @@ class Store:
         ones remain; otherwise it is the latest before `before_seq` (or the end)
         and `has_more` says older ones remain.
         """
-        return await self.db.run(_messages_page, chat_id, before_seq, after_seq, limit)
+        return await self.db.read_pages(_messages_page, chat_id, before_seq, after_seq, limit)
 
     # --- the write path ----------------------------------------------------------
 
