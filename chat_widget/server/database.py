@@ -59,6 +59,9 @@ class Database:
         self.dialect = "sqlite" if url.startswith("sqlite") else "postgresql"
         if self.dialect == "sqlite":
             self._writer = _sqlite_engine(url, writer=True)
+            # Held for good: checking a connection out of the pool per
+            # transaction (and its reset on return) cost as much as the SQL.
+            self._writer_conn: Connection | None = None
             self._reader = _sqlite_engine(url, writer=False)
             self._reads = ThreadPoolExecutor(1, thread_name_prefix="chat-widget-sqlite-read")
         else:
@@ -67,7 +70,10 @@ class Database:
     async def run(self, operation: Callable[..., T], *args: Any) -> T:
         """A write or a small read."""
         if self.dialect == "sqlite":
-            return _in_transaction(self._writer, operation, args)
+            if self._writer_conn is None:
+                self._writer_conn = self._writer.connect()
+            with self._writer_conn.begin():
+                return operation(self._writer_conn, *args)
         async with self._async_engine.begin() as conn:
             return await conn.run_sync(operation, *args)
 
@@ -84,6 +90,8 @@ class Database:
             loop = asyncio.get_running_loop()
             await loop.run_in_executor(self._reads, self._reader.dispose)
             self._reads.shutdown(wait=True)
+            if self._writer_conn is not None:
+                self._writer_conn.close()
             self._writer.dispose()
         else:
             await self._async_engine.dispose()
