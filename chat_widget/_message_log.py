@@ -24,6 +24,7 @@ class MessageLog:
         self._by_seq: dict[int, Message] = {}
         self._seqs: list[int] = []
         self._ids: set[str] = set()
+        self._replies: dict[str, Message] = {}  # reply_to -> the bot's answer
         self.delivered_seq: int | None = None
         """Every message up to this seq is known and handed on; None before `start`."""
 
@@ -45,7 +46,12 @@ class MessageLog:
             return False
         self._by_seq[seq] = message
         self._ids.add(message_id)
-        bisect.insort(self._seqs, seq)
+        if message.get("reply_to") and _is_bot(message):
+            self._replies[message["reply_to"]] = message
+        if self._seqs and seq > self._seqs[-1]:
+            self._seqs.append(seq)  # the usual case: a new message at the end
+        else:
+            bisect.insort(self._seqs, seq)
         return True
 
     def start(self, snapshot: list[Message]) -> None:
@@ -83,11 +89,7 @@ class MessageLog:
 
     def find_reply(self, message_id: str) -> Message | None:
         """The bot's answer to `message_id`, if it is already here (it can beat the ack)."""
-        for seq in reversed(self._seqs):
-            message = self._by_seq[seq]
-            if message.get("reply_to") == message_id and _is_bot(message):
-                return message
-        return None
+        return self._replies.get(message_id)
 
 
 def _is_bot(message: Message) -> bool:
