@@ -15,14 +15,13 @@ import shutil
 import statistics
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright import sync_api
 
 from chat_widget.client import ChatClient
 from tests.browser_helpers import (
-    CHROMIUM,
     MEASURE_SEND_JS,
     REPO,
     JupyterLab,
@@ -32,11 +31,7 @@ from tests.browser_helpers import (
 )
 from tests.conftest import RunningServer, start_server
 
-sync_api = pytest.importorskip("playwright.sync_api")
-pytestmark = [
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium"),
-    pytest.mark.timeout(120),
-]
+pytestmark = pytest.mark.timeout(120)
 SECOND = 1000  # Playwright counts milliseconds
 
 

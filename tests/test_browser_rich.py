@@ -14,12 +14,13 @@ from collections.abc import Iterator
 from itertools import pairwise
 from typing import Any
 
+import pandas as pd
 import pytest
+from playwright import sync_api
 
 from chat_widget.client import ChatClient
 from tests.browser_helpers import (
     AUDIT_JS,
-    CHROMIUM,
     WIDGET_CELL,
     JupyterLab,
     NotebookPage,
@@ -31,12 +32,7 @@ from tests.browser_helpers import (
 )
 from tests.conftest import RunningServer, start_server
 
-sync_api = pytest.importorskip("playwright.sync_api")
-pd = pytest.importorskip("pandas")
-pytestmark = [
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium"),
-    pytest.mark.timeout(120),
-]
+pytestmark = pytest.mark.timeout(120)
 SECOND = 1000  # Playwright counts milliseconds
 GENERAL, NUMBERS, ECHO = 0, 1, 2  # the widgets, in the notebook's order
 

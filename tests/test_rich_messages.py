@@ -26,7 +26,6 @@ from nbclient import NotebookClient
 from PIL import Image
 from traitlets.config import Config
 
-import chat_widget
 from chat_widget import _active, magic
 from chat_widget._payload import content_to_payload
 from chat_widget.client import ChatClient
@@ -350,8 +349,6 @@ def test_with_nothing_remembered_the_one_client_among_the_variables_is_used(
         second.close()
 
 
-@pytest.mark.xfail(not hasattr(chat_widget, "load_ipython_extension"), strict=True,
-                   reason="chat_widget/__init__.py does not re-export load_ipython_extension yet")
 def test_load_ext_chat_widget_registers_the_magics(shell: InteractiveShell) -> None:
     shell.magics_manager.magics["cell"].pop("chat", None)
     shell.extension_manager.loaded.discard("chat_widget")
