@@ -26,7 +26,12 @@ def main() -> None:
     parser.add_argument("--json", help="write the figures to this file")
     parser.add_argument("--report", action="store_true", help="rewrite docs/performance.*")
     parser.add_argument("--only", default=",".join(PARTS))
+    parser.add_argument("--report-from", metavar="JSON",
+                        help="rewrite docs/performance.* from figures saved by --json")
     args = parser.parse_args()
+    if args.report_from:
+        report.write(json.loads(Path(args.report_from).read_text()))
+        return
     selected = set(args.only.split(","))
     quick = args.quick
     figures: dict[str, Any] = {"machine": platform.platform(), "python": platform.python_version(),

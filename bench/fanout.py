@@ -110,15 +110,18 @@ async def _measure(urls: list[str], pids: list[int], token: str | None, listener
             "server_cpu_us_per_delivery": round(1e6 * server_cpu / max(delivered, 1), 2)}
 
 
-def measure(kind: str, listeners: int, seconds: float) -> dict[str, Any]:
-    """Fan-out against one kind of server: bare, node, chat, or chat-redis (two processes)."""
+def measure(kind: str, listeners: int, seconds: float, loop: str = "auto") -> dict[str, Any]:
+    """Fan-out against one kind of server: bare, node, chat, or chat-redis (two processes).
+
+    `loop` picks the Python servers' event loop (auto: uvloop when installed).
+    """
     with ExitStack() as stack:
         if kind in ("bare", "node"):
-            info = stack.enter_context(bare_server("aiohttp") if kind == "bare"
+            info = stack.enter_context(bare_server("aiohttp", loop) if kind == "bare"
                                        else node_server())
             urls, pids, token = [info["url"]], [info["pid"]], None
         elif kind == "chat":
-            info = stack.enter_context(chat_server())
+            info = stack.enter_context(chat_server(None, "--loop", loop))
             urls, pids, token = [info["url"]], [info["pid"]], info["tokens"]["alice"]
         else:  # two chat processes sharing one database file and Redis
             first = stack.enter_context(chat_server(None, "--redis", "redis://127.0.0.1:6379/0",

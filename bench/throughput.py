@@ -40,7 +40,13 @@ def compare_stacks(count: int) -> dict[str, Any]:
     """The bare emit-with-ack round trip on aiohttp and on uvicorn (ASGI)."""
     from .latency import bare_floors
 
-    results = {stack: bare_floors(count, stack) for stack in ("aiohttp", "uvicorn")}
+    results: dict[str, Any] = {stack: bare_floors(count, stack)
+                               for stack in ("aiohttp", "uvicorn")}
     for result in results.values():
         result.pop("samples")
+    # The event loop, by the fan-out it gives a bare server (100 clients).
+    from .fanout import measure
+
+    results["loops"] = {loop: measure("bare", 100, 5.0, loop)
+                        for loop in ("asyncio", "uvloop")}
     return results
