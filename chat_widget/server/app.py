@@ -146,10 +146,12 @@ class ChatServer:
         """Close every client connection, stop accepting, finish open work, close storage."""
         if self._prune_task is not None:
             self._prune_task.cancel()
-        if self.sio.eio.sockets:  # close every client, so open websockets end now
-            # Bounded: a socket caught mid-close by its client can leave this
-            # waiting forever; the runner's cleanup closes what is left.
-            with contextlib.suppress(asyncio.TimeoutError):
+        # Close every client, so open websockets end now. Bounded: a socket
+        # caught mid-close by its client can leave this waiting forever (or the
+        # last one can go between the check and the wait: ValueError); the
+        # runner's cleanup closes whatever is left.
+        if self.sio.eio.sockets:
+            with contextlib.suppress(asyncio.TimeoutError, ValueError):
                 await asyncio.wait_for(self.sio.eio.disconnect(), 1.0)
         await self.sio.shutdown()
         if self.service is not None:
