@@ -160,6 +160,7 @@ class NotebookPage:
 
     def __init__(self, page: Any) -> None:
         self.page = page
+        self.tripwire: Tripwire | None = None
 
     def wait_for_kernel(self) -> None:
         """Until the kernel is started and idle (a Run All sent earlier can be lost)."""
@@ -252,6 +253,7 @@ class Tripwire:
 
     def __init__(self, page: Any) -> None:
         self.page = page
+        self.tripwire: Tripwire | None = None
         self.console: list[str] = []
         self.dialogs: list[str] = []
         page.add_init_script(TRIPWIRE_INIT)
@@ -373,3 +375,26 @@ def push_message(page: Any, seq: int, text: str, parts: list[dict[str, Any]] | N
         "parts": parts or [], "client_id": None, "reply_to": None,
         "created_at": "2026-01-01T12:00:00Z"}})
     return message_id
+
+
+def server_env(server: Any, user: str = "alice", **extra: str) -> dict[str, str]:
+    """The environment a notebook kernel reads to reach `server` as `user`."""
+    return {**os.environ, "CHAT_WIDGET_URL": server.url,
+            "CHAT_WIDGET_TOKEN": server.tokens[user], **extra}
+
+
+def open_notebook(browser: Any, url: str, timeout_ms: int = 30_000,
+                  tripwire: bool = False) -> NotebookPage:
+    """A new page on a notebook in JupyterLab, once its kernel is idle.
+
+    With `tripwire`, `notebook.tripwire` records any script a message runs
+    (set up before the page loads, as it must be).
+    """
+    page = browser.new_page(viewport={"width": 1280, "height": 1400})
+    page.set_default_timeout(timeout_ms)
+    watcher = Tripwire(page) if tripwire else None
+    page.goto(url)
+    notebook = NotebookPage(page)
+    notebook.tripwire = watcher
+    notebook.wait_for_kernel()
+    return notebook

@@ -10,7 +10,6 @@ sides. Screenshots go to test-artifacts/.
 
 from __future__ import annotations
 
-import os
 import shutil
 import statistics
 import threading
@@ -27,6 +26,8 @@ from tests.browser_helpers import (
     JupyterLab,
     NotebookPage,
     launch_chromium,
+    open_notebook,
+    server_env,
     start_jupyterlab,
 )
 from tests.conftest import RunningServer, start_server
@@ -81,9 +82,7 @@ def lab(
 ) -> Iterator[JupyterLab]:
     root = tmp_path_factory.mktemp("lab") / "notebooks"
     shutil.copytree(REPO / "notebooks", root)
-    env = {**os.environ, "CHAT_WIDGET_URL": chat_server.url,
-           "CHAT_WIDGET_TOKEN": chat_server.tokens["alice"]}
-    running = start_jupyterlab(root, env)
+    running = start_jupyterlab(root, server_env(chat_server))
     yield running
     running.stop()
 
@@ -92,11 +91,7 @@ def lab(
 def notebook(lab: JupyterLab) -> Iterator[NotebookPage]:
     with sync_api.sync_playwright() as playwright:
         browser = launch_chromium(playwright)
-        page = browser.new_page(viewport={"width": 1280, "height": 1400})
-        page.set_default_timeout(30 * SECOND)
-        page.goto(lab.url("lab/tree/quickstart.ipynb"))
-        notebook = NotebookPage(page)
-        notebook.wait_for_kernel()
+        notebook = open_notebook(browser, lab.url("lab/tree/quickstart.ipynb"))
         yield notebook
         browser.close()
 

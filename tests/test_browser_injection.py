@@ -35,8 +35,10 @@ from tests.browser_helpers import (
     NotebookPage,
     Tripwire,
     launch_chromium,
+    open_notebook,
     open_standalone,
     push_message,
+    server_env,
     start_jupyterlab,
     write_notebook,
 )
@@ -94,9 +96,7 @@ def lab(chat_server: RunningServer, flaky_server: dict[str, Any],
         'print("widgets ready")',
     ])
     flaky: RunningServer = flaky_server["server"]
-    env = {**os.environ, "CHAT_WIDGET_URL": chat_server.url,
-           "CHAT_WIDGET_TOKEN": chat_server.tokens["alice"],
-           "FLAKY_URL": flaky.url, "FLAKY_TOKEN": flaky.tokens["alice"]}
+    env = server_env(chat_server, FLAKY_URL=flaky.url, FLAKY_TOKEN=flaky.tokens["alice"])
     running = start_jupyterlab(root, env)
     yield running
     running.stop()
@@ -112,12 +112,8 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def notebook(browser: Any, lab: JupyterLab) -> Iterator[tuple[NotebookPage, Tripwire]]:
-    page = browser.new_page(viewport={"width": 1280, "height": 1400})
-    page.set_default_timeout(30 * SECOND)
-    tripwire = Tripwire(page)
-    page.goto(lab.url("lab/tree/injection.ipynb"))
-    notebook = NotebookPage(page)
-    notebook.wait_for_kernel()
+    notebook = open_notebook(browser, lab.url("lab/tree/injection.ipynb"), tripwire=True)
+    page, tripwire = notebook.page, notebook.tripwire
     notebook.run_all()
     notebook.wait_for_output("widgets ready")
     yield notebook, tripwire

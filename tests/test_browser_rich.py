@@ -9,7 +9,6 @@ rich content to `general`. Screenshots go to test-artifacts/rich-*.png.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from itertools import pairwise
 from typing import Any
@@ -24,9 +23,10 @@ from tests.browser_helpers import (
     WIDGET_CELL,
     JupyterLab,
     NotebookPage,
-    Tripwire,
     add_chats,
     launch_chromium,
+    open_notebook,
+    server_env,
     start_jupyterlab,
     write_notebook,
 )
@@ -87,9 +87,7 @@ def lab(chat_server: RunningServer,
         'echo = open_chat("echo")\necho',
         'print("widgets ready")',
     ])
-    env = {**os.environ, "CHAT_WIDGET_URL": chat_server.url,
-           "CHAT_WIDGET_TOKEN": chat_server.tokens["alice"]}
-    running = start_jupyterlab(root, env)
+    running = start_jupyterlab(root, server_env(chat_server))
     yield running
     running.stop()
 
@@ -98,12 +96,8 @@ def lab(chat_server: RunningServer,
 def notebook(lab: JupyterLab) -> Iterator[NotebookPage]:
     with sync_api.sync_playwright() as playwright:
         browser = launch_chromium(playwright)
-        page = browser.new_page(viewport={"width": 1280, "height": 1400})
-        page.set_default_timeout(30 * SECOND)
-        tripwire = Tripwire(page)
-        page.goto(lab.url("lab/tree/rich.ipynb"))
-        notebook = NotebookPage(page)
-        notebook.wait_for_kernel()
+        notebook = open_notebook(browser, lab.url("lab/tree/rich.ipynb"), tripwire=True)
+        page, tripwire = notebook.page, notebook.tripwire
         notebook.run_all()
         notebook.wait_for_output("widgets ready")
         yield notebook

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from playwright import sync_api
 
-from tests.browser_helpers import NotebookPage, free_port, launch_chromium
+from tests.browser_helpers import free_port, launch_chromium, open_notebook
 
 
 def test_demo_lab_opens_a_working_chat_in_jupyterlab(tmp_path: Path) -> None:
@@ -39,11 +39,7 @@ def test_demo_lab_opens_a_working_chat_in_jupyterlab(tmp_path: Path) -> None:
             time.sleep(0.2)
         with sync_api.sync_playwright() as playwright:
             browser = launch_chromium(playwright)
-            page = browser.new_page(viewport={"width": 1280, "height": 1400})
-            page.set_default_timeout(60_000)
-            page.goto(url)
-            notebook = NotebookPage(page)
-            notebook.wait_for_kernel()
+            notebook = open_notebook(browser, url, timeout_ms=60_000)
             notebook.run_all()
             notebook.wait_for_output("arrived in echo", timeout=90)
             expect = sync_api.expect
