@@ -54,7 +54,6 @@ MAX_TABLE_ROWS = 1000
 ENVELOPE_BYTES = 1024
 MAX_CONTENT_BYTES = protocol.MAX_MESSAGE_BYTES - ENVELOPE_BYTES
 
-_IMAGE_MIMES = ("image/png", "image/jpeg", "image/svg+xml")
 _REPR_METHODS = {
     "text/markdown": "_repr_markdown_",
     "image/png": "_repr_png_",
@@ -63,7 +62,7 @@ _REPR_METHODS = {
     "application/json": "_repr_json_",
 }
 # Richest first, as Jupyter ranks them, without HTML, LaTeX or JavaScript.
-_MIME_ORDER = ("text/markdown", *_IMAGE_MIMES, "application/json")
+_MIME_ORDER = ("text/markdown", *protocol.IMAGE_MIMES, "application/json")
 
 
 def to_parts(obj: Any) -> tuple[str, list[Part]]:
@@ -249,7 +248,7 @@ def _numpy_scalar(value: Any) -> str | int | float | bool | None:
 
 def image_part(data: bytes, mime: str) -> Part:
     """An `image` part from encoded bytes; too_large if it cannot fit in a message."""
-    if mime not in _IMAGE_MIMES:
+    if mime not in protocol.IMAGE_MIMES:
         raise ChatError(f"cannot send an image of type {mime!r}", code="bad_request")
     encoded = base64.b64encode(data).decode("ascii")
     if len(encoded) > MAX_CONTENT_BYTES:

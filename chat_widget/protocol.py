@@ -11,8 +11,6 @@ from typing import Any
 
 from .errors import ChatError
 
-PROTOCOL_VERSION = 1
-
 # Socket.IO events a client emits (each with an acknowledgement).
 JOIN = "join"
 LEAVE = "leave"
@@ -47,7 +45,6 @@ DEFAULT_HISTORY_LIMIT = 50
 MAX_HISTORY_LIMIT = 500
 JOIN_CATCH_UP_LIMIT = 500
 
-PART_TYPES = ("markdown", "code", "table", "image")
 IMAGE_MIMES = ("image/png", "image/jpeg", "image/svg+xml")
 
 

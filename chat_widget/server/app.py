@@ -188,10 +188,6 @@ class ThreadedServer:
     def tokens(self) -> dict[str, str]:
         return self.server.demo_tokens
 
-    def register_responder(self, name: str, responder: Responder) -> None:
-        assert self.server.service is not None
-        self._loop.call_soon_threadsafe(self.server.service.register_responder, name, responder)
-
     def stop(self, timeout: float = 10.0) -> None:
         if not self._loop.is_running():
             return
