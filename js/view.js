@@ -1,0 +1,656 @@
+// @ts-check
+// The view: the DOM of one chat and its events. It keeps no state of its own
+// beyond DOM nodes and scrolling: ChatState holds what is known, this draws it.
+// Requests to the kernel carry a request id; no answer within ACK_TIMEOUT_MS
+// means the kernel is busy (a cell is running), which the view says.
+
+import { button, h, snippet } from "./dom.js";
+import { adviceFor, count, formatTime, sizeOf } from "./format.js";
+import { renderMarkdown } from "./markdown.js";
+import { Lightbox, renderPart } from "./parts.js";
+import { ChatState, sendBlockedBecause } from "./state.js";
+import { timelineRows } from "./timeline.js";
+
+const ACK_TIMEOUT_MS = 1500;
+const NEAR_EDGE_PX = 48;
+const DEFAULT_MAX_TEXT_BYTES = 64 * 1024; // the protocol's limit, when the kernel does not say
+const SIZE_SHOWN_FROM = 0.9; // the size line appears at 90% of the limit
+/** @type {Record<string, string>} */
+const STATUS_LABELS = {
+  connecting: "connecting…",
+  connected: "connected",
+  reconnecting: "reconnecting…",
+  disconnected: "disconnected",
+};
+/** @type {Record<string, string>} */
+const LOCAL_LABELS = { sending: "sending…", queued: "waiting for the kernel…", failed: "not sent" };
+const KERNEL_GONE = "The notebook's kernel restarted: run the cell again to chat.";
+
+/**
+ * The part of an anywidget model the view uses.
+ * @typedef {{get: (name: string) => any, on: (name: string, handler: (...args: any[]) => void) => void,
+ *   off: (name: string, handler?: (...args: any[]) => void) => void,
+ *   send: (content: object) => void}} Model
+ * @typedef {{node: HTMLElement, stateLabel: HTMLElement, reason: HTMLElement,
+ *   failure: HTMLElement, retry: HTMLButtonElement}} LocalNodes
+ * @typedef {{node: HTMLElement, body: HTMLElement, state: HTMLElement, drawn: boolean}} StreamNodes
+ */
+
+let counter = 0;
+/**
+ * @param {string} prefix
+ * @returns {string}
+ */
+function newId(prefix) {
+  counter += 1;
+  const random = Math.random().toString(36).slice(2, 10);
+  return `${prefix}-${Date.now().toString(36)}-${random}-${counter}`;
+}
+
+export class ChatView {
+  /**
+   * @param {Model} model
+   * @param {HTMLElement | ShadowRoot} container where the view's root goes
+   */
+  constructor(model, container) {
+    this.model = model;
+    this.container = container;
+    this.state = new ChatState();
+    /** @type {Map<string, HTMLElement>} message id -> node */
+    this.nodes = new Map();
+    /** @type {Map<string, LocalNodes>} */
+    this.localNodes = new Map();
+    /** @type {Map<string, StreamNodes>} */
+    this.streamNodes = new Map();
+    /** @type {Map<string, ReturnType<typeof setTimeout>>} request id -> timer until first answer */
+    this.timers = new Map();
+    /** @type {Set<string>} request ids whose final answer is still due */
+    this.mine = new Set();
+    this.loadingOlder = false;
+    /** @type {string | null} the send the input box waits for */
+    this.composing = null;
+    this.unseen = 0; // messages that arrived while scrolled up
+    this.kernelGone = false;
+    this.lightbox = new Lightbox(container);
+    /** @param {HTMLImageElement} image */
+    this.enlarge = (image) => this.lightbox.open(image);
+    /** @type {[string, (...args: any[]) => void][]} */
+    this.listeners = [];
+    this.build();
+    /**
+     * @param {string} name
+     * @param {(...args: any[]) => void} handler
+     */
+    const on = (name, handler) => {
+      model.on(name, handler);
+      this.listeners.push([name, handler]);
+    };
+    on("msg:custom", (content) => this.receive(content));
+    for (const name of ["status", "connected", "awaiting_response", "error", "chat_id", "user_id",
+      "user_name"]) {
+      on(`change:${name}`, () => this.refreshState());
+    }
+    this.refreshState();
+    this.request({ type: "sync" });
+  }
+
+  destroy() {
+    for (const [name, handler] of this.listeners) this.model.off(name, handler);
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+    this.lightbox.close();
+    this.resizer.disconnect();
+  }
+
+  // -- layout -------------------------------------------------------------
+
+  build() {
+    const root = h("div", "cw-root");
+    root.dataset.lmSuppressShortcuts = "true"; // typing here is not a notebook shortcut
+    const header = h("div", "cw-header");
+    this.title = h("span", "cw-title");
+    this.statusBadge = h("span", "cw-status");
+    this.statusBadge.setAttribute("role", "status");
+    this.howToggle = button("cw-how-sent-toggle", "How it was sent",
+      "Show, step by step, how each message travelled to the server and back");
+    this.howToggle.setAttribute("aria-pressed", "false");
+    this.howToggle.addEventListener("click", () => this.toggleTimeline());
+    header.append(this.title, this.statusBadge, this.howToggle);
+
+    this.errorNotice = h("div", "cw-notice cw-error");
+    this.errorNotice.setAttribute("role", "alert");
+    this.busyNotice = h("div", "cw-notice cw-busy",
+      "The kernel is busy (a cell is running): the chat will catch up when it is free.");
+    this.busyNotice.hidden = true;
+    this.goneNotice = h("div", "cw-notice cw-kernel-gone", KERNEL_GONE);
+    this.goneNotice.setAttribute("role", "alert");
+    this.goneNotice.hidden = true;
+
+    const frame = h("div", "cw-list-frame");
+    this.list = h("div", "cw-list");
+    this.list.tabIndex = 0;
+    this.list.setAttribute("aria-label", "Messages");
+    this.stick = true; // the list follows new content while scrolled to the bottom
+    this.list.addEventListener("scroll", () => {
+      this.stick = this.nearBottom();
+      if (this.stick) this.clearUnseen();
+      if (this.list.scrollTop < NEAR_EDGE_PX) this.loadOlder();
+    });
+    this.olderButton = button("cw-older", "Load older messages");
+    this.olderButton.addEventListener("click", () => this.loadOlder());
+    this.empty = h("div", "cw-empty");
+    this.items = h("div", "cw-items");
+    this.live = h("div", "cw-live"); // replies being written
+    this.list.append(this.olderButton, this.empty, this.items, this.live);
+    this.newBelow = button("cw-new-below", "", "Scroll down to the newest message");
+    this.newBelow.hidden = true;
+    this.newBelow.addEventListener("click", () => {
+      this.scrollToBottom();
+      this.clearUnseen();
+    });
+    frame.append(this.list, this.newBelow);
+    // Content that grows later (an image decoding, a reply being written)
+    // keeps a list that was at the bottom there.
+    this.resizer = new ResizeObserver(() => {
+      if (this.stick) this.scrollToBottom();
+    });
+    this.resizer.observe(this.items);
+    this.resizer.observe(this.live);
+
+    this.timeline = h("div", "cw-timeline");
+    this.timeline.hidden = true;
+
+    this.waiting = h("div", "cw-waiting", "Waiting for a reply…");
+    this.waiting.setAttribute("aria-live", "polite");
+
+    const composer = h("div", "cw-composer");
+    this.input = h("textarea", "cw-input");
+    this.input.rows = 2;
+    this.input.placeholder = "Write a message (Enter sends, Shift+Enter for a new line)";
+    this.input.setAttribute("aria-label", "Message");
+    this.input.addEventListener("keydown", (event) => this.onKey(event));
+    this.input.addEventListener("input", () => {
+      this.hint.textContent = "";
+      this.refreshState();
+    });
+    this.sendButton = button("cw-send", "Send");
+    this.sendButton.addEventListener("click", () => this.sendFromInput());
+    composer.append(this.input, this.sendButton);
+    this.size = h("div", "cw-size");
+    this.size.hidden = true;
+    this.hint = h("div", "cw-hint");
+    this.hint.setAttribute("role", "status");
+
+    root.append(header, this.errorNotice, this.busyNotice, this.goneNotice, frame, this.timeline,
+      this.waiting, composer, this.size, this.hint);
+    this.container.appendChild(root);
+    this.root = root;
+  }
+
+  /** @returns {number} */
+  maxTextBytes() {
+    const limit = Number(this.model.get("max_text_bytes"));
+    return limit > 0 ? limit : DEFAULT_MAX_TEXT_BYTES;
+  }
+
+  /** @returns {string} why sending is not possible now ("" when it is) */
+  blockedBecause() {
+    const m = this.model;
+    return sendBlockedBecause({
+      connected: Boolean(m.get("connected")),
+      status: String(m.get("status") || "connecting"),
+      awaiting: Boolean(m.get("awaiting_response")),
+      sending: Boolean(this.composing),
+      text: this.input.value,
+      over: sizeOf(this.input.value, this.maxTextBytes()).over,
+      kernelGone: this.kernelGone,
+    });
+  }
+
+  refreshState() {
+    const m = this.model;
+    const status = this.kernelGone ? "disconnected" : m.get("status") || "connecting";
+    const chatId = m.get("chat_id") || "";
+    const who = m.get("user_name") || m.get("user_id") || "";
+    this.title.textContent = who ? `${chatId} · ${who}` : chatId;
+    this.statusBadge.textContent = this.kernelGone ? "kernel restarted" : STATUS_LABELS[status] || status;
+    this.statusBadge.dataset.status = status;
+    const error = this.kernelGone ? "" : m.get("error") || "";
+    this.errorNotice.textContent = error;
+    this.errorNotice.hidden = !error;
+    this.goneNotice.hidden = !this.kernelGone;
+    const awaiting = Boolean(m.get("awaiting_response")) && !this.kernelGone;
+    this.waiting.hidden = !awaiting;
+    this.waiting.textContent = this.state.waitingText();
+    this.root.dataset.awaiting = awaiting ? "true" : "false";
+    const reason = this.blockedBecause();
+    this.sendButton.disabled = Boolean(reason);
+    this.sendButton.title = reason || "Send (Enter)";
+    const retryable = Boolean(m.get("connected")) && !awaiting && !this.kernelGone;
+    for (const nodes of this.localNodes.values()) nodes.retry.disabled = !retryable;
+    this.olderButton.hidden = !this.state.hasMore;
+    this.olderButton.disabled = this.loadingOlder;
+    this.olderButton.textContent = this.loadingOlder ? "Loading…" : "Load older messages";
+    this.empty.hidden = !this.state.isEmpty() || this.state.chatId === null;
+    this.empty.textContent = `No messages in ${chatId || "this chat"} yet: write the first one below.`;
+    this.refreshSize();
+  }
+
+  refreshSize() {
+    const limit = this.maxTextBytes();
+    const { bytes, over, left } = sizeOf(this.input.value, limit);
+    this.size.hidden = bytes < limit * SIZE_SHOWN_FROM;
+    this.size.dataset.over = over > 0 ? "true" : "false";
+    this.size.textContent = over > 0
+      ? `Too long to send: remove ${count(over)} characters (a message holds about ${count(limit)} characters).`
+      : `${count(left)} characters left before the size limit.`;
+  }
+
+  // -- requests to Python, and noticing a busy kernel ----------------------
+
+  /**
+   * @param {Record<string, unknown>} content
+   * @returns {string} the request id
+   */
+  request(content) {
+    const request_id = newId("req");
+    this.timers.set(request_id, setTimeout(() => this.showBusy(), ACK_TIMEOUT_MS));
+    this.mine.add(request_id);
+    this.model.send({ ...content, request_id });
+    return request_id;
+  }
+
+  /** @param {string} requestId any message carrying it shows the kernel took the request */
+  acknowledged(requestId) {
+    const timer = this.timers.get(requestId);
+    if (timer === undefined) return;
+    clearTimeout(timer);
+    this.timers.delete(requestId);
+    if (this.timers.size === 0) this.busyNotice.hidden = true;
+  }
+
+  /**
+   * @param {string} requestId
+   * @returns {boolean} whether it is the final answer to one of this view's requests
+   */
+  finalAnswer(requestId) {
+    return this.mine.delete(requestId);
+  }
+
+  showBusy() {
+    if (this.kernelGone) return;
+    this.busyNotice.hidden = false;
+    for (const item of this.state.queueSending()) this.drawLocal(item);
+  }
+
+  /** The kernel behind this view is gone (restarted): say so, and stop waiting for it. */
+  kernelRestarted() {
+    if (this.kernelGone) return;
+    this.kernelGone = true;
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+    this.busyNotice.hidden = true;
+    for (const item of this.state.local.values()) {
+      if (item.state !== "failed") {
+        this.state.upsertLocal(item.local_id, item.text, "failed",
+          { code: "kernel_restarted", message: KERNEL_GONE });
+        this.drawLocal(item);
+      }
+    }
+    this.input.placeholder = KERNEL_GONE;
+    this.refreshState();
+  }
+
+  // -- messages from Python --------------------------------------------------
+
+  /** @param {any} content */
+  receive(content) {
+    if (!content || typeof content !== "object") return;
+    if (content.request_id) this.acknowledged(content.request_id);
+    switch (content.type) {
+      case "snapshot":
+        if (!content.request_id || this.finalAnswer(content.request_id)) this.applySnapshot(content);
+        break;
+      case "message":
+      case "sent":
+        this.addMessage(content.message, content.local_id);
+        break;
+      case "sending":
+        if (content.request_id) this.finalAnswer(content.request_id);
+        if (content.chat_id === this.state.chatId) this.upsertLocal(content.local_id, content.text, "sending");
+        break;
+      case "send_failed":
+        this.sendFailed(content.local_id, content.error, content.retryable !== false);
+        break;
+      case "older":
+        if (this.finalAnswer(content.request_id)) this.applyOlder(content);
+        break;
+      case "delta":
+        this.addDelta(content.delta);
+        break;
+      case "reply_failed":
+        this.replyFailed(content.reply_failed);
+        break;
+      case "event":
+        if (this.state.addEvent(content.event)) this.renderTimeline();
+        break;
+      default:
+        break;
+    }
+    this.refreshState();
+  }
+
+  /** @param {any} snapshot */
+  applySnapshot(snapshot) {
+    if (this.state.switchTo(snapshot.chat_id)) {
+      this.nodes.clear();
+      this.items.replaceChildren();
+      this.localNodes.clear();
+      this.streamNodes.clear();
+      this.live.replaceChildren();
+      this.composing = null;
+      this.clearUnseen();
+    }
+    for (const event of snapshot.events || []) this.state.addEvent(event);
+    for (const message of snapshot.messages || []) this.addMessage(message, null, false);
+    for (const entry of snapshot.outbox || []) {
+      if (!this.state.local.has(entry.local_id)) {
+        this.upsertLocal(entry.local_id, entry.text, entry.state, entry.error);
+      }
+    }
+    this.state.hasMore = Boolean(snapshot.has_more);
+    this.renderTimeline();
+    this.scrollToBottom();
+  }
+
+  /** @param {any} page */
+  applyOlder(page) {
+    this.loadingOlder = false;
+    if (page.chat_id !== this.state.chatId) return;
+    this.state.hasMore = Boolean(page.has_more);
+    if (page.error) this.errorNotice.textContent = page.error;
+    const before = this.list.scrollHeight;
+    for (const message of page.messages || []) this.addMessage(message, null, false);
+    this.list.scrollTop += this.list.scrollHeight - before; // what was on screen stays in place
+  }
+
+  loadOlder() {
+    const oldest = this.state.oldestSeq();
+    if (!this.state.hasMore || this.loadingOlder || oldest === null) return;
+    this.loadingOlder = true;
+    this.request({ type: "older", before_seq: oldest });
+    this.refreshState();
+  }
+
+  /**
+   * @param {any} message
+   * @param {string | null | undefined} localId
+   * @param {boolean} [follow] whether this is news (a page of history is not)
+   */
+  addMessage(message, localId, follow = true) {
+    if (!message || message.chat_id !== this.state.chatId) return;
+    if (localId) this.removeLocal(localId);
+    if (this.state.endStream(message.id)) {
+      this.streamNodes.get(message.id)?.node.remove();
+      this.streamNodes.delete(message.id);
+    }
+    const atBottom = this.nearBottom();
+    const placed = this.state.addMessage(message);
+    if (!placed) return;
+    const node = this.messageNode(message);
+    this.nodes.set(message.id, node);
+    this.items.insertBefore(node, placed.next ? this.nodes.get(placed.next.id) || null : null);
+    if (!follow) return;
+    if (atBottom || this.isOwn(message)) {
+      this.scrollToBottom();
+    } else {
+      this.unseen += 1;
+      this.newBelow.hidden = false;
+      this.newBelow.textContent = `↓ ${this.unseen} new ${this.unseen === 1 ? "message" : "messages"}`;
+    }
+  }
+
+  clearUnseen() {
+    this.unseen = 0;
+    this.newBelow.hidden = true;
+  }
+
+  /**
+   * @param {any} message
+   * @returns {boolean}
+   */
+  isOwn(message) {
+    const sender = message.sender || {};
+    return sender.kind !== "bot" && sender.id === this.model.get("user_id");
+  }
+
+  /**
+   * @param {any} message
+   * @returns {HTMLElement}
+   */
+  messageNode(message) {
+    const sender = message.sender || {};
+    const own = this.isOwn(message);
+    const node = h("div", "cw-message");
+    node.dataset.seq = String(message.seq);
+    node.dataset.id = message.id;
+    if (message.client_id) node.dataset.clientId = message.client_id;
+    if (own) {
+      node.classList.add("cw-own");
+      node.dataset.state = "stored";
+    }
+    if (sender.kind === "bot") node.classList.add("cw-bot");
+    const meta = h("div", "cw-meta");
+    const time = formatTime(message.created_at);
+    const timeNode = h("time", "cw-time", time.label);
+    timeNode.title = time.full;
+    if (message.created_at) timeNode.dateTime = String(message.created_at);
+    meta.append(h("span", "cw-sender", own ? "you" : sender.name || sender.id || "?"), timeNode);
+    if (own) meta.append(h("span", "cw-state", "✓ stored"));
+    node.append(meta);
+    if (message.reply_to) node.append(this.quoteNode(message.reply_to));
+    if (message.text) node.append(renderMarkdown(message.text, "cw-text cw-md"));
+    for (const part of Array.isArray(message.parts) ? message.parts : []) {
+      node.append(renderPart(part, this.enlarge));
+    }
+    const why = this.state.noReply.get(message.id);
+    if (why) node.append(h("div", "cw-no-reply", `No reply: ${why}`));
+    return node;
+  }
+
+  /**
+   * @param {string} replyTo
+   * @returns {HTMLElement}
+   */
+  quoteNode(replyTo) {
+    const original = this.state.messages.get(replyTo);
+    if (!original) return h("div", "cw-quote", "↪ answering an earlier message");
+    const who = this.isOwn(original) ? "you" : (original.sender || {}).name || "?";
+    const parts = Array.isArray(original.parts) ? original.parts : [];
+    const what = original.text || parts.map((part) => `[${(/** @type {any} */ (part) || {}).type || "?"}]`).join(" ");
+    return h("div", "cw-quote", `↪ ${who}: ${snippet(what)}`);
+  }
+
+  // -- own messages not stored yet -------------------------------------------
+
+  /**
+   * @param {string} localId
+   * @param {string} text
+   * @param {import("./state.js").LocalState} state
+   * @param {import("./state.js").ErrorInfo | null} [error]
+   */
+  upsertLocal(localId, text, state, error = null) {
+    const { item, created } = this.state.upsertLocal(localId, text, state, error);
+    if (created) {
+      const node = h("div", "cw-message cw-own cw-local");
+      node.dataset.localId = localId;
+      const meta = h("div", "cw-meta");
+      const stateLabel = h("span", "cw-state");
+      meta.append(h("span", "cw-sender", "you"), stateLabel);
+      const failure = h("div", "cw-failure");
+      const reason = h("span", "cw-reason");
+      const retry = button("cw-retry", "Retry");
+      retry.addEventListener("click", () => this.retry(localId));
+      failure.append(reason, retry);
+      node.append(meta, renderMarkdown(text, "cw-text cw-md"), failure);
+      this.localNodes.set(localId, { node, stateLabel, reason, failure, retry });
+      this.items.append(node); // in the order sent: newer messages come after it
+      this.scrollToBottom();
+    }
+    this.drawLocal(item);
+  }
+
+  /** @param {import("./state.js").LocalItem} item */
+  drawLocal(item) {
+    const nodes = this.localNodes.get(item.local_id);
+    if (!nodes) return;
+    nodes.node.dataset.state = item.state;
+    nodes.stateLabel.textContent = LOCAL_LABELS[item.state] || item.state;
+    nodes.reason.textContent = item.state === "failed" ? adviceFor(item.error) : "";
+    nodes.failure.hidden = item.state !== "failed";
+    nodes.retry.hidden = this.kernelGone;
+  }
+
+  /** @param {string} localId */
+  removeLocal(localId) {
+    const item = this.state.removeLocal(localId);
+    this.localNodes.get(localId)?.node.remove();
+    this.localNodes.delete(localId);
+    if (item && this.composing === localId) {
+      this.composing = null;
+      if (this.input.value === item.text) this.input.value = ""; // stored: the box may clear
+    }
+  }
+
+  /**
+   * @param {string} localId
+   * @param {import("./state.js").ErrorInfo} error
+   * @param {boolean} retryable
+   */
+  sendFailed(localId, error, retryable) {
+    if (this.composing === localId) this.composing = null; // the text stays in the box
+    const item = this.state.local.get(localId);
+    if (!item) return;
+    if (retryable) {
+      this.state.upsertLocal(localId, item.text, "failed", error);
+      this.drawLocal(item);
+    } else {
+      // The content itself cannot go (empty, too large): nothing to retry; `error` says why.
+      this.state.removeLocal(localId);
+      this.localNodes.get(localId)?.node.remove();
+      this.localNodes.delete(localId);
+    }
+  }
+
+  /** @param {KeyboardEvent} event */
+  onKey(event) {
+    event.stopPropagation(); // keys typed here are not notebook shortcuts
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      this.sendFromInput();
+    }
+  }
+
+  sendFromInput() {
+    const text = this.input.value;
+    this.refreshState();
+    const reason = this.blockedBecause();
+    if (reason) {
+      this.hint.textContent = text.trim() ? reason : "";
+      return;
+    }
+    this.hint.textContent = "";
+    const localId = newId("js");
+    this.composing = localId;
+    this.upsertLocal(localId, text, "sending");
+    this.request({ type: "send", local_id: localId, text });
+    this.refreshState();
+  }
+
+  /** @param {string} localId */
+  retry(localId) {
+    const item = this.state.local.get(localId);
+    if (!item || !this.model.get("connected") || this.model.get("awaiting_response") || this.kernelGone) return;
+    this.state.upsertLocal(localId, item.text, "sending");
+    this.drawLocal(item);
+    if (this.input.value === item.text) this.composing = localId; // stored: clear the box
+    this.request({ type: "send", local_id: localId, text: item.text });
+  }
+
+  // -- replies being written, and replies that never came -------------------
+
+  /** @param {any} delta a piece of a reply: shown at once, re-rendered at most once a frame */
+  addDelta(delta) {
+    const added = this.state.addDelta(delta);
+    if (!added) return;
+    const { stream, created } = added;
+    if (created) {
+      const node = h("div", "cw-message cw-bot cw-streaming");
+      node.dataset.id = stream.id;
+      const meta = h("div", "cw-meta");
+      const state = h("span", "cw-state");
+      meta.append(h("span", "cw-sender", "bot"), state);
+      const body = h("div", "cw-text cw-md");
+      node.append(meta);
+      if (stream.reply_to) node.append(this.quoteNode(stream.reply_to));
+      node.append(body);
+      this.streamNodes.set(stream.id, { node, body, state, drawn: false });
+      this.live.append(node);
+    }
+    const nodes = /** @type {StreamNodes} */ (this.streamNodes.get(stream.id));
+    nodes.state.textContent = `writing… ${stream.count} ${stream.count === 1 ? "piece" : "pieces"}`;
+    nodes.node.dataset.pieces = String(stream.count);
+    if (!nodes.drawn) {
+      nodes.drawn = true;
+      requestAnimationFrame(() => this.drawStream(stream, nodes));
+    }
+  }
+
+  /**
+   * @param {import("./state.js").Stream} stream
+   * @param {StreamNodes} nodes
+   */
+  drawStream(stream, nodes) {
+    nodes.drawn = false;
+    if (!nodes.node.isConnected) return;
+    const atBottom = this.nearBottom();
+    nodes.body.replaceChildren(...renderMarkdown(ChatState.streamText(stream), "").childNodes);
+    if (atBottom) this.scrollToBottom();
+  }
+
+  /** @param {any} payload */
+  replyFailed(payload) {
+    if (!payload || payload.chat_id !== this.state.chatId) return;
+    const why = (payload.error && payload.error.message) || "the responder could not answer";
+    for (const id of this.state.replyFailed(payload.reply_to, why)) {
+      this.streamNodes.get(id)?.node.remove();
+      this.streamNodes.delete(id);
+    }
+    this.nodes.get(payload.reply_to)?.append(h("div", "cw-no-reply", `No reply: ${why}`));
+  }
+
+  // -- how it was sent ---------------------------------------------------------
+
+  toggleTimeline() {
+    this.timeline.hidden = !this.timeline.hidden;
+    this.howToggle.setAttribute("aria-pressed", this.timeline.hidden ? "false" : "true");
+    this.renderTimeline();
+  }
+
+  renderTimeline() {
+    if (this.timeline.hidden) return;
+    this.timeline.replaceChildren(...timelineRows(this.state.timelines, (id) => this.state.textOfSend(id)));
+  }
+
+  // -- scrolling -----------------------------------------------------------------
+
+  /** @returns {boolean} */
+  nearBottom() {
+    const list = this.list;
+    return list.scrollHeight - list.scrollTop - list.clientHeight < NEAR_EDGE_PX;
+  }
+
+  scrollToBottom() {
+    this.list.scrollTop = this.list.scrollHeight;
+  }
+}
