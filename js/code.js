@@ -136,7 +136,7 @@ export function codeBlock(code, language, className = "cw-code-block") {
   const block = h("div", className);
   const bar = h("div", "cw-code-bar");
   const name = String(language || "").trim().split(/\s/)[0].slice(0, 40);
-  if (name && name !== "text") {
+  if (name) {
     block.dataset.language = name;
     bar.append(h("span", "cw-code-language", name));
   }

@@ -63,8 +63,8 @@ export function count(value) {
  * @returns {string}
  */
 export function adviceFor(error) {
-  const code = (error && error.code) || "";
-  const message = ((error && error.message) || "").replace(/;?\s*call connect\(\)\.?/i, ".");
+  const code = error?.code || "";
+  const message = (error?.message || "").replace(/;?\s*call connect\(\)\.?/i, ".");
   switch (code) {
     case "rate_limited":
       return `${message} Press Retry then.`.trim();

@@ -4,7 +4,8 @@
 
 import { h } from "./dom.js";
 
-const SAFE_PROTOCOLS = new Set(["http:", "https:", "mailto:"]);
+/** Link targets: http(s) and mailto. */
+export const LINK_PROTOCOLS = new Set(["http:", "https:", "mailto:"]);
 const MAX_URL = 2048;
 // Control, zero-width and direction characters: a target holding one could
 // look like another, so it is refused.
@@ -19,7 +20,7 @@ const INVISIBLE =
  * @param {Set<string>} [protocols]
  * @returns {string | null}
  */
-export function safeHref(raw, protocols = SAFE_PROTOCOLS) {
+export function safeHref(raw, protocols = LINK_PROTOCOLS) {
   const value = String(raw).trim();
   if (!value || value.length > MAX_URL || INVISIBLE.test(value)) return null;
   let decoded = value;
@@ -35,7 +36,10 @@ export function safeHref(raw, protocols = SAFE_PROTOCOLS) {
   } catch {
     return null;
   }
-  return protocols.has(url.protocol) ? url.href : null;
+  if (!protocols.has(url.protocol)) return null;
+  // As written when it already says its scheme plainly (markdown-it has
+  // percent-encoded it), else as the URL parser reads it.
+  return /^(https?:\/\/|mailto:)/i.test(value) ? value : url.href;
 }
 
 /** Image targets: only http(s) (a mailto: "image" makes no sense). */

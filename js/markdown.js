@@ -12,7 +12,7 @@
 import MarkdownIt from "markdown-it";
 import { codeBlock } from "./code.js";
 import { h } from "./dom.js";
-import { IMAGE_PROTOCOLS, linkNode, safeHref } from "./links.js";
+import { IMAGE_PROTOCOLS, LINK_PROTOCOLS, linkNode, safeHref } from "./links.js";
 import { mathPlugin, renderMath } from "./math.js";
 
 /** @typedef {import("markdown-it/lib/token.mjs").default} Token */
@@ -37,6 +37,7 @@ function refusingUnsafeTargets(rule, protocols) {
   return (state, silent) => {
     const start = state.pos;
     const before = state.tokens.length;
+    const metaBefore = state.tokens_meta.length; // one entry per push(), not per token
     if (!rule(state, silent)) return false;
     if (silent) return true;
     let index = before;
@@ -47,7 +48,7 @@ function refusingUnsafeTargets(rule, protocols) {
     const target = token ? token.attrGet(token.type === "image" ? "src" : "href") : null;
     if (token && target && safeHref(target, protocols)) return true;
     state.tokens.length = index;
-    state.tokens_meta.length = index;
+    state.tokens_meta.length = metaBefore;
     state.pending += state.src.slice(start, state.pos);
     return true;
   };
@@ -63,7 +64,7 @@ function taskLists(state) {
     const inline = tokens[index];
     if (inline.type !== "inline" || tokens[index - 1].type !== "paragraph_open") continue;
     if (tokens[index - 2].type !== "list_item_open") continue;
-    const first = inline.children && inline.children[0];
+    const first = inline.children?.[0];
     const match = first && first.type === "text" ? TASK.exec(first.content) : null;
     if (!first || !match) continue;
     first.content = first.content.slice(match[0].length);
@@ -83,12 +84,35 @@ function createParser() {
     return found ? found.filter((link) => link.schema || link.raw.startsWith("www.")) : found;
   };
   md.validateLink = (url) => safeHref(url) !== null;
+  // markdown-it keeps its rules here; wrapping one in place keeps its order.
   const rules = /** @type {{name: string, fn: InlineRule}[]} */ (
-    /** @type {unknown} */ (md.inline.ruler.__rules__)
+    /** @type {any} */ (md.inline.ruler).__rules__
   );
-  for (const [name, protocols] of /** @type {const} */ ([["link", undefined], ["image", IMAGE_PROTOCOLS]])) {
+  for (const [name, protocols] of /** @type {[string, Set<string>][]} */ ([
+    ["link", LINK_PROTOCOLS],
+    ["image", IMAGE_PROTOCOLS],
+  ])) {
     const rule = rules.find((entry) => entry.name === name);
     if (rule) md.inline.ruler.at(name, refusingUnsafeTargets(rule.fn, protocols));
+  }
+  // A reference definition is kept whatever its target: a link using it is
+  // then refused by the link rule above and shows as typed, instead of the
+  // definition itself showing as a paragraph.
+  const blockRules = /** @type {{name: string, fn: Function, alt: string[]}[]} */ (
+    /** @type {any} */ (md.block.ruler).__rules__
+  );
+  const reference = blockRules.find((entry) => entry.name === "reference");
+  if (reference) {
+    const parse = reference.fn;
+    md.block.ruler.at("reference", (...args) => {
+      const strict = md.validateLink;
+      md.validateLink = () => true;
+      try {
+        return parse(...args);
+      } finally {
+        md.validateLink = strict;
+      }
+    }, { alt: reference.alt });
   }
   md.use(mathPlugin);
   md.core.ruler.push("task_lists", taskLists);
@@ -193,7 +217,7 @@ function renderBlocks(tokens, root) {
     if (token.type === "inline") {
       renderInline(token.children || [], top);
     } else if (token.type === "fence" || token.type === "code_block") {
-      top.append(codeBlock(token.content, token.info, "cw-code-block cw-md-pre"));
+      top.append(codeBlock(token.content, parser.utils.unescapeAll(token.info), "cw-code-block cw-md-pre"));
     } else if (token.type === "math_block") {
       top.append(renderMath(token.content, true, token.meta.source));
     } else if (token.type === "hr") {

@@ -65,7 +65,7 @@ function tablePart(part) {
   const body = table.createTBody();
   const rowNodes = rows.map((row) => {
     const node = body.insertRow();
-    columns.forEach((_, column) => node.append(cellNode(row[column])));
+    for (let column = 0; column < columns.length; column += 1) node.append(cellNode(row[column]));
     return node;
   });
   /**

@@ -187,7 +187,7 @@ export class ChatState {
    * @returns {boolean} whether it was new
    */
   addEvent(event) {
-    if (!event || !event.client_id) return false;
+    if (!event?.client_id) return false;
     let steps = this.timelines.get(event.client_id);
     if (!steps) {
       steps = [];

@@ -5,6 +5,7 @@
 // means the kernel is busy (a cell is running), which the view says.
 
 import { button, h, snippet } from "./dom.js";
+import { buildLayout, KERNEL_GONE } from "./layout.js";
 import { adviceFor, count, formatTime, sizeOf } from "./format.js";
 import { renderMarkdown } from "./markdown.js";
 import { Lightbox, renderPart } from "./parts.js";
@@ -24,7 +25,6 @@ const STATUS_LABELS = {
 };
 /** @type {Record<string, string>} */
 const LOCAL_LABELS = { sending: "sending…", queued: "waiting for the kernel…", failed: "not sent" };
-const KERNEL_GONE = "The notebook's kernel restarted: run the cell again to chat.";
 
 /**
  * The part of an anywidget model the view uses.
@@ -76,6 +76,15 @@ export class ChatView {
     this.enlarge = (image) => this.lightbox.open(image);
     /** @type {[string, (...args: any[]) => void][]} */
     this.listeners = [];
+    this.ui = buildLayout();
+    this.stick = true; // the list follows new content while scrolled to the bottom
+    // Content that grows later (an image decoding, a reply being written)
+    // keeps a list that was at the bottom there.
+    this.resizer = new ResizeObserver(() => {
+      if (this.stick) this.scrollToBottom();
+    });
+    this.resizer.observe(this.ui.items);
+    this.resizer.observe(this.ui.live);
     this.build();
     /**
      * @param {string} name
@@ -105,86 +114,25 @@ export class ChatView {
   // -- layout -------------------------------------------------------------
 
   build() {
-    const root = h("div", "cw-root");
-    root.dataset.lmSuppressShortcuts = "true"; // typing here is not a notebook shortcut
-    const header = h("div", "cw-header");
-    this.title = h("span", "cw-title");
-    this.statusBadge = h("span", "cw-status");
-    this.statusBadge.setAttribute("role", "status");
-    this.howToggle = button("cw-how-sent-toggle", "How it was sent",
-      "Show, step by step, how each message travelled to the server and back");
-    this.howToggle.setAttribute("aria-pressed", "false");
-    this.howToggle.addEventListener("click", () => this.toggleTimeline());
-    header.append(this.title, this.statusBadge, this.howToggle);
-
-    this.errorNotice = h("div", "cw-notice cw-error");
-    this.errorNotice.setAttribute("role", "alert");
-    this.busyNotice = h("div", "cw-notice cw-busy",
-      "The kernel is busy (a cell is running): the chat will catch up when it is free.");
-    this.busyNotice.hidden = true;
-    this.goneNotice = h("div", "cw-notice cw-kernel-gone", KERNEL_GONE);
-    this.goneNotice.setAttribute("role", "alert");
-    this.goneNotice.hidden = true;
-
-    const frame = h("div", "cw-list-frame");
-    this.list = h("div", "cw-list");
-    this.list.tabIndex = 0;
-    this.list.setAttribute("aria-label", "Messages");
-    this.stick = true; // the list follows new content while scrolled to the bottom
-    this.list.addEventListener("scroll", () => {
+    const ui = this.ui;
+    ui.howToggle.addEventListener("click", () => this.toggleTimeline());
+    ui.list.addEventListener("scroll", () => {
       this.stick = this.nearBottom();
       if (this.stick) this.clearUnseen();
-      if (this.list.scrollTop < NEAR_EDGE_PX) this.loadOlder();
+      if (ui.list.scrollTop < NEAR_EDGE_PX) this.loadOlder();
     });
-    this.olderButton = button("cw-older", "Load older messages");
-    this.olderButton.addEventListener("click", () => this.loadOlder());
-    this.empty = h("div", "cw-empty");
-    this.items = h("div", "cw-items");
-    this.live = h("div", "cw-live"); // replies being written
-    this.list.append(this.olderButton, this.empty, this.items, this.live);
-    this.newBelow = button("cw-new-below", "", "Scroll down to the newest message");
-    this.newBelow.hidden = true;
-    this.newBelow.addEventListener("click", () => {
+    ui.olderButton.addEventListener("click", () => this.loadOlder());
+    ui.newBelow.addEventListener("click", () => {
       this.scrollToBottom();
       this.clearUnseen();
     });
-    frame.append(this.list, this.newBelow);
-    // Content that grows later (an image decoding, a reply being written)
-    // keeps a list that was at the bottom there.
-    this.resizer = new ResizeObserver(() => {
-      if (this.stick) this.scrollToBottom();
-    });
-    this.resizer.observe(this.items);
-    this.resizer.observe(this.live);
-
-    this.timeline = h("div", "cw-timeline");
-    this.timeline.hidden = true;
-
-    this.waiting = h("div", "cw-waiting", "Waiting for a reply…");
-    this.waiting.setAttribute("aria-live", "polite");
-
-    const composer = h("div", "cw-composer");
-    this.input = h("textarea", "cw-input");
-    this.input.rows = 2;
-    this.input.placeholder = "Write a message (Enter sends, Shift+Enter for a new line)";
-    this.input.setAttribute("aria-label", "Message");
-    this.input.addEventListener("keydown", (event) => this.onKey(event));
-    this.input.addEventListener("input", () => {
-      this.hint.textContent = "";
+    ui.input.addEventListener("keydown", (event) => this.onKey(event));
+    ui.input.addEventListener("input", () => {
+      ui.hint.textContent = "";
       this.refreshState();
     });
-    this.sendButton = button("cw-send", "Send");
-    this.sendButton.addEventListener("click", () => this.sendFromInput());
-    composer.append(this.input, this.sendButton);
-    this.size = h("div", "cw-size");
-    this.size.hidden = true;
-    this.hint = h("div", "cw-hint");
-    this.hint.setAttribute("role", "status");
-
-    root.append(header, this.errorNotice, this.busyNotice, this.goneNotice, frame, this.timeline,
-      this.waiting, composer, this.size, this.hint);
-    this.container.appendChild(root);
-    this.root = root;
+    ui.sendButton.addEventListener("click", () => this.sendFromInput());
+    this.container.appendChild(ui.root);
   }
 
   /** @returns {number} */
@@ -201,8 +149,8 @@ export class ChatView {
       status: String(m.get("status") || "connecting"),
       awaiting: Boolean(m.get("awaiting_response")),
       sending: Boolean(this.composing),
-      text: this.input.value,
-      over: sizeOf(this.input.value, this.maxTextBytes()).over,
+      text: this.ui.input.value,
+      over: sizeOf(this.ui.input.value, this.maxTextBytes()).over,
       kernelGone: this.kernelGone,
     });
   }
@@ -212,36 +160,36 @@ export class ChatView {
     const status = this.kernelGone ? "disconnected" : m.get("status") || "connecting";
     const chatId = m.get("chat_id") || "";
     const who = m.get("user_name") || m.get("user_id") || "";
-    this.title.textContent = who ? `${chatId} · ${who}` : chatId;
-    this.statusBadge.textContent = this.kernelGone ? "kernel restarted" : STATUS_LABELS[status] || status;
-    this.statusBadge.dataset.status = status;
+    this.ui.title.textContent = who ? `${chatId} · ${who}` : chatId;
+    this.ui.statusBadge.textContent = this.kernelGone ? "kernel restarted" : STATUS_LABELS[status] || status;
+    this.ui.statusBadge.dataset.status = status;
     const error = this.kernelGone ? "" : m.get("error") || "";
-    this.errorNotice.textContent = error;
-    this.errorNotice.hidden = !error;
-    this.goneNotice.hidden = !this.kernelGone;
+    this.ui.errorNotice.textContent = error;
+    this.ui.errorNotice.hidden = !error;
+    this.ui.goneNotice.hidden = !this.kernelGone;
     const awaiting = Boolean(m.get("awaiting_response")) && !this.kernelGone;
-    this.waiting.hidden = !awaiting;
-    this.waiting.textContent = this.state.waitingText();
-    this.root.dataset.awaiting = awaiting ? "true" : "false";
+    this.ui.waiting.hidden = !awaiting;
+    this.ui.waiting.textContent = this.state.waitingText();
+    this.ui.root.dataset.awaiting = awaiting ? "true" : "false";
     const reason = this.blockedBecause();
-    this.sendButton.disabled = Boolean(reason);
-    this.sendButton.title = reason || "Send (Enter)";
+    this.ui.sendButton.disabled = Boolean(reason);
+    this.ui.sendButton.title = reason || "Send (Enter)";
     const retryable = Boolean(m.get("connected")) && !awaiting && !this.kernelGone;
     for (const nodes of this.localNodes.values()) nodes.retry.disabled = !retryable;
-    this.olderButton.hidden = !this.state.hasMore;
-    this.olderButton.disabled = this.loadingOlder;
-    this.olderButton.textContent = this.loadingOlder ? "Loading…" : "Load older messages";
-    this.empty.hidden = !this.state.isEmpty() || this.state.chatId === null;
-    this.empty.textContent = `No messages in ${chatId || "this chat"} yet: write the first one below.`;
+    this.ui.olderButton.hidden = !this.state.hasMore;
+    this.ui.olderButton.disabled = this.loadingOlder;
+    this.ui.olderButton.textContent = this.loadingOlder ? "Loading…" : "Load older messages";
+    this.ui.empty.hidden = !this.state.isEmpty() || this.state.chatId === null;
+    this.ui.empty.textContent = `No messages in ${chatId || "this chat"} yet: write the first one below.`;
     this.refreshSize();
   }
 
   refreshSize() {
     const limit = this.maxTextBytes();
-    const { bytes, over, left } = sizeOf(this.input.value, limit);
-    this.size.hidden = bytes < limit * SIZE_SHOWN_FROM;
-    this.size.dataset.over = over > 0 ? "true" : "false";
-    this.size.textContent = over > 0
+    const { bytes, over, left } = sizeOf(this.ui.input.value, limit);
+    this.ui.size.hidden = bytes < limit * SIZE_SHOWN_FROM;
+    this.ui.size.dataset.over = over > 0 ? "true" : "false";
+    this.ui.size.textContent = over > 0
       ? `Too long to send: remove ${count(over)} characters (a message holds about ${count(limit)} characters).`
       : `${count(left)} characters left before the size limit.`;
   }
@@ -266,7 +214,7 @@ export class ChatView {
     if (timer === undefined) return;
     clearTimeout(timer);
     this.timers.delete(requestId);
-    if (this.timers.size === 0) this.busyNotice.hidden = true;
+    if (this.timers.size === 0) this.ui.busyNotice.hidden = true;
   }
 
   /**
@@ -279,7 +227,7 @@ export class ChatView {
 
   showBusy() {
     if (this.kernelGone) return;
-    this.busyNotice.hidden = false;
+    this.ui.busyNotice.hidden = false;
     for (const item of this.state.queueSending()) this.drawLocal(item);
   }
 
@@ -289,7 +237,7 @@ export class ChatView {
     this.kernelGone = true;
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
-    this.busyNotice.hidden = true;
+    this.ui.busyNotice.hidden = true;
     for (const item of this.state.local.values()) {
       if (item.state !== "failed") {
         this.state.upsertLocal(item.local_id, item.text, "failed",
@@ -297,7 +245,7 @@ export class ChatView {
         this.drawLocal(item);
       }
     }
-    this.input.placeholder = KERNEL_GONE;
+    this.ui.input.placeholder = KERNEL_GONE;
     this.refreshState();
   }
 
@@ -344,10 +292,10 @@ export class ChatView {
   applySnapshot(snapshot) {
     if (this.state.switchTo(snapshot.chat_id)) {
       this.nodes.clear();
-      this.items.replaceChildren();
+      this.ui.items.replaceChildren();
       this.localNodes.clear();
       this.streamNodes.clear();
-      this.live.replaceChildren();
+      this.ui.live.replaceChildren();
       this.composing = null;
       this.clearUnseen();
     }
@@ -368,10 +316,10 @@ export class ChatView {
     this.loadingOlder = false;
     if (page.chat_id !== this.state.chatId) return;
     this.state.hasMore = Boolean(page.has_more);
-    if (page.error) this.errorNotice.textContent = page.error;
-    const before = this.list.scrollHeight;
+    if (page.error) this.ui.errorNotice.textContent = page.error;
+    const before = this.ui.list.scrollHeight;
     for (const message of page.messages || []) this.addMessage(message, null, false);
-    this.list.scrollTop += this.list.scrollHeight - before; // what was on screen stays in place
+    this.ui.list.scrollTop += this.ui.list.scrollHeight - before; // what was on screen stays in place
   }
 
   loadOlder() {
@@ -399,20 +347,20 @@ export class ChatView {
     if (!placed) return;
     const node = this.messageNode(message);
     this.nodes.set(message.id, node);
-    this.items.insertBefore(node, placed.next ? this.nodes.get(placed.next.id) || null : null);
+    this.ui.items.insertBefore(node, placed.next ? this.nodes.get(placed.next.id) || null : null);
     if (!follow) return;
     if (atBottom || this.isOwn(message)) {
       this.scrollToBottom();
     } else {
       this.unseen += 1;
-      this.newBelow.hidden = false;
-      this.newBelow.textContent = `↓ ${this.unseen} new ${this.unseen === 1 ? "message" : "messages"}`;
+      this.ui.newBelow.hidden = false;
+      this.ui.newBelow.textContent = `↓ ${this.unseen} new ${this.unseen === 1 ? "message" : "messages"}`;
     }
   }
 
   clearUnseen() {
     this.unseen = 0;
-    this.newBelow.hidden = true;
+    this.ui.newBelow.hidden = true;
   }
 
   /**
@@ -465,9 +413,9 @@ export class ChatView {
   quoteNode(replyTo) {
     const original = this.state.messages.get(replyTo);
     if (!original) return h("div", "cw-quote", "↪ answering an earlier message");
-    const who = this.isOwn(original) ? "you" : (original.sender || {}).name || "?";
+    const who = this.isOwn(original) ? "you" : original.sender?.name || "?";
     const parts = Array.isArray(original.parts) ? original.parts : [];
-    const what = original.text || parts.map((part) => `[${(/** @type {any} */ (part) || {}).type || "?"}]`).join(" ");
+    const what = original.text || parts.map((/** @type {any} */ part) => `[${part?.type || "?"}]`).join(" ");
     return h("div", "cw-quote", `↪ ${who}: ${snippet(what)}`);
   }
 
@@ -494,7 +442,7 @@ export class ChatView {
       failure.append(reason, retry);
       node.append(meta, renderMarkdown(text, "cw-text cw-md"), failure);
       this.localNodes.set(localId, { node, stateLabel, reason, failure, retry });
-      this.items.append(node); // in the order sent: newer messages come after it
+      this.ui.items.append(node); // in the order sent: newer messages come after it
       this.scrollToBottom();
     }
     this.drawLocal(item);
@@ -518,7 +466,7 @@ export class ChatView {
     this.localNodes.delete(localId);
     if (item && this.composing === localId) {
       this.composing = null;
-      if (this.input.value === item.text) this.input.value = ""; // stored: the box may clear
+      if (this.ui.input.value === item.text) this.ui.input.value = ""; // stored: the box may clear
     }
   }
 
@@ -552,14 +500,14 @@ export class ChatView {
   }
 
   sendFromInput() {
-    const text = this.input.value;
+    const text = this.ui.input.value;
     this.refreshState();
     const reason = this.blockedBecause();
     if (reason) {
-      this.hint.textContent = text.trim() ? reason : "";
+      this.ui.hint.textContent = text.trim() ? reason : "";
       return;
     }
-    this.hint.textContent = "";
+    this.ui.hint.textContent = "";
     const localId = newId("js");
     this.composing = localId;
     this.upsertLocal(localId, text, "sending");
@@ -573,7 +521,7 @@ export class ChatView {
     if (!item || !this.model.get("connected") || this.model.get("awaiting_response") || this.kernelGone) return;
     this.state.upsertLocal(localId, item.text, "sending");
     this.drawLocal(item);
-    if (this.input.value === item.text) this.composing = localId; // stored: clear the box
+    if (this.ui.input.value === item.text) this.composing = localId; // stored: clear the box
     this.request({ type: "send", local_id: localId, text: item.text });
   }
 
@@ -595,7 +543,7 @@ export class ChatView {
       if (stream.reply_to) node.append(this.quoteNode(stream.reply_to));
       node.append(body);
       this.streamNodes.set(stream.id, { node, body, state, drawn: false });
-      this.live.append(node);
+      this.ui.live.append(node);
     }
     const nodes = /** @type {StreamNodes} */ (this.streamNodes.get(stream.id));
     nodes.state.textContent = `writing… ${stream.count} ${stream.count === 1 ? "piece" : "pieces"}`;
@@ -621,7 +569,7 @@ export class ChatView {
   /** @param {any} payload */
   replyFailed(payload) {
     if (!payload || payload.chat_id !== this.state.chatId) return;
-    const why = (payload.error && payload.error.message) || "the responder could not answer";
+    const why = (payload.error?.message) || "the responder could not answer";
     for (const id of this.state.replyFailed(payload.reply_to, why)) {
       this.streamNodes.get(id)?.node.remove();
       this.streamNodes.delete(id);
@@ -632,25 +580,25 @@ export class ChatView {
   // -- how it was sent ---------------------------------------------------------
 
   toggleTimeline() {
-    this.timeline.hidden = !this.timeline.hidden;
-    this.howToggle.setAttribute("aria-pressed", this.timeline.hidden ? "false" : "true");
+    this.ui.timeline.hidden = !this.ui.timeline.hidden;
+    this.ui.howToggle.setAttribute("aria-pressed", this.ui.timeline.hidden ? "false" : "true");
     this.renderTimeline();
   }
 
   renderTimeline() {
-    if (this.timeline.hidden) return;
-    this.timeline.replaceChildren(...timelineRows(this.state.timelines, (id) => this.state.textOfSend(id)));
+    if (this.ui.timeline.hidden) return;
+    this.ui.timeline.replaceChildren(...timelineRows(this.state.timelines, (id) => this.state.textOfSend(id)));
   }
 
   // -- scrolling -----------------------------------------------------------------
 
   /** @returns {boolean} */
   nearBottom() {
-    const list = this.list;
+    const list = this.ui.list;
     return list.scrollHeight - list.scrollTop - list.clientHeight < NEAR_EDGE_PX;
   }
 
   scrollToBottom() {
-    this.list.scrollTop = this.list.scrollHeight;
+    this.ui.list.scrollTop = this.ui.list.scrollHeight;
   }
 }
