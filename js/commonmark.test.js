@@ -38,6 +38,9 @@ const DELIBERATE = {
   // Images are never fetched: an http(s) one is a link "image: alt", others show as typed.
   image: [517, 520, 531, 572, 573, 574, 575, 576, 577, 578, 579, 581, 582, 583, 584, 585, 586,
     587, 588, 589, 591],
+  // A link reference definition whose target is refused is not a definition:
+  // it shows as typed, so the reader sees why "[foo]" is no link.
+  definition: [207, 208, 210, 317, 537, 538, 545, 563, 592],
   // GFM autolinks (an extension): bare http(s) URLs and e-mail addresses are links.
   bare: [602, 608, 611, 612],
   // TeX math (an extension): "\[ … \]" is display math, also when its inside is "\\".
@@ -58,6 +61,11 @@ const CHECKS = {
     /href="(?!https?:\/\/|mailto:)[^"]*"/i.test(expected)
     && [...rendered.querySelectorAll("a")].every((a) => /^(https?:\/\/|mailto:)/i.test(a.getAttribute("href") || "")),
   image: (_example, rendered, expected) => expected.includes("<img") && rendered.querySelector("img") === null,
+  definition: (example, rendered) => {
+    const definition = /^ {0,3}\[[^\]]*\]:\s*(\S+)/m.exec(example.markdown);
+    return Boolean(definition) && rendered.textContent.includes(`]: ${definition[1]}`)
+      && !/^(https?:\/\/|mailto:)/i.test(definition[1]);
+  },
   bare: (_example, rendered) => rendered.querySelector("a.cw-autolink") !== null,
   math: (_example, rendered) => rendered.querySelector("math") !== null,
 };

@@ -57,7 +57,7 @@ export function linkNode(href, title) {
   link.href = href;
   link.target = "_blank";
   link.rel = "noopener noreferrer";
-  link.referrerPolicy = "no-referrer";
+  link.setAttribute("referrerpolicy", "no-referrer");
   link.title = title ? `${title} (${href})` : href;
   return link;
 }

@@ -95,25 +95,6 @@ function createParser() {
     const rule = rules.find((entry) => entry.name === name);
     if (rule) md.inline.ruler.at(name, refusingUnsafeTargets(rule.fn, protocols));
   }
-  // A reference definition is kept whatever its target: a link using it is
-  // then refused by the link rule above and shows as typed, instead of the
-  // definition itself showing as a paragraph.
-  const blockRules = /** @type {{name: string, fn: Function, alt: string[]}[]} */ (
-    /** @type {any} */ (md.block.ruler).__rules__
-  );
-  const reference = blockRules.find((entry) => entry.name === "reference");
-  if (reference) {
-    const parse = reference.fn;
-    md.block.ruler.at("reference", (...args) => {
-      const strict = md.validateLink;
-      md.validateLink = () => true;
-      try {
-        return parse(...args);
-      } finally {
-        md.validateLink = strict;
-      }
-    }, { alt: reference.alt });
-  }
   md.use(mathPlugin);
   md.core.ruler.push("task_lists", taskLists);
   return md;
