@@ -54,7 +54,7 @@ const CHECKS = {
   // the markup typed is on screen, as text, and no element came from it
   html: (example, rendered) => {
     const typed = HTML_TAG.exec(example.markdown);
-    return Boolean(typed) && rendered.textContent.includes(typed[0].trim());
+    return typed !== null && (rendered.textContent || "").includes(typed[0].trim());
   },
   // the spec links somewhere we do not, and we link to nothing but http(s)/mailto
   link: (_example, rendered, expected) =>
@@ -63,7 +63,7 @@ const CHECKS = {
   image: (_example, rendered, expected) => expected.includes("<img") && rendered.querySelector("img") === null,
   definition: (example, rendered) => {
     const definition = /^ {0,3}\[[^\]]*\]:\s*(\S+)/m.exec(example.markdown);
-    return Boolean(definition) && rendered.textContent.includes(`]: ${definition[1]}`)
+    return definition !== null && (rendered.textContent || "").includes(`]: ${definition[1]}`)
       && !/^(https?:\/\/|mailto:)/i.test(definition[1]);
   },
   bare: (_example, rendered) => rendered.querySelector("a.cw-autolink") !== null,

@@ -53,7 +53,7 @@ export function toSpecNodes(node, doc) {
  * @param {string} text
  * @returns {string}
  */
-function escape(text) {
+function escapeText(text) {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
 
@@ -67,13 +67,13 @@ function serialize(nodes, inPre = false) {
   let out = "";
   for (const node of nodes) {
     if (node.nodeType === 3) {
-      const text = escape(node.textContent || "");
+      const text = escapeText(node.textContent || "");
       out += inPre ? text : text.replace(/\s+/g, " ");
     } else if (node.nodeType === 1) {
       const element = /** @type {Element} */ (node);
       const tag = element.tagName.toLowerCase();
       const attributes = [...element.attributes]
-        .map((a) => `${a.name}="${escape(a.value)}"`)
+        .map((a) => `${a.name}="${escapeText(a.value)}"`)
         .sort()
         .join(" ");
       out += `<${tag}${attributes ? ` ${attributes}` : ""}>`;
