@@ -4,7 +4,11 @@
 
 import { button, h } from "./dom.js";
 
-export const KERNEL_GONE = "The notebook's kernel restarted: run the cell again to chat.";
+/** What the view says once its kernel is gone, by how it went. */
+export const KERNEL_GONE = {
+  restarted: "The notebook's kernel restarted: run the cell again to chat.",
+  stopped: "The notebook's kernel stopped: start it and run the cell again to chat.",
+};
 
 /** The elements of one view. */
 export function buildLayout() {
@@ -24,7 +28,7 @@ export function buildLayout() {
   const busyNotice = h("div", "cw-notice cw-busy",
     "The kernel is busy (a cell is running): the chat will catch up when it is free.");
   busyNotice.hidden = true;
-  const goneNotice = h("div", "cw-notice cw-kernel-gone", KERNEL_GONE);
+  const goneNotice = h("div", "cw-notice cw-kernel-gone");
   goneNotice.setAttribute("role", "alert");
   goneNotice.hidden = true;
 

@@ -219,11 +219,11 @@ export class ChatState {
 /**
  * Why the view cannot send now, in words (empty when it can).
  * @param {{connected: boolean, status: string, awaiting: boolean, sending: boolean,
- *   text: string, over: number, kernelGone: boolean}} now
+ *   text: string, over: number, gone: string}} now (gone: what to say once the kernel is gone)
  * @returns {string}
  */
 export function sendBlockedBecause(now) {
-  if (now.kernelGone) return "The notebook's kernel restarted: run the cell again to chat.";
+  if (now.gone) return now.gone;
   if (!now.connected) {
     const status = now.status === "connected" ? "connecting" : now.status;
     return `Not connected to the chat server (${status}). Your text stays here; send it once the status says connected.`;

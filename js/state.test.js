@@ -75,11 +75,11 @@ test("each send's steps are kept once, for the latest sends", () => {
 });
 
 test("why a send cannot go, in words", () => {
-  const base = { connected: true, status: "connected", awaiting: false, sending: false, text: "hi", over: 0, kernelGone: false };
+  const base = { connected: true, status: "connected", awaiting: false, sending: false, text: "hi", over: 0, gone: "" };
   assert.equal(sendBlockedBecause(base), "");
   assert.match(sendBlockedBecause({ ...base, connected: false, status: "reconnecting" }), /Not connected to the chat server \(reconnecting\)/);
   assert.match(sendBlockedBecause({ ...base, over: 1234 }), /remove 1,234 characters/);
-  assert.match(sendBlockedBecause({ ...base, kernelGone: true }), /kernel restarted: run the cell again/);
+  assert.equal(sendBlockedBecause({ ...base, gone: "The kernel restarted." }), "The kernel restarted.");
   assert.equal(sendBlockedBecause({ ...base, text: "  " }), "Type a message first.");
 });
 

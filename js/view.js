@@ -70,7 +70,8 @@ export class ChatView {
     /** @type {string | null} the send the input box waits for */
     this.composing = null;
     this.unseen = 0; // messages that arrived while scrolled up
-    this.kernelGone = false;
+    /** @type {string} what the view says once its kernel is gone ("" while it is there) */
+    this.gone = "";
     this.lightbox = new Lightbox(container);
     /** @param {HTMLImageElement} image */
     this.enlarge = (image) => this.lightbox.open(image);
@@ -151,30 +152,30 @@ export class ChatView {
       sending: Boolean(this.composing),
       text: this.ui.input.value,
       over: sizeOf(this.ui.input.value, this.maxTextBytes()).over,
-      kernelGone: this.kernelGone,
+      gone: this.gone,
     });
   }
 
   refreshState() {
     const m = this.model;
-    const status = this.kernelGone ? "disconnected" : m.get("status") || "connecting";
+    const status = this.gone ? "disconnected" : m.get("status") || "connecting";
     const chatId = m.get("chat_id") || "";
     const who = m.get("user_name") || m.get("user_id") || "";
     this.ui.title.textContent = who ? `${chatId} · ${who}` : chatId;
-    this.ui.statusBadge.textContent = this.kernelGone ? "kernel restarted" : STATUS_LABELS[status] || status;
+    this.ui.statusBadge.textContent = this.gone ? "no kernel" : STATUS_LABELS[status] || status;
     this.ui.statusBadge.dataset.status = status;
-    const error = this.kernelGone ? "" : m.get("error") || "";
+    const error = this.gone ? "" : m.get("error") || "";
     this.ui.errorNotice.textContent = error;
     this.ui.errorNotice.hidden = !error;
-    this.ui.goneNotice.hidden = !this.kernelGone;
-    const awaiting = Boolean(m.get("awaiting_response")) && !this.kernelGone;
+    this.ui.goneNotice.hidden = !this.gone;
+    const awaiting = Boolean(m.get("awaiting_response")) && !this.gone;
     this.ui.waiting.hidden = !awaiting;
     this.ui.waiting.textContent = this.state.waitingText();
     this.ui.root.dataset.awaiting = awaiting ? "true" : "false";
     const reason = this.blockedBecause();
     this.ui.sendButton.disabled = Boolean(reason);
     this.ui.sendButton.title = reason || "Send (Enter)";
-    const retryable = Boolean(m.get("connected")) && !awaiting && !this.kernelGone;
+    const retryable = Boolean(m.get("connected")) && !awaiting && !this.gone;
     for (const nodes of this.localNodes.values()) nodes.retry.disabled = !retryable;
     this.ui.olderButton.hidden = !this.state.hasMore;
     this.ui.olderButton.disabled = this.loadingOlder;
@@ -226,26 +227,28 @@ export class ChatView {
   }
 
   showBusy() {
-    if (this.kernelGone) return;
+    if (this.gone) return;
     this.ui.busyNotice.hidden = false;
     for (const item of this.state.queueSending()) this.drawLocal(item);
   }
 
-  /** The kernel behind this view is gone (restarted): say so, and stop waiting for it. */
-  kernelRestarted() {
-    if (this.kernelGone) return;
-    this.kernelGone = true;
+  /**
+   * The kernel behind this view is gone: say so, and stop waiting for it.
+   * @param {import("./kernel.js").KernelEnd} end
+   */
+  kernelGone(end) {
+    if (this.gone) return;
+    const words = KERNEL_GONE[end];
+    this.gone = words;
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
     this.ui.busyNotice.hidden = true;
+    this.ui.goneNotice.textContent = words;
     for (const item of this.state.local.values()) {
-      if (item.state !== "failed") {
-        this.state.upsertLocal(item.local_id, item.text, "failed",
-          { code: "kernel_restarted", message: KERNEL_GONE });
-        this.drawLocal(item);
-      }
+      this.state.upsertLocal(item.local_id, item.text, "failed", { code: "kernel_gone", message: words });
+      this.drawLocal(item);
     }
-    this.ui.input.placeholder = KERNEL_GONE;
+    this.ui.input.placeholder = words;
     this.refreshState();
   }
 
@@ -456,7 +459,7 @@ export class ChatView {
     nodes.stateLabel.textContent = LOCAL_LABELS[item.state] || item.state;
     nodes.reason.textContent = item.state === "failed" ? adviceFor(item.error) : "";
     nodes.failure.hidden = item.state !== "failed";
-    nodes.retry.hidden = this.kernelGone;
+    nodes.retry.hidden = Boolean(this.gone);
   }
 
   /** @param {string} localId */
@@ -518,7 +521,7 @@ export class ChatView {
   /** @param {string} localId */
   retry(localId) {
     const item = this.state.local.get(localId);
-    if (!item || !this.model.get("connected") || this.model.get("awaiting_response") || this.kernelGone) return;
+    if (!item || !this.model.get("connected") || this.model.get("awaiting_response") || this.gone) return;
     this.state.upsertLocal(localId, item.text, "sending");
     this.drawLocal(item);
     if (this.ui.input.value === item.text) this.composing = localId; // stored: clear the box

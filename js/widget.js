@@ -22,7 +22,7 @@ function render({ model, el }) {
   style.textContent = css;
   shadow.replaceChildren(style);
   const view = new ChatView(model, shadow);
-  const unwatch = watchKernel(model, () => view.kernelRestarted());
+  const unwatch = watchKernel(/** @type {any} */ (model), (end) => view.kernelGone(end));
   return () => {
     unwatch();
     view.destroy();
