@@ -1,4 +1,4 @@
-"""The browser tests' fixtures, in one place: a chat server, bob, JupyterLab (or Notebook 7), Chromium.
+"""The browser tests' fixtures in one place: a chat server, bob, JupyterLab or Notebook 7, Chromium.
 
 A test module says what it needs with module-level names, and these fixtures
 (module-scoped: one server, one Jupyter, one page per module) read them:

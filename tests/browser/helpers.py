@@ -1,4 +1,4 @@
-"""What the browser tests need around them: JupyterLab, Notebook 7, headless Chromium, a slow echo bot.
+"""What the browser tests need: JupyterLab, Notebook 7, headless Chromium, a slow echo bot.
 
 JupyterLab (or Jupyter Notebook 7) runs as its own process on a free loopback
 port with a fresh settings folder (no news, no update checks: nothing leaves
@@ -135,7 +135,8 @@ def start_jupyterlab(root_dir: Path, env: dict[str, str], timeout: float = 60.0,
         sys.executable, "-m", app, "--no-browser", "--allow-root",
         f"--port={port}", "--ServerApp.ip=127.0.0.1", f"--ServerApp.token={token}",
         f"--ServerApp.root_dir={root_dir}", f"--{settings}.user_settings_dir={state / 'settings'}",
-        f"--{settings}.workspaces_dir={state / 'workspaces'}", f"--{settings}.expose_app_in_browser=True",
+        f"--{settings}.workspaces_dir={state / 'workspaces'}",
+        f"--{settings}.expose_app_in_browser=True",
     ]
     if app == "jupyterlab":
         args += ["--LabApp.news_url=",

@@ -204,7 +204,8 @@ CONTRAST_JS = """
     throw new Error(`colour ${value}`);
   };
   const luminance = (value) => {
-    const [r, g, b] = parse(value).map((c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
+    const linear = (c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4);
+    const [r, g, b] = parse(value).map(linear);
     return 0.2126 * r + 0.7152 * g + 0.0722 * b;
   };
   const [a, b] = [luminance(getComputedStyle(text).color),
