@@ -3,14 +3,25 @@
 // The same sources and lock file give the same bytes (no timestamps, no
 // absolute paths in the output).
 
-import { mkdirSync, statSync } from "node:fs";
+import { mkdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
+import { build, transform } from "esbuild";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const outfile = join(root, "chat_widget", "static", "widget.js");
 const LIMIT = 500 * 1024;
+
+/** The stylesheet goes into the bundle as minified text (the view puts it in its shadow root). */
+const cssAsText = {
+  name: "css-as-text",
+  setup(plugin) {
+    plugin.onLoad({ filter: /\.css$/ }, async (args) => {
+      const { code } = await transform(readFileSync(args.path, "utf8"), { loader: "css", minify: true });
+      return { contents: code, loader: "text" };
+    });
+  },
+};
 
 mkdirSync(dirname(outfile), { recursive: true });
 const result = await build({
@@ -20,7 +31,7 @@ const result = await build({
   format: "esm",
   minify: true,
   target: ["es2022"],
-  loader: { ".css": "text" },
+  plugins: [cssAsText],
   // markdown-it needs only the entity decoder; the package's index also
   // carries the encoder's tables (23 KB) that nothing here uses.
   alias: { entities: "entities/lib/decode.js" },
