@@ -2,6 +2,13 @@
 // Words for people: times with dates, the size limit in characters, and what
 // to do when a send failed. No DOM.
 
+// Formatters are built once: building one costs more than formatting with it.
+const TIME = new Intl.DateTimeFormat([], { hour: "2-digit", minute: "2-digit" });
+const FULL = new Intl.DateTimeFormat([], { dateStyle: "full", timeStyle: "medium" });
+const DAY = new Intl.DateTimeFormat([], { weekday: "short", day: "numeric", month: "short" });
+const DAY_YEAR = new Intl.DateTimeFormat([], { weekday: "short", day: "numeric", month: "short", year: "numeric" });
+const COUNT = new Intl.NumberFormat("en-US");
+
 /**
  * A message's time; with the day when it is not today, and the year when not this year.
  * @param {unknown} createdAt an ISO timestamp
@@ -11,16 +18,14 @@
 export function formatTime(createdAt, now = new Date()) {
   const date = new Date(String(createdAt));
   if (Number.isNaN(date.getTime())) return { label: "", full: "" };
-  const time = date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-  const full = date.toLocaleString([], { dateStyle: "full", timeStyle: "medium" });
+  const time = TIME.format(date);
+  const full = FULL.format(date);
   if (date.toDateString() === now.toDateString()) return { label: time, full };
   const yesterday = new Date(now);
   yesterday.setDate(now.getDate() - 1);
   if (date.toDateString() === yesterday.toDateString()) return { label: `yesterday ${time}`, full };
-  /** @type {Intl.DateTimeFormatOptions} */
-  const day = { weekday: "short", day: "numeric", month: "short" };
-  if (date.getFullYear() !== now.getFullYear()) day.year = "numeric";
-  return { label: `${date.toLocaleDateString([], day)}, ${time}`, full };
+  const day = date.getFullYear() === now.getFullYear() ? DAY : DAY_YEAR;
+  return { label: `${day.format(date)}, ${time}`, full };
 }
 
 const encoder = new TextEncoder();
@@ -53,7 +58,7 @@ export function sizeOf(text, maxBytes) {
  * @returns {string}
  */
 export function count(value) {
-  return value.toLocaleString("en-US");
+  return COUNT.format(value);
 }
 
 /**

@@ -186,6 +186,7 @@ export class ChatView {
   }
 
   refreshSize() {
+    if (!this.ui.input.value && this.ui.size.hidden) return; // nothing typed: nothing to say
     const limit = this.maxTextBytes();
     const { bytes, over, left } = sizeOf(this.ui.input.value, limit);
     this.ui.size.hidden = bytes < limit * SIZE_SHOWN_FROM;
@@ -345,15 +346,17 @@ export class ChatView {
       this.streamNodes.get(message.id)?.node.remove();
       this.streamNodes.delete(message.id);
     }
-    const atBottom = this.nearBottom();
     const placed = this.state.addMessage(message);
     if (!placed) return;
     const node = this.messageNode(message);
     this.nodes.set(message.id, node);
     this.ui.items.insertBefore(node, placed.next ? this.nodes.get(placed.next.id) || null : null);
     if (!follow) return;
-    if (atBottom || this.isOwn(message)) {
-      this.scrollToBottom();
+    // No layout is read here (a page of messages would lay the list out once
+    // per message): while the list sticks to the bottom, the ResizeObserver
+    // scrolls it there once the browser has laid the new content out.
+    if (this.stick || this.isOwn(message)) {
+      this.stick = true;
     } else {
       this.unseen += 1;
       this.ui.newBelow.hidden = false;
