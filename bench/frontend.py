@@ -21,8 +21,11 @@ ROOT = Path(__file__).resolve().parent.parent
 BUNDLE = ROOT / "chat_widget" / "static" / "widget.js"
 OLD = Path(__file__).resolve().parent / "old_frontend"
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update"]
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+"""Debian's Chromium, headless, with nothing phoning home (the browser tests use it too)."""
 
 STANDALONE_JS = """
 async ([source, css, user]) => {

@@ -33,14 +33,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
+from bench.frontend import BUNDLE, CHROMIUM, CHROMIUM_ARGS, STANDALONE_JS
+
 REPO = Path(__file__).resolve().parent.parent.parent
 ARTIFACTS = REPO / "test-artifacts"
-BUNDLE = REPO / "chat_widget" / "static" / "widget.js"
 THEMES = ("JupyterLab Light", "JupyterLab Dark", "JupyterLab Dark High Contrast")
 
 
@@ -384,39 +380,11 @@ AUDIT_JS = """
 
 # -- the view without JupyterLab ---------------------------------------------------
 
-STANDALONE_JS = """
-async ([source, user]) => {
-  const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
-  const module = await import(url);  // as anywidget loads it: from a blob: URL
-  const handlers = {};
-  const state = { status: 'connected', connected: true, chat_id: 'general', user_id: user,
-    user_name: user, awaiting_response: false, error: '' };
-  const push = (content) => (handlers['msg:custom'] || []).forEach((handler) => handler(content));
-  const model = {
-    get: (name) => state[name],
-    on: (name, handler) => { (handlers[name] = handlers[name] || []).push(handler); },
-    off: () => {},
-    send: (content) => {
-      window.__sent.push(content);
-      if (content.type === 'sync') {
-        push({ type: 'snapshot', request_id: content.request_id, chat_id: 'general',
-          messages: [], has_more: false, outbox: [], events: [] });
-      }
-    },
-  };
-  window.__sent = [];
-  window.__push = push;
-  const el = document.createElement('div');
-  document.body.append(el);
-  module.default.render({ model, el });
-}
-"""
-
 
 def open_standalone(page: Any, user: str = "alice") -> None:
     """Render the widget's view in `page` with a stand-in model; `push_message` feeds it."""
     page.goto("data:text/html,<!doctype html><title>view</title>")  # init scripts run here
-    page.evaluate(STANDALONE_JS, [BUNDLE.read_text(), user])
+    page.evaluate(STANDALONE_JS, [BUNDLE.read_text(), "", user])
 
 
 def push_message(page: Any, seq: int, text: str, parts: list[dict[str, Any]] | None = None,
