@@ -7,6 +7,8 @@
 // theme's CSS variables are inherited through it, so colours follow
 // JupyterLab Light, Dark and High Contrast.
 
+import { notebookInserter } from "./cells.js";
+import { setCellInserter } from "./code.js";
 import { watchKernel } from "./kernel.js";
 import { ChatView } from "./view.js";
 import css from "./widget.css";
@@ -17,6 +19,7 @@ import css from "./widget.css";
  */
 function render({ model, el }) {
   el.dataset.lmSuppressShortcuts = "true"; // keys typed in the chat are not notebook shortcuts
+  setCellInserter(notebookInserter());
   const shadow = el.shadowRoot || el.attachShadow({ mode: "open" });
   const style = document.createElement("style");
   style.textContent = css;

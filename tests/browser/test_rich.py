@@ -246,6 +246,16 @@ def test_a_code_blocks_copy_button_copies_the_code(notebook: NotebookPage, bob: 
     copy.click()
     sync_api.expect(copy).to_have_text("Copied")
     assert notebook.page.evaluate("() => navigator.clipboard.readText()") == code + "\n"
+    # This JupyterLab gives the page its application (--expose-app-in-browser),
+    # so the code can also go into a new cell.
+    cells = notebook.page.locator(".jp-Notebook .jp-Cell")
+    before = cells.count()
+    block.locator("button.cw-insert").click()
+    sync_api.expect(cells).to_have_count(before + 1)
+    inserted = notebook.page.locator(".jp-Notebook .jp-Cell .cm-content",
+                                     has_text="for host in hosts")
+    sync_api.expect(inserted).to_have_count(1)
+    assert inserted.inner_text() == code
 
 
 def test_a_short_message_gets_a_short_bubble_with_a_dated_time(
