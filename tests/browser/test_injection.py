@@ -89,6 +89,12 @@ def injection_report(notebook: NotebookPage) -> Iterator[None]:
             "executions": len(tripwire.hits()) + len(tripwire.dialogs) + len(tripwire.console)}))
 
 
+def armed(notebook: NotebookPage) -> Tripwire:
+    """The page's tripwire (this module's notebook always has one)."""
+    assert notebook.tripwire is not None
+    return notebook.tripwire
+
+
 def chat_view(notebook: NotebookPage) -> Any:
     return notebook.widgets().nth(0)
 
@@ -134,8 +140,7 @@ def test_the_view_alone_shows_every_payload_as_text(browser: Any) -> None:
 def test_hostile_texts_from_another_client_show_as_text(
     notebook: NotebookPage, bob: Any
 ) -> None:
-    page, tripwire = notebook, notebook.tripwire
-    assert tripwire is not None
+    page, tripwire = notebook, armed(notebook)
     view = chat_view(page)
     sent = [bob.send(payload.text) for payload in TEXTS]
     last = view.locator(f".cw-message[data-id='{sent[-1]['id']}']")
@@ -157,8 +162,7 @@ def test_hostile_texts_from_another_client_show_as_text(
 def test_hostile_parts_show_as_data_and_the_svg_runs_nothing(
     notebook: NotebookPage, bob: Any
 ) -> None:
-    page, tripwire = notebook, notebook.tripwire
-    assert tripwire is not None
+    page, tripwire = notebook, armed(notebook)
     view = chat_view(page)
     message = bob.send({"text": "hostile parts", "parts": hostile_parts()})
     node = view.locator(f".cw-message[data-id='{message['id']}']")
@@ -182,8 +186,7 @@ def test_hostile_parts_show_as_data_and_the_svg_runs_nothing(
 def test_payloads_typed_into_the_widget_show_as_text(
     notebook: NotebookPage, bob: Any
 ) -> None:
-    page, tripwire = notebook, notebook.tripwire
-    assert tripwire is not None
+    page, tripwire = notebook, armed(notebook)
     view = chat_view(page)
     box = view.locator(".cw-input")
     for payload in TYPED:
