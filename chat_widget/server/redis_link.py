@@ -84,7 +84,9 @@ class RedisManager(AsyncPubSubManager):
         self._confirmed = asyncio.Event()
         self._up = False
         self._down_since: float = time.monotonic()
-        self._down_logged = False
+        self._last_error = ""
+        self._down_reported = False
+        self._down_timer: asyncio.TimerHandle | None = None
         self._publish_failures = 0
         self._publish_logged_at = 0.0
 
@@ -127,28 +129,35 @@ class RedisManager(AsyncPubSubManager):
 
     def health(self) -> str:
         """'ok', or 'down' once the subscription has been dead longer than DOWN_AFTER."""
-        return "down" if self._down_for() > DOWN_AFTER else "ok"
-
-    def _down_for(self) -> float:
-        return 0.0 if self._up else time.monotonic() - self._down_since
+        return "down" if self._down_reported else "ok"
 
     def _mark_up(self) -> None:
-        if self._down_logged:
-            logger.warning("Redis subscription restored after %.1f s down", self._down_for())
+        if self._down_timer is not None:
+            self._down_timer.cancel()
+            self._down_timer = None
+        if self._down_reported:
+            logger.warning("Redis subscription restored after %.1f s down",
+                           time.monotonic() - self._down_since)
         self._up = True
-        self._down_logged = False
+        self._down_reported = False
         self._confirmed.set()
 
     def _mark_lost(self, error: BaseException) -> None:
+        self._last_error = str(error) or type(error).__name__
         if self._up:
             self._up = False
             self._down_since = time.monotonic()
-            logger.warning("Redis subscription lost (%s); reconnecting", error or type(error))
-        if not self._down_logged and self._down_for() > DOWN_AFTER:
-            self._down_logged = True
-            logger.error("Redis subscription down for %.1f s (%s); messages from other "
-                         "processes reach this one only from the database until it is back",
-                         self._down_for(), error or type(error))
+            logger.warning("Redis subscription lost (%s); reconnecting", self._last_error)
+            self._down_timer = asyncio.get_running_loop().call_later(
+                DOWN_AFTER, self._report_down)
+
+    def _report_down(self) -> None:
+        """Still down DOWN_AFTER seconds after the loss: say so, in the log and in health()."""
+        self._down_timer = None
+        self._down_reported = True
+        logger.error("Redis subscription down for %.1f s (%s); messages from other processes "
+                     "reach this one only from the database until it is back",
+                     time.monotonic() - self._down_since, self._last_error)
 
     # --- the pub/sub hooks ----------------------------------------------------------
 
