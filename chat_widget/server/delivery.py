@@ -156,6 +156,8 @@ class OrderedDelivery:
             await asyncio.sleep(GAP_GRACE)
             async with chat.lock:
                 if chat.held:
+                    logger.debug("chat %s: seq %d missing after %.1f s; reading the database",
+                                 chat_id, chat.delivered + 1, GAP_GRACE)
                     try:
                         await self._fill_from_database(chat_id, chat)
                     except Exception as error:

@@ -167,6 +167,30 @@ def test_a_redis_crash_loses_no_message_and_shows_in_health(
     assert "Redis subscription restored" in second.log()
 
 
+def test_messages_redis_never_carried_reach_clients_from_the_database(
+        server_factory, postgres_url):
+    first, second = two_processes(server_factory, postgres_url, SHARED_REDIS)
+    # A process on the same database without Redis: nothing it stores is published.
+    loner = server_factory(db_url=postgres_url)
+    alice = RawClient(first, first.tokens["alice"])
+    bob = RawClient(second, second.tokens["bob"])
+    hidden = RawClient(loner, loner.tokens["alice"])
+    for client in (alice, bob, hidden):
+        client.join("general")
+    # A hole, then a message through Redis: the hole is filled first, in order.
+    unseen = hidden.send("general", "stored, never published")["message"]
+    after = alice.send("general", "published")["message"]
+    for client in (alice, bob):
+        assert [client.next_event("message")["id"] for _ in range(2)] == [unseen["id"],
+                                                                         after["id"]]
+    # The last message, with nothing after it to show a hole: the periodic check finds it.
+    last = hidden.send("general", "the last word")["message"]
+    for client in (alice, bob):
+        assert client.next_event("message", timeout=30)["id"] == last["id"]
+    for client in (alice, bob, hidden):
+        client.close()
+
+
 def test_serve_refuses_to_start_without_a_reachable_redis(tmp_path):
     nowhere = f"redis://127.0.0.1:{free_port()}/0"
     result = subprocess.run(
