@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from tests.helpers import RawClient, fetch_auth, http
+from tests.helpers import RawClient, SentLog, fetch_auth, http
 
 SHARED_REDIS = "redis://127.0.0.1:6379/0"
 
@@ -124,19 +124,12 @@ def test_a_redis_crash_loses_no_message_and_shows_in_health(
     clients = [alice, bob, *listeners]
     for client in clients:
         client.join("general")
-    sent: list[int] = []
-    lock = threading.Lock()
-    refused: list[dict] = []
+    sent = SentLog()
     stop = threading.Event()
 
     def keep_sending(client: RawClient, every: float) -> None:
         while not stop.is_set():
-            ack = client.send("general", f"message {time.monotonic()}")
-            with lock:
-                if ack["ok"]:
-                    sent.append(ack["message"]["seq"])
-                else:
-                    refused.append(ack)
+            sent.send(client, "general", f"message {time.monotonic()}")
             time.sleep(every)
 
     senders = [threading.Thread(target=keep_sending, args=(alice, 0.15)),
@@ -144,24 +137,23 @@ def test_a_redis_crash_loses_no_message_and_shows_in_health(
     for sender in senders:
         sender.start()
     try:
-        wait_for(lambda: len(sent) >= 10)
+        wait_for(lambda: sent.count() >= 10)
         private_redis.kill()
         for server in (first, second):
             wait_for(lambda server=server: health(server)["redis"] == "down")
         private_redis.start()
         for server in (first, second):
             wait_for(lambda server=server: health(server)["redis"] == "ok")
-        with lock:
-            after_restart = len(sent)
-        wait_for(lambda: len(sent) >= after_restart + 10)
+        after_restart = sent.count()
+        wait_for(lambda: sent.count() >= after_restart + 10)
     finally:
         stop.set()
         for sender in senders:
             sender.join(timeout=30)
-    assert refused == []
-    assert sorted(sent) == list(range(1, len(sent) + 1))
+    assert sent.refused == []
+    assert sorted(sent.seqs) == list(range(1, len(sent.seqs) + 1))
     for client in clients:
-        assert received_seqs(client, max(sent)) == sorted(sent)
+        assert received_seqs(client, max(sent.seqs)) == sorted(sent.seqs)
         client.close()
     assert "Redis subscription down" in second.log()
     assert "Redis subscription restored" in second.log()
