@@ -21,7 +21,7 @@ bash scripts/services.sh
 # (pip's build step below would build it too; built first so a stale one never runs).
 npm ci --no-audit --no-fund --silent
 npm run --silent build
-python3 -m pip install --quiet --disable-pip-version-check -e '.[test]'
+python3 -m pip install --quiet --disable-pip-version-check -e '.[test,bench]'
 npm ci --prefix tests/js_client --no-audit --no-fund --silent
 python3 -m ipykernel install --user --name python3 >/dev/null
 
