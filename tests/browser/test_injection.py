@@ -29,10 +29,12 @@ from playwright import sync_api
 
 from chat_widget.client import ChatClient
 from tests.browser.helpers import (
+    ARTIFACTS,
     AUDIT_JS,
     WIDGET_CELL,
     NotebookPage,
     Tripwire,
+    contrast,
     open_standalone,
     push_message,
     server_env,
@@ -134,6 +136,11 @@ def test_the_view_alone_shows_every_payload_as_text(browser: Any) -> None:
     assert page.evaluate(AUDIT_JS, ".cw-list") == []
     assert errors == []
     tripwire.assert_quiet()
+    # No JupyterLab here, so none of its theme variables: the fallbacks keep it readable.
+    bubble = page.locator(f".cw-message[data-id='{ids[0]}']")
+    assert contrast(bubble.locator(".cw-text"), bubble) >= 4.5
+    bubble.scroll_into_view_if_needed()
+    page.locator(".cw-root").screenshot(path=str(ARTIFACTS / "injection-00-view-alone.png"))
     page.close()
 
 

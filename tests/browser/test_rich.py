@@ -20,6 +20,7 @@ from tests.browser.helpers import (
     THEMES,
     WIDGET_CELL,
     NotebookPage,
+    contrast,
 )
 
 pytestmark = pytest.mark.timeout(120)
@@ -190,34 +191,6 @@ def test_the_numbers_bot_answers_with_a_table_and_a_plot(notebook: NotebookPage)
     assert image.evaluate("i => i.complete && i.naturalWidth") > 0
     numbers.scroll_into_view_if_needed()
     notebook.screenshot("rich-06-numbers-bot")
-
-
-# The contrast between an element's text colour and the background it sits on
-# (WCAG's formula), from computed styles: rgb(), rgba() and color(srgb …).
-CONTRAST_JS = """
-([text, background]) => {
-  const parse = (value) => {
-    const srgb = /color\\(srgb ([\\d.e-]+) ([\\d.e-]+) ([\\d.e-]+)/.exec(value);
-    if (srgb) return srgb.slice(1, 4).map(Number);
-    const rgb = /rgba?\\(([\\d.]+),? ([\\d.]+),? ([\\d.]+)/.exec(value);
-    if (rgb) return rgb.slice(1, 4).map((c) => Number(c) / 255);
-    throw new Error(`colour ${value}`);
-  };
-  const luminance = (value) => {
-    const linear = (c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4);
-    const [r, g, b] = parse(value).map(linear);
-    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
-  };
-  const [a, b] = [luminance(getComputedStyle(text).color),
-                  luminance(getComputedStyle(background).backgroundColor)];
-  return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
-}
-"""
-
-
-def contrast(text: Any, background: Any) -> float:
-    return text.evaluate("(node, background) => (" + CONTRAST_JS + ")([node, background])",
-                         background.element_handle())
 
 
 def test_math_renders_as_mathml_and_a_broken_formula_shows_its_source(
