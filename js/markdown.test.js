@@ -126,3 +126,24 @@ test("fenced code is highlighted and keeps every character; a copy button on eac
   assert.equal(blocks[1].querySelector("pre code")?.textContent, "indented <b>\n");
   assert.equal(node.querySelectorAll("button.cw-copy").length, 2);
 });
+
+test("every promised language is highlighted; an unknown one is plain", () => {
+  const samples = {
+    python: "def f(x):\n    return x  # c",
+    js: "const x = 1; // c",
+    ts: "let x: number = 1;",
+    sql: "SELECT a FROM t",
+    json: '{"a": true}',
+    bash: "for f in *; do echo $f; done",
+    r: "x <- c(1, 2) # c",
+    yaml: "key: value # c",
+    diff: "- old\n+ new",
+  };
+  for (const [language, code] of Object.entries(samples)) {
+    const block = md(`\`\`\`${language}\n${code}\n\`\`\``).querySelector("pre code");
+    assert.ok(block?.querySelector("span[class^='cw-tok-']"), language);
+    assert.equal(block?.textContent, `${code}\n`, language);
+  }
+  const plain = md("```brainfuck\n+[->+<]\n```").querySelector("pre code");
+  assert.equal(plain?.children.length, 0);
+});
