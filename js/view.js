@@ -117,10 +117,16 @@ export class ChatView {
   build() {
     const ui = this.ui;
     ui.howToggle.addEventListener("click", () => this.toggleTimeline());
+    let lastTop = 0;
     ui.list.addEventListener("scroll", () => {
-      this.stick = this.nearBottom();
+      // Only a move up lets go of the bottom: content growing under a list
+      // that sticks there (before it is scrolled down again) does not.
+      const top = ui.list.scrollTop;
+      if (this.nearBottom()) this.stick = true;
+      else if (top < lastTop) this.stick = false;
+      lastTop = top;
       if (this.stick) this.clearUnseen();
-      if (ui.list.scrollTop < NEAR_EDGE_PX) this.loadOlder();
+      if (top < NEAR_EDGE_PX) this.loadOlder();
     });
     ui.olderButton.addEventListener("click", () => this.loadOlder());
     ui.newBelow.addEventListener("click", () => {
@@ -606,5 +612,6 @@ export class ChatView {
 
   scrollToBottom() {
     this.ui.list.scrollTop = this.ui.list.scrollHeight;
+    this.stick = true; // at the bottom now, before the scroll event says so
   }
 }

@@ -233,13 +233,18 @@ class NotebookPage:
 
 KERNEL_IDLE_JS = """
 () => {
-  const panel = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+  if (!window.jupyterapp) {  // a JupyterLab that keeps its application to itself
+    return [...document.querySelectorAll('.jp-StatusBar-TextItem')]
+      .some((item) => item.textContent.includes('| Idle'));
+  }
+  const panel = window.jupyterapp.shell.currentWidget;
   const kernel = panel && panel.sessionContext && panel.sessionContext.session
     && panel.sessionContext.session.kernel;
   return Boolean(kernel) && kernel.status === 'idle';
 }
 """
-"""True once the open notebook's kernel is idle (JupyterLab and Notebook 7 alike)."""
+"""True once the open notebook's kernel is idle (JupyterLab, with its application exposed or
+not, and Notebook 7)."""
 
 # Every element matching a selector, in the page and inside open shadow roots
 # (each widget view draws in its own shadow root).
