@@ -7,8 +7,10 @@ markdown table, TeX math, a table part) the way the kernel pushes them, and
 times until the browser has laid the list out. The same page goes through
 the bundled front end (chat_widget/static/widget.js) and through the
 hand-written renderer it replaced (bench/old_frontend/, kept only for this),
-alternately, in one Chromium. The figure is the ratio of the medians; a page
-must render well inside one frame (16.7 ms).
+alternately, in one Chromium. The figure is the ratio of the medians for the
+first page of a fresh view (what a notebook shows when the cell runs: it also
+pays for compiling the highlighter's grammars and the math tables on first
+use); the next 50 messages in the same view are timed too.
 """
 
 from __future__ import annotations
@@ -115,7 +117,9 @@ def run(samples: int = 20) -> dict[str, Any]:
         "old": ((OLD / "widget.js").read_text(), (OLD / "widget.css").read_text()),
     }
     messages = page_of_messages()
+    second = [{**m, "id": f"{m['id']}-next", "seq": m["seq"] + len(messages)} for m in messages]
     times: dict[str, list[float]] = {name: [] for name in front_ends}
+    warm: dict[str, list[float]] = {name: [] for name in front_ends}
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
                                              args=CHROMIUM_ARGS)
@@ -125,8 +129,10 @@ def run(samples: int = 20) -> dict[str, Any]:
                 page.goto("data:text/html,<!doctype html><title>bench</title>")
                 page.evaluate(STANDALONE_JS, [source, css, "alice"])
                 elapsed = page.evaluate(RENDER_PAGE_JS, messages)
+                again = page.evaluate(RENDER_PAGE_JS, second)  # the next 50, code warm
                 if sample >= 2:
                     times[name].append(elapsed)
+                    warm[name].append(again)
         browser.close()
     new, old = statistics.median(times["new"]), statistics.median(times["old"])
     return {
@@ -135,6 +141,8 @@ def run(samples: int = 20) -> dict[str, Any]:
         "old_page_ms": round(old, 2),
         "new_over_old": round(new / old, 2),
         "new_p90_ms": round(sorted(times["new"])[int(0.9 * len(times["new"])) - 1], 2),
+        "new_next_page_ms": round(statistics.median(warm["new"]), 2),
+        "old_next_page_ms": round(statistics.median(warm["old"]), 2),
         "new_samples_ms": [round(t, 2) for t in times["new"]],
         "old_samples_ms": [round(t, 2) for t in times["old"]],
     }
