@@ -22,8 +22,8 @@ from typing import Any
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 
-from ._active import active, remember, use
-from ._payload import content_to_payload
+from .active import active, remember, use
+from .content import to_content
 from .errors import ChatError
 
 __all__ = ["ChatMagics", "active", "load_ipython_extension", "remember", "send_value", "use"]
@@ -34,11 +34,12 @@ _OPTIONS = re.compile(r"^\s*(?:(?:-c|--chat)(?:\s+|=)(?P<chat_id>\S+))?\s*(?P<re
 def send_value(value: Any, chat_id: str | None = None, chat: Any = None) -> Any:
     """Send `value` to `chat` (default: the active chat) and return the stored message.
 
-    The value is converted here, and the chat is handed protocol content, so
-    a ChatWidget and a ChatClient are sent exactly the same thing.
+    The value is converted here, once (before the chat is looked up, so bad
+    content fails first); a ChatWidget and a ChatClient pass the converted
+    content on as it is.
     """
-    text, parts = content_to_payload(value)
-    return (chat or active()).send({"text": text, "parts": parts}, chat_id=chat_id)
+    content = to_content(value)
+    return (chat or active()).send(content, chat_id=chat_id)
 
 
 def _options(line: str) -> tuple[str | None, str]:
