@@ -24,7 +24,7 @@ from collections import OrderedDict, deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, overload
+from typing import Any
 
 import anywidget
 import traitlets
@@ -133,36 +133,30 @@ class ChatWidget(anywidget.AnyWidget):
 
     # -- the ChatClient API, with the front end kept in step ----------------
 
-    @overload
-    def send(self, content: Any, chat_id: str | None = None) -> Message: ...
-
-    @overload
-    def send(self, content: Any, buffers: list[Any], /) -> None: ...
-
-    @overload
-    def send(self, content: Any, *, buffers: list[Any]) -> None: ...
-
-    def send(self, content: Any, chat_id: Any = None, buffers: Any = None) -> Message | None:
+    def send(self, content: Any, chat_id: str | None = None, *,
+             client_id: str | None = None) -> Message:
         """Send a chat message (text, a DataFrame, a figure...) and return it as stored.
 
         This replaces ipywidgets' `Widget.send(content, buffers)` (a custom
         front-end message), because in a chat "send" means a chat message. A
-        call in ipywidgets' form, with buffers (anywidget's
-        `experimental.command` replies so), still goes to the front end only,
-        so nothing of ipywidgets or anywidget can post into the chat; this
+        call in ipywidgets' form, with a list of buffers second (anywidget's
+        `experimental.command` replies so), still goes to the front end
+        only: nothing of ipywidgets or anywidget can post into the chat. This
         widget's own front-end messages go through `_push`. Content is
-        converted first, once, so what cannot go fails before it shows as sending.
+        converted first, once, so what cannot go fails before it shows as
+        sending. `client_id` is the idempotency key, as on `ChatClient.send`:
+        reuse a failed send's to retry it at most once.
         """
-        if buffers is not None or not isinstance(chat_id, (str, type(None))):
-            self._push(content, buffers if buffers is not None else chat_id)
-            return None
+        if not isinstance(chat_id, (str, type(None))):  # ipywidgets' (content, buffers)
+            self._push(content, list(chat_id))
+            return None  # type: ignore[return-value]  # that caller expects nothing back
         try:
             message_content = to_content(content)
         except ChatError as error:
             self.error = plain_error(error)
             raise
-        return self._deliver(f"py-{uuid.uuid4().hex}", message_content, message_content.text,
-                             chat_id)
+        return self._deliver(client_id or f"py-{uuid.uuid4().hex}", message_content,
+                             message_content.text, chat_id)
 
     def wait_for_reply(self, timeout: float | None = None) -> Message:
         """Wait for the responder's answer to the last message sent (see ChatClient)."""
@@ -177,8 +171,9 @@ class ChatWidget(anywidget.AnyWidget):
         self.error = ""
         return reply
 
+    @property
     def messages(self) -> list[Message]:
-        """The shown chat's messages known so far, in `seq` order."""
+        """The shown chat's messages known so far, in `seq` order (as `ChatClient.messages`)."""
         return self.client.messages
 
     def on_message(self, callback: Callable[[Message], Any]) -> Callable[[], None]:
