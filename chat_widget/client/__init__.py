@@ -7,7 +7,8 @@
 - `pending.py` and `message_log.py`: one send's state and one chat's messages,
   state without I/O;
 - `http.py`: authorization strings (on demand, or fetched ahead) and `/api/me`;
-- `threads.py`: the serial executor and the listeners' thread.
+- `threads.py`: the serial executor and the listeners' thread;
+- `in_order.py`: python-socketio's client, handling packets in arrival order.
 """
 
 from .connection import Status

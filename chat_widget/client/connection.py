@@ -28,6 +28,7 @@ from typing import Any, Literal
 import socketio
 
 from ..errors import ChatError, NotConnectedError
+from .in_order import InOrderClient
 from .threads import Listeners, SerialExecutor
 
 logger = logging.getLogger(__name__)
@@ -160,7 +161,7 @@ class Connection:
         self._refusal: dict[str, Any] | None = None
         # Reconnection is ours (`_reconnect`), not python-socketio's: it must
         # also follow a server-side close and move on to the next server URL.
-        self._sio = socketio.Client(
+        self._sio = InOrderClient(
             reconnection=False,
             logger=quiet_logger(f"{__name__}.socketio"),
             engineio_logger=quiet_logger(f"{__name__}.engineio"),

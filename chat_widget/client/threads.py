@@ -1,9 +1,10 @@
-"""The client's two background threads, each running queued calls one at a time.
+"""The client's background threads, each running queued calls one at a time.
 
 `SerialExecutor` is a daemon thread that runs calls in submission order. The
-client uses two: `Listeners` runs user callbacks on one (so they see events
-in the order the state changed, and never while the client's lock is held),
-and the session and the connection run network chores on the other (rejoin
+client uses three: `in_order` handles the socket's packets on one, in arrival
+order; `Listeners` runs user callbacks on another (so they see events in the
+order the state changed, and never while the client's lock is held); and the
+session and the connection run network chores on the third (rejoin
 after a reconnect, filling a seq gap, fetching an authorization string ahead),
 which must not block Socket.IO's own threads.
 """
@@ -35,6 +36,14 @@ class SerialExecutor:
     def submit(self, function: Callable[..., Any], *args: Any) -> None:
         """Queue `function(*args)` to run after everything submitted before it."""
         self._queue.put((function, args))
+
+    def drain(self, timeout: float = 5.0) -> None:
+        """Wait until every call submitted before now has run (at once when called from it)."""
+        if threading.current_thread() is self._thread or not self._thread.is_alive():
+            return
+        done = threading.Event()
+        self._queue.put((done.set, ()))
+        done.wait(timeout)
 
     def stop(self, timeout: float = 5.0) -> None:
         """Run what is queued, then end the thread (no wait when called from it)."""
@@ -86,6 +95,10 @@ class Listeners:
             callbacks = list(self._by_kind[kind])
         if callbacks:
             self._executor.submit(self._run, kind, callbacks, args)
+
+    def drain(self) -> None:
+        """Wait until the callbacks of everything fired so far have run (not on their thread)."""
+        self._executor.drain()
 
     def stop(self) -> None:
         """Run what is already fired, then end the thread."""
