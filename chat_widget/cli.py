@@ -55,11 +55,11 @@ def _responder_spec(value: str) -> tuple[str, str]:
 
 
 async def _serve(args: argparse.Namespace) -> int:
-    from .server.app import ChatServer, ServerConfig
+    from .server import ChatServer, ServerConfig
 
     logging.basicConfig(level=args.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from .server.responders import load_responder
+    from .server import load_responder
 
     config = ServerConfig(
         host=args.host, port=args.port, db_url=args.db, auth_ttl=args.auth_ttl,
@@ -99,7 +99,7 @@ def _redacted(db_url: str) -> str:
 
 
 async def _with_store(db_url: str, action: Callable[[Any], Awaitable[int]]) -> int:
-    from .server.store import Store
+    from .server import Store
 
     store = Store(db_url)
     await store.open()

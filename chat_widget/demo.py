@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from .server.app import ServerConfig, ThreadedServer
+from .server import ServerConfig, ThreadedServer
 
 _shared: ThreadedServer | None = None
 _shared_lock = threading.Lock()

@@ -20,9 +20,8 @@ import socketio
 from aiohttp import web
 
 from .auth import DEFAULT_AUTH_TTL, MessageAuthSigner
-from .connections import ConnectionLimiter
 from .events import register_events, room_of
-from .rate_limit import RateLimiter
+from .limits import ConnectionLimiter, RateLimiter
 from .responders import Responder
 from .routes import SERVICE_KEY, add_routes, protocol_errors
 from .seed import seed_demo

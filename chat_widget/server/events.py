@@ -17,7 +17,7 @@ import socketio
 
 from .. import protocol
 from ..errors import ChatError
-from .connections import ConnectionLimiter
+from .limits import ConnectionLimiter
 from .service import ChatService
 
 logger = logging.getLogger(__name__)

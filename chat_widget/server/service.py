@@ -15,7 +15,7 @@ from typing import Any
 from .. import protocol
 from ..errors import ChatError
 from .auth import MessageAuthSigner
-from .rate_limit import RateLimiter
+from .limits import RateLimiter
 from .responders import Responder, ResponderRunner
 from .store import Store, User
 
