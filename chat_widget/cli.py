@@ -14,7 +14,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,19 @@ def event_loop_factory(choice: str) -> Callable[[], asyncio.AbstractEventLoop] |
             raise
         return None
     return uvloop.new_event_loop
+
+
+def run_on(loop_factory: Callable[[], asyncio.AbstractEventLoop] | None,
+           main: Coroutine[Any, Any, int]) -> int:
+    """`asyncio.run(main)` on a loop from `loop_factory` (asyncio.Runner has one from 3.11)."""
+    if sys.version_info >= (3, 11):
+        with asyncio.Runner(loop_factory=loop_factory) as runner:
+            return runner.run(main)
+    loop = loop_factory() if loop_factory is not None else asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(main)
+    finally:
+        loop.close()
 
 
 def _responder_spec(value: str) -> tuple[str, str]:
@@ -201,8 +214,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command == "serve":
-            with asyncio.Runner(loop_factory=event_loop_factory(args.loop)) as runner:
-                return runner.run(_serve(args))
+            return run_on(event_loop_factory(args.loop), _serve(args))
         if args.command == "demo":
             from .demo import run_lab, run_terminal_demo
 

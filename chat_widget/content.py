@@ -87,6 +87,8 @@ def to_content(content: Any) -> MessageContent:
     """
     if isinstance(content, MessageContent):
         return content
+    text: Any
+    parts: Any
     if isinstance(content, str):
         text, parts = content, []
     elif is_protocol_content(content):
@@ -121,7 +123,7 @@ def to_parts(obj: Any) -> tuple[str, list[Part]]:
     """
     if type(obj) in (list, tuple) and any(_has_rich_form(item) for item in obj):
         seen_figures: set[int] = set()
-        text, parts = "", []
+        text, parts = "", list[Part]()
         for index, item in enumerate(obj):
             item_text, item_parts = _convert(item, seen_figures)
             if index == 0:
@@ -432,7 +434,7 @@ def plain_text(obj: Any) -> str:
         from IPython.lib.pretty import pretty
     except ImportError:
         return repr(obj)
-    return pretty(obj)
+    return str(pretty(obj))  # type: ignore[no-untyped-call]  # IPython is untyped
 
 
 def _mib(size: int) -> str:

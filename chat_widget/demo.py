@@ -103,7 +103,7 @@ def run_terminal_demo(db_url: str | None = None) -> int:
             alice.send("Echo bot, are you there?")
             print(f"  alice awaiting a response: {alice.awaiting_response}")
             reply = alice.wait_for_reply(timeout=10)
-            print(f"  echo bot answered: {reply['text']!r} (reply to {reply['reply_to'][:8]})")
+            print(f"  echo bot answered: {reply['text']!r} (reply to {str(reply['reply_to'])[:8]})")
             print(f"  awaiting a response now: {alice.awaiting_response}")
     finally:
         server.stop()

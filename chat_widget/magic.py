@@ -62,7 +62,7 @@ class ChatMagics(Magics):
         """
         chat_id, caption = _options(line)
         before = _open_figures()
-        result = self.shell.run_cell(cell)
+        result = self._ipython().run_cell(cell)
         if not result.success:  # its traceback is shown already; fail this cell too
             raise UsageError("%%chat: the cell raised an error, so nothing was sent")
         value = result.result
@@ -86,11 +86,16 @@ class ChatMagics(Magics):
         chat_id, expression = _options(line)
         if not expression:
             raise UsageError("%chat_send needs an expression: %chat_send [-c CHAT_ID] EXPRESSION")
-        self._send(self.shell.ev(expression), chat_id)
+        self._send(self._ipython().ev(expression), chat_id)
+
+    def _ipython(self) -> Any:
+        """The shell these magics are registered with (always set once registered)."""
+        assert self.shell is not None
+        return self.shell
 
     def _send(self, value: Any, chat_id: str | None) -> None:
         try:
-            chat = active(self.shell.user_ns)
+            chat = active(self._ipython().user_ns)
         except ChatError as error:
             raise UsageError(error.message) from None
         message = send_value(value, chat_id, chat)
@@ -106,7 +111,7 @@ def _open_figures() -> dict[int, Any]:
         return {}
     from matplotlib._pylab_helpers import Gcf
 
-    return {manager.num: manager.canvas.figure for manager in Gcf.get_all_fig_managers()}
+    return {int(manager.num): manager.canvas.figure for manager in Gcf.get_all_fig_managers()}
 
 
 def load_ipython_extension(ipython: Any) -> None:

@@ -277,7 +277,7 @@ def message_text(value: Any) -> str:
     return value
 
 
-def message_parts(value: Any) -> list[dict[str, Any]]:
+def message_parts(value: Any) -> list[Part]:
     """Rich parts: a list of objects with a string `type`; known types are checked.
 
     Unknown part types are kept as they are (the protocol says clients show
@@ -289,7 +289,7 @@ def message_parts(value: Any) -> list[dict[str, Any]]:
         raise _bad("parts must be a list")
     for index, part in enumerate(value):
         _check_part(part, index)
-    return value
+    return value  # each part checked just above
 
 
 def _check_part(part: Any, index: int) -> None:

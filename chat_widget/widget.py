@@ -149,7 +149,7 @@ class ChatWidget(anywidget.AnyWidget):
         """
         if not isinstance(chat_id, (str, type(None))):  # ipywidgets' (content, buffers)
             self._push(content, list(chat_id))
-            return None  # type: ignore[return-value]  # that caller expects nothing back
+            return None  # that caller expects nothing back
         try:
             message_content = to_content(content)
         except ChatError as error:

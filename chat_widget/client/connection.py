@@ -198,6 +198,10 @@ class Connection:
         """Set `last_error` alone."""
         self.set_status(self.status, error)
 
+    def _status_now(self) -> Status:
+        """The status as it is now (the socket's threads change it while a call waits)."""
+        return self.status
+
     def require_connected(self) -> None:
         """Raise NotConnectedError unless joins and sends can go out now."""
         if not self.connected:
@@ -225,7 +229,7 @@ class Connection:
                 self.set_status("disconnected", error)
             raise error from exc
         with self._changed:
-            if self.epoch == epoch and self.status == "connecting":
+            if self.epoch == epoch and self._status_now() == "connecting":
                 self.set_status("connected", None)
 
     def close(self) -> None:

@@ -339,7 +339,8 @@ class Sender:
 
 def reply_failed_error(payload: dict[str, Any]) -> ReplyFailedError:
     """The error a `reply_failed` payload carries, as a ReplyFailedError with its code."""
-    error = payload.get("error") if isinstance(payload.get("error"), dict) else {}
+    found = payload.get("error")
+    error: dict[str, Any] = found if isinstance(found, dict) else {}
     return ReplyFailedError(
         str(error.get("message") or "the responder could not answer"),
         code=str(error.get("code") or "internal"),

@@ -12,6 +12,7 @@ import contextlib
 import ipaddress
 import logging
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -102,7 +103,7 @@ class ChatServer:
         self._runner: web.AppRunner | None = None
         self._prune_task: asyncio.Task[None] | None = None
 
-    async def _broadcast(self, event: str, payload: dict[str, Any], chat_id: str) -> None:
+    async def _broadcast(self, event: str, payload: Mapping[str, Any], chat_id: str) -> None:
         await self.sio.emit(event, payload, room=room_of(chat_id))
 
     async def start(self) -> str:
@@ -120,13 +121,14 @@ class ChatServer:
                         ConnectionLimiter(config.max_connections_per_user))
         if config.demo:
             self.demo_tokens = await seed_demo(self.store)
-        for chat_id, responder in config.chat_responders.items():
-            await self.store.set_responder(chat_id, responder)
+        for chat_id, responder_name in config.chat_responders.items():
+            await self.store.set_responder(chat_id, responder_name)
         self._runner = web.AppRunner(self.app, handle_signals=False, access_log=None,
                                      shutdown_timeout=0.5)
         await self._runner.setup()
         site = web.TCPSite(self._runner, config.host, config.port)
         await site.start()
+        assert isinstance(site._server, asyncio.Server)  # a TCPSite serves with one
         port = site._server.sockets[0].getsockname()[1]  # the real port when 0 was asked
         host = config.host if ":" not in config.host else f"[{config.host}]"
         self.url = f"http://{host}:{port}"

@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..content import to_parts
+from ..protocol import Message
 
 NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
 WORD_DELAY = 0.15
@@ -37,7 +38,7 @@ def numbers_in(text: str) -> list[float]:
     return [float(found) for found in NUMBER.findall(text)]
 
 
-def describe(message: dict[str, Any]) -> dict[str, Any] | str:
+def describe(message: Message) -> dict[str, Any] | str:
     """The numbers in the message, described as a table (count, mean, std, quartiles)."""
     import pandas as pd
 
@@ -50,7 +51,7 @@ def describe(message: dict[str, Any]) -> dict[str, Any] | str:
     return {"text": text, "parts": parts}
 
 
-def plot(message: dict[str, Any]) -> dict[str, Any] | str:
+def plot(message: Message) -> dict[str, Any] | str:
     """The numbers in the message as a line chart: a matplotlib figure sent as a PNG."""
     from matplotlib.figure import Figure  # not pyplot: no GUI backend, safe in a thread
 
@@ -66,7 +67,7 @@ def plot(message: dict[str, Any]) -> dict[str, Any] | str:
     return {"text": text, "parts": parts}
 
 
-def analyze(message: dict[str, Any]) -> dict[str, Any] | str:
+def analyze(message: Message) -> dict[str, Any] | str:
     """`describe` and `plot` in one answer: the table, then the chart."""
     table, chart = describe(message), plot(message)
     if isinstance(table, str) or isinstance(chart, str):
@@ -74,7 +75,7 @@ def analyze(message: dict[str, Any]) -> dict[str, Any] | str:
     return {"text": table["text"], "parts": table["parts"] + chart["parts"]}
 
 
-def stream_words(message: dict[str, Any]) -> Iterator[str]:
+def stream_words(message: Message) -> Iterator[str]:
     """A streamed answer: each word goes out as soon as it is "written" (a generator)."""
     words = re.findall(r"\S+", message["text"])
     longest = max(words, key=len) if words else ""
