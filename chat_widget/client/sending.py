@@ -240,7 +240,10 @@ class Sender:
     def _attempt(
         self, pending: PendingSend, payload: protocol.SendMessage, deadline: float
     ) -> Message | None:
-        """One try: an authorization string, emit, wait. None: no ack on a live connection."""
+        """One try: step 4, a fresh authorization string, then step 5, emit and wait for the ack.
+
+        None: no ack came on a live connection (the caller retries).
+        """
         try:
             return self._attempt_with(pending, payload, deadline, *self._auth_for(pending))
         except ChatError as error:
@@ -250,6 +253,7 @@ class Sender:
         return self._attempt_with(pending, payload, deadline, *self._auth_for(pending))
 
     def _auth_for(self, pending: PendingSend) -> tuple[str, bool]:
+        """Step 4: the authorization string for this attempt, and whether it was fetched ahead."""
         with self._changed:
             self._record(pending, "auth_fetch_start")
         auth, prefetched = self._auth.take(pending.chat_id)
@@ -264,7 +268,7 @@ class Sender:
         with self._changed:
             if pending.message is not None:
                 return pending.message
-            ack = self._connection.emit(
+            ack = self._connection.emit(  # step 5
                 protocol.SEND_MESSAGE,
                 {**payload, "auth": auth},
                 on_ack=lambda answer: self._acked(pending, answer),

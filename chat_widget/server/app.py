@@ -14,7 +14,7 @@ import logging
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import socketio
@@ -128,8 +128,8 @@ class ChatServer:
         await self._runner.setup()
         site = web.TCPSite(self._runner, config.host, config.port)
         await site.start()
-        assert isinstance(site._server, asyncio.Server)  # a TCPSite serves with one
-        port = site._server.sockets[0].getsockname()[1]  # the real port when 0 was asked
+        listening = cast(asyncio.Server, site._server)  # asyncio's or uvloop's: both have sockets
+        port = listening.sockets[0].getsockname()[1]  # the real port when 0 was asked
         host = config.host if ":" not in config.host else f"[{config.host}]"
         self.url = f"http://{host}:{port}"
         self._prune_task = asyncio.get_running_loop().create_task(self._prune_used_auth())
