@@ -20,8 +20,41 @@ from urllib.parse import urlparse
 import pytest
 
 from chat_widget.client import ChatClient
-from chat_widget.errors import AuthorizationError, NotConnectedError
+from chat_widget.client.connection import ServerList, checked, refusal_error
+from chat_widget.errors import AuthorizationError, ChatError, NotConnectedError
 from tests.client.helpers import FAST_RECONNECT, Recorder, client_for, texts, wait_until
+
+# -- the parts without a socket -----------------------------------------------------
+
+
+def test_the_server_list_moves_round_the_urls_given() -> None:
+    servers = ServerList(["http://a:1/", "", "http://b:2"])
+    assert servers.urls == ["http://a:1", "http://b:2"] and servers.current == "http://a:1"
+    assert servers.advance() == "http://b:2" and servers.advance() == "http://a:1"
+    assert ServerList("http://only:3").urls == ["http://only:3"]
+    with pytest.raises(ValueError):
+        ServerList([])
+
+
+def test_a_refused_connect_carries_the_protocol_error_in_its_data() -> None:
+    error = {"code": "unauthorized", "message": "unknown token"}
+    assert refusal_error({"message": "unknown token", "data": error}) == error
+    assert refusal_error(error) == error
+    assert refusal_error("Connection refused by the server") is None
+    assert refusal_error(None) is None
+
+
+def test_an_ack_is_its_payload_if_ok_else_the_error_it_carries() -> None:
+    assert checked({"ok": True, "messages": []}) == {"ok": True, "messages": []}
+    with pytest.raises(ChatError) as caught:
+        checked({"ok": False, "error": {"code": "not_joined", "message": "join first"}})
+    assert caught.value.code == "not_joined" and caught.value.message == "join first"
+    with pytest.raises(ChatError) as caught:
+        checked(None)
+    assert caught.value.code == "internal"
+
+
+# -- reconnecting ----------------------------------------------------------------------
 
 
 def port_of(server: Any) -> int:
