@@ -306,16 +306,17 @@ class Sender:
 
     def _wait_to_retry(self, pending: PendingSend, deadline: float, pause: float) -> bool:
         """Pause (a dead server takes a moment to notice), then wait for the connection."""
-        link = self._connection
+        connection = self._connection
         with self._changed:
-            self._changed.wait_for(lambda: link.closed or pending.message is not None, pause)
+            self._changed.wait_for(lambda: connection.closed or pending.message is not None, pause)
             self._changed.wait_for(
-                lambda: link.closed or pending.message is not None or link.connected,
+                lambda: connection.closed or pending.message is not None or connection.connected,
                 max(0.0, deadline - time.monotonic()),
             )
-            if link.closed:
+            if connection.closed:
                 return False
-            return pending.message is not None or (link.connected and time.monotonic() < deadline)
+            in_time = connection.connected and time.monotonic() < deadline
+            return pending.message is not None or in_time
 
     def _undelivered(self) -> ChatError:
         if self._connection.closed:
