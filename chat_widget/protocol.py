@@ -3,7 +3,7 @@
 Everything here mirrors PROTOCOL.md (version 1): event names, error codes with
 their HTTP status, size limits, the shapes of what goes over the wire (as
 TypedDicts, so the client, the server and the widget name one `Message`), and
-the plain validation helpers that both sides call without a socket.
+the plain validation functions that both sides call without a socket.
 """
 
 from __future__ import annotations

@@ -121,7 +121,7 @@ def server_factory(tmp_path: Path) -> Iterator:
 @pytest.fixture
 def alice_and_bob(server: RunningServer) -> Iterator[tuple[Any, Any]]:
     """Alice and Bob on the shared server, each with a ChatClient joined to "general"."""
-    from tests.client.helpers import client_for
+    from tests.client.common import client_for
 
     with client_for(server.url, server.tokens["alice"]) as alice, \
             client_for(server.url, server.tokens["bob"]) as bob:

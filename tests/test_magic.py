@@ -22,7 +22,7 @@ from traitlets.config import Config
 from chat_widget import active, magic
 from chat_widget.client import ChatClient
 from chat_widget.errors import ChatError
-from tests.client.helpers import Recorder, client_for, image_bytes, latest, pixels
+from tests.client.common import Recorder, client_for, image_bytes, latest, pixels
 
 
 def sent_seq(capsys: pytest.CaptureFixture[str]) -> int:

@@ -20,7 +20,7 @@ from PIL import Image
 from chat_widget.client import ChatClient
 from chat_widget.content import to_content
 from chat_widget.errors import ChatError
-from tests.client.helpers import image_bytes, pixels, wait_until
+from tests.client.common import image_bytes, pixels, wait_until
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the headless backend)

@@ -22,7 +22,7 @@ import pytest
 from chat_widget.client import ChatClient
 from chat_widget.client.connection import ServerList, checked, refusal_error
 from chat_widget.errors import AuthorizationError, ChatError, NotConnectedError
-from tests.client.helpers import FAST_RECONNECT, Recorder, client_for, texts, wait_until
+from tests.client.common import FAST_RECONNECT, Recorder, client_for, texts, wait_until
 
 # -- the parts without a socket -----------------------------------------------------
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from chat_widget.client import ChatClient
-from tests.client.helpers import wait_until
+from tests.client.common import wait_until
 
 
 def test_prefetched_strings_serve_the_following_sends(server) -> None:

@@ -21,7 +21,7 @@ from chat_widget.errors import (
     ReplyTimeoutError,
     ResponsePendingError,
 )
-from tests.client.helpers import Recorder, client_for, wait_until
+from tests.client.common import Recorder, client_for, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -20,7 +20,7 @@ from chat_widget.errors import (
     NotConnectedError,
     ResponsePendingError,
 )
-from tests.client.helpers import Recorder, client_for, wait_until
+from tests.client.common import Recorder, client_for, wait_until
 
 # -- connecting ---------------------------------------------------------------
 

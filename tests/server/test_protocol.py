@@ -1,4 +1,4 @@
-"""The protocol's validation helpers (protocol.py), called as the server calls them."""
+"""The protocol's validation functions (protocol.py), called as the server calls them."""
 
 from __future__ import annotations
 
