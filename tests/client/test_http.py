@@ -1,4 +1,4 @@
-"""prefetch_auth: the next send's authorization string is fetched ahead of time."""
+"""The HTTP side (client/http.py): with prefetch_auth, the next send's string is fetched ahead."""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
-"""The pending flag against responders that hang or fail: it always clears, and says why.
+"""Sending (client/sending.py) against responders that hang, fail or stream.
 
-The server loads the responders below by import path (`--responder
-CHAT_ID=tests.test_client_replies:never_answers`), so a reply can be held back
+The pending flag always clears, and says why. The server loads the
+responders below by import path (`--responder
+CHAT_ID=tests.client.test_sending:never_answers`), so a reply can be held back
 for as long as a test needs, with no race against a fast bot.
 """
 
