@@ -5,6 +5,8 @@ Read in a straight line: `app.py` builds and runs it; `events.py` and
 request means; `auth.py` signs and checks authorization strings; `store.py`
 (over `database.py` and `schema.py`) keeps everything; `limits.py` caps what
 one user may take; `responders.py` runs the bots, and `examples.py` has some.
+With several processes, `redis_link.py` carries broadcasts between them and
+`delivery.py` hands each client every message once and in order.
 
 These are the names the command line and `chat_widget.demo` use.
 """
