@@ -1,8 +1,10 @@
 """The `chat-widget` command: run the server and manage its people and chats.
 
 `serve` runs the server; `add-workspace`, `add-user`, `add-chat` and
-`add-member` set up a real deployment without code; `demo` runs the embedded
-server and a short scripted chat through it.
+`add-member` set up a real deployment without code; `tokens` prints the demo
+users' tokens; `demo` runs the embedded server and a short scripted chat
+through it. A server that cannot start (no database, Redis or port) says why
+in one line (`server/preflight.py`), not with a traceback.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ChatError
+from .server.preflight import StartupError
 
 DEFAULT_DB = "sqlite:///chat-widget.db"
 
@@ -56,6 +59,7 @@ def _responder_spec(value: str) -> tuple[str, str]:
 
 async def _serve(args: argparse.Namespace) -> int:
     from .server.app import ChatServer, ServerConfig
+    from .server.preflight import bind_failure, check_redis, prepare_database
 
     logging.basicConfig(level=args.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -71,16 +75,28 @@ async def _serve(args: argparse.Namespace) -> int:
     for chat_id, spec in args.responder or []:
         config.responders[spec] = load_responder(spec)
         config.chat_responders[chat_id] = spec
+    await prepare_database(args.db)
+    if args.redis:
+        await check_redis(args.redis)
     server = ChatServer(config)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    url = await server.start()
+    try:
+        url = await server.start()
+    except OSError as error:
+        failure = bind_failure(args.host, args.port, error)
+        if failure is None:
+            raise
+        await server.stop()
+        raise failure from None
     print(f"chat-widget server listening on {url} (database {_redacted(args.db)})", flush=True)
     if args.demo:
-        # Tokens stay out of the console and logs; --ready-file hands them over.
-        print(f"  demo users: {', '.join(server.demo_tokens)}", flush=True)
+        # Tokens stay out of the console and logs; `tokens` and --ready-file hand them over.
+        where = "" if args.db == DEFAULT_DB else f" --db {_redacted(args.db)}"
+        print(f"  demo users: {', '.join(server.demo_tokens)} "
+              f"(their tokens: chat-widget tokens{where})", flush=True)
     if args.ready_file:
         write_ready_file(args.ready_file, {"url": url, "tokens": server.demo_tokens})
     await stop.wait()
@@ -98,9 +114,12 @@ def _redacted(db_url: str) -> str:
     return f"{scheme}://{credentials.split(':')[0]}@{tail}"
 
 
-async def _with_store(db_url: str, action: Callable[[Any], Awaitable[int]]) -> int:
+async def _with_store(db_url: str, action: Callable[[Any], Awaitable[int]],
+                      create: bool = True) -> int:
+    from .server.preflight import prepare_database
     from .server.store import Store
 
+    await prepare_database(db_url, create)
     store = Store(db_url)
     await store.open()
     try:
@@ -134,8 +153,27 @@ def _admin(args: argparse.Namespace) -> Callable[[Any], Awaitable[int]]:
         print(("added" if created else "already a member:") + f" {args.user} in {args.workspace}")
         return 0
 
+    async def tokens(store: Any) -> int:
+        from .server.seed import demo_tokens
+
+        found = await demo_tokens(store)
+        if args.user:
+            if args.user not in found:
+                print(f"chat-widget: {args.user} is not a demo user of this database "
+                      f"(demo users here: {', '.join(found) or 'none'})", file=sys.stderr)
+                return 1
+            print(found[args.user])
+            return 0
+        if not found:
+            print("chat-widget: this database has no demo users: start "
+                  "`chat-widget serve --demo` on it once", file=sys.stderr)
+            return 1
+        for name, token in found.items():
+            print(f"{name:<6} {token}")
+        return 0
+
     return {"add-workspace": add_workspace, "add-user": add_user, "add-chat": add_chat,
-            "add-member": add_member}[args.command]
+            "add-member": add_member, "tokens": tokens}[args.command]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -177,6 +215,14 @@ def build_parser() -> argparse.ArgumentParser:
                       help="open the quickstart notebook in JupyterLab instead")
     demo.add_argument("--port", type=int, default=8888, help="JupyterLab's port (with --lab)")
 
+    tokens = commands.add_parser(
+        "tokens", help="print the demo users' tokens (real users' tokens are shown once only)")
+    tokens.add_argument("user", nargs="?", help="print this demo user's token alone")
+    where = tokens.add_mutually_exclusive_group()
+    where.add_argument("--db", default=DEFAULT_DB, help="sqlite:///PATH or postgresql://...")
+    where.add_argument("--embedded", action="store_true",
+                       help="the embedded server's database (what chat() in a notebook uses)")
+
     for name in ("add-workspace", "add-user", "add-chat", "add-member"):
         sub = commands.add_parser(name, help=f"{name.replace('-', ' ')} to the database")
         sub.add_argument("--db", default=DEFAULT_DB, help="sqlite:///PATH or postgresql://...")
@@ -207,10 +253,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .demo import run_lab, run_terminal_demo
 
             return run_lab(args.port) if args.lab else run_terminal_demo(args.db)
-        return asyncio.run(_with_store(args.db, _admin(args)))
+        if args.command == "tokens" and args.embedded:
+            from .embedded import database_url
+
+            args.db = database_url()
+        return asyncio.run(_with_store(args.db, _admin(args), create=args.command != "tokens"))
     except ChatError as error:
         print(f"chat-widget: {error.message} ({error.code})", file=sys.stderr)
         return 1
+    except StartupError as error:
+        print(f"chat-widget: {error}", file=sys.stderr)
+        return 2
     except (ValueError, ImportError, OSError) as error:
         print(f"chat-widget: {error}", file=sys.stderr)
         return 2
