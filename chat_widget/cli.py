@@ -114,12 +114,11 @@ def _redacted(db_url: str) -> str:
     return f"{scheme}://{credentials.split(':')[0]}@{tail}"
 
 
-async def _with_store(db_url: str, action: Callable[[Any], Awaitable[int]],
-                      create: bool = True) -> int:
+async def _with_store(db_url: str, action: Callable[[Any], Awaitable[int]]) -> int:
     from .server.preflight import prepare_database
     from .server.store import Store
 
-    await prepare_database(db_url, create)
+    await prepare_database(db_url)
     store = Store(db_url)
     await store.open()
     try:
@@ -153,27 +152,29 @@ def _admin(args: argparse.Namespace) -> Callable[[Any], Awaitable[int]]:
         print(("added" if created else "already a member:") + f" {args.user} in {args.workspace}")
         return 0
 
-    async def tokens(store: Any) -> int:
-        from .server.seed import demo_tokens
-
-        found = await demo_tokens(store)
-        if args.user:
-            if args.user not in found:
-                print(f"chat-widget: {args.user} is not a demo user of this database "
-                      f"(demo users here: {', '.join(found) or 'none'})", file=sys.stderr)
-                return 1
-            print(found[args.user])
-            return 0
-        if not found:
-            print("chat-widget: this database has no demo users: start "
-                  "`chat-widget serve --demo` on it once", file=sys.stderr)
-            return 1
-        for name, token in found.items():
-            print(f"{name:<6} {token}")
-        return 0
-
     return {"add-workspace": add_workspace, "add-user": add_user, "add-chat": add_chat,
-            "add-member": add_member, "tokens": tokens}[args.command]
+            "add-member": add_member}[args.command]
+
+
+def _print_tokens(db_url: str, user: str | None) -> int:
+    """`chat-widget tokens`: the demo users' tokens, or one of them alone."""
+    from .demo import tokens
+
+    found = tokens(db_url)
+    if user:
+        if user not in found:
+            print(f"chat-widget: {user} is not a demo user of this database "
+                  f"(demo users here: {', '.join(found) or 'none'})", file=sys.stderr)
+            return 1
+        print(found[user])
+        return 0
+    if not found:
+        print("chat-widget: this database has no demo users: start "
+              "`chat-widget serve --demo` on it once", file=sys.stderr)
+        return 1
+    for name, token in found.items():
+        print(f"{name:<6} {token}")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -253,11 +254,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .demo import run_lab, run_terminal_demo
 
             return run_lab(args.port) if args.lab else run_terminal_demo(args.db)
-        if args.command == "tokens" and args.embedded:
+        if args.command == "tokens":
             from .embedded import database_url
 
-            args.db = database_url()
-        return asyncio.run(_with_store(args.db, _admin(args), create=args.command != "tokens"))
+            return _print_tokens(database_url() if args.embedded else args.db, args.user)
+        return asyncio.run(_with_store(args.db, _admin(args)))
     except ChatError as error:
         print(f"chat-widget: {error.message} ({error.code})", file=sys.stderr)
         return 1

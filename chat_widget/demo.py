@@ -10,6 +10,7 @@ command: alice and bob chat, and the echo bot answers.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import tempfile
@@ -78,6 +79,31 @@ def chat(user: str = "alice", chat_id: str = "general", *, fresh: bool = False,
                         f"{', '.join(sorted(server.tokens))}", code="not_found")
     return ChatWidget(url=server.url, token=server.tokens[user], chat_id=chat_id,
                       **widget_options)
+
+
+def tokens(db_url: str = "sqlite:///chat-widget.db") -> dict[str, str]:
+    """The demo users' tokens of a `serve --demo` database (what `chat-widget tokens` prints).
+
+    Runs on a thread of its own, so it works from a notebook cell (whose
+    event loop is already running) as well as from a script.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .server.preflight import prepare_database
+    from .server.seed import demo_tokens
+    from .server.store import Store
+
+    async def read() -> dict[str, str]:
+        await prepare_database(db_url, create=False)
+        store = Store(db_url)
+        await store.open()
+        try:
+            return await demo_tokens(store)
+        finally:
+            await store.close()
+
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, read()).result()
 
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
