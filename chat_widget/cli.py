@@ -115,16 +115,10 @@ def _redacted(db_url: str) -> str:
 
 
 async def _with_store(db_url: str, action: Callable[[Any], Awaitable[int]]) -> int:
-    from .server.preflight import prepare_database
-    from .server.store import Store
+    from .server.store import open_store
 
-    await prepare_database(db_url)
-    store = Store(db_url)
-    await store.open()
-    try:
+    async with open_store(db_url) as store:
         return await action(store)
-    finally:
-        await store.close()
 
 
 def _admin(args: argparse.Namespace) -> Callable[[Any], Awaitable[int]]:

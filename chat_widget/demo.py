@@ -89,18 +89,12 @@ def tokens(db_url: str = "sqlite:///chat-widget.db") -> dict[str, str]:
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    from .server.preflight import prepare_database
     from .server.seed import demo_tokens
-    from .server.store import Store
+    from .server.store import open_store
 
     async def read() -> dict[str, str]:
-        await prepare_database(db_url, create=False)
-        store = Store(db_url)
-        await store.open()
-        try:
+        async with open_store(db_url, create=False) as store:
             return await demo_tokens(store)
-        finally:
-            await store.close()
 
     with ThreadPoolExecutor(1) as thread:
         return thread.submit(asyncio.run, read()).result()
