@@ -35,7 +35,7 @@ DATABASE_NAME = "demo.db"
 _INFO_NAME = "server.json"
 _LOCK_NAME = "server.lock"
 
-_held_locks: list[IO[str]] = []  # open for the life of the process: closing drops the lock
+_held_locks: dict[Path, IO[str]] = {}  # open for the life of the process: closing drops it
 
 
 def data_dir() -> Path:
@@ -68,12 +68,15 @@ class RunningElsewhere:
 
 def try_lock(folder: Path) -> bool:
     """Take the data directory's lock for this process if no other process holds it."""
+    folder = folder.resolve()
+    if folder in _held_locks:
+        return True  # ours already (a start that failed, tried again)
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # the database holds the secret
     handle = (folder / _LOCK_NAME).open("a+")
     if not _lock_without_waiting(handle):
         handle.close()
         return False
-    _held_locks.append(handle)
+    _held_locks[folder] = handle
     return True
 
 
