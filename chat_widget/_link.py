@@ -24,6 +24,7 @@ from typing import Any, Literal
 import socketio
 
 from ._explain import connect_failure, still_reconnecting
+from ._in_order import InOrderClient
 from ._listeners import Listeners
 from ._serial import SerialExecutor
 from ._servers import ServerList
@@ -127,7 +128,7 @@ class SocketLink:
         self._refusal: dict[str, Any] | None = None
         # Reconnection is ours (`_reconnect`), not python-socketio's: it must
         # also follow a server-side close and move on to the next server URL.
-        self._sio = socketio.Client(
+        self._sio = InOrderClient(
             reconnection=False,
             logger=quiet_logger(f"{__name__}.socketio"),
             engineio_logger=quiet_logger(f"{__name__}.engineio"),

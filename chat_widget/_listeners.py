@@ -47,6 +47,10 @@ class Listeners:
         if callbacks:
             self._executor.submit(self._run, kind, callbacks, args)
 
+    def drain(self) -> None:
+        """Wait until the callbacks of everything fired so far have run (not on their thread)."""
+        self._executor.drain()
+
     def stop(self) -> None:
         """Run what is already fired, then end the thread."""
         self._executor.stop()

@@ -31,6 +31,14 @@ class SerialExecutor:
         """Queue `function(*args)` to run after everything submitted before it."""
         self._queue.put((function, args))
 
+    def drain(self, timeout: float = 5.0) -> None:
+        """Wait until every call submitted before now has run (at once when called from it)."""
+        if threading.current_thread() is self._thread or not self._thread.is_alive():
+            return
+        done = threading.Event()
+        self._queue.put((done.set, ()))
+        done.wait(timeout)
+
     def stop(self, timeout: float = 5.0) -> None:
         """Run what is queued, then end the thread (no wait when called from it)."""
         self._queue.put(_STOP)

@@ -331,10 +331,14 @@ class ChatClient:
 
         Raises `ReplyFailedError` on `reply_failed`, `ReplyTimeoutError` once
         the reply timeout (or this call's `timeout`) passes, or whatever ended
-        the send.
+        the send. It returns once the callbacks of everything received up to
+        the reply have run (`on_delta` for each streamed piece, `on_message`
+        for the reply), so what they collected is complete.
         """
         with self._changed:
-            return self._sender.wait_for_reply(timeout)
+            reply = self._sender.wait_for_reply(timeout)
+        self._listeners.drain()
+        return reply
 
     # -- internals (lock held unless said otherwise) --------------------------
 

@@ -133,21 +133,23 @@ class ChatWidget(anywidget.AnyWidget):
 
     # -- the ChatClient API, with the front end kept in step ----------------
 
-    def send(self, content: Any, chat_id: str | None = None) -> Message:  # type: ignore[override]
+    def send(self, content: Any, chat_id: str | None = None, *,  # type: ignore[override]
+             client_id: str | None = None) -> Message:
         """Send a chat message (text, a DataFrame, a figure...) and return it as stored.
 
         This replaces ipywidgets' `Widget.send` (a custom front-end message),
         because in a chat "send" means a chat message; `_push` sends to the
         front end. Content is converted first, so what cannot go fails before
-        it shows as sending.
+        it shows as sending. `client_id` is the idempotency key, as on
+        `ChatClient.send`: reuse a failed send's to retry it at most once.
         """
         try:
             text, parts = content_to_payload(content)
         except ChatError as error:
             self.error = plain_error(error)
             raise
-        return self._deliver(f"py-{uuid.uuid4().hex}", {"text": text, "parts": parts}, text,
-                             chat_id)
+        return self._deliver(client_id or f"py-{uuid.uuid4().hex}",
+                             {"text": text, "parts": parts}, text, chat_id)
 
     def wait_for_reply(self, timeout: float | None = None) -> Message:
         """Wait for the responder's answer to the last message sent (see ChatClient)."""
@@ -162,8 +164,9 @@ class ChatWidget(anywidget.AnyWidget):
         self.error = ""
         return reply
 
+    @property
     def messages(self) -> list[Message]:
-        """The shown chat's messages known so far, in `seq` order."""
+        """The shown chat's messages known so far, in `seq` order (as `ChatClient.messages`)."""
         return self.client.messages
 
     def on_message(self, callback: Callable[[Message], Any]) -> Callable[[], None]:

@@ -12,7 +12,7 @@ if ! command -v chromium >/dev/null 2>&1; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 fi
 bash scripts/services.sh
-python3 -m pip install --quiet --disable-pip-version-check -e '.[test]'
+python3 -m pip install --quiet --disable-pip-version-check -e '.[test,bench]'
 npm ci --prefix tests/js_client --no-audit --no-fund --silent
 python3 -m ipykernel install --user --name python3 >/dev/null
 

@@ -137,3 +137,27 @@ def test_streamed_reply_arrives_as_deltas_then_one_message(responder_server) -> 
         assert [piece["index"] for piece in pieces] == [0, 1, 2]
         assert {piece["id"] for piece in pieces} == {reply["id"]}
         assert not carol.awaiting_response
+
+
+def test_pieces_are_handled_in_order_and_all_before_wait_for_reply_returns(
+    responder_server,
+) -> None:
+    """Events are handled in the order the server sent them, and callbacks caught up on return.
+
+    A reply of many pieces sent back to back: each piece's callback runs in
+    `index` order, every one before the reply's `on_message`, and all of them
+    before `wait_for_reply` returns, so a count taken right then is complete.
+    """
+    words = [f"w{number}" for number in range(300)]
+    with client_for(responder_server.url, responder_server.tokens["carol"]) as carol:
+        carol.join("staff-room")
+        seen: list[tuple[str, Any]] = []
+        carol.on_delta(lambda delta: seen.append(("delta", delta["index"])))
+        carol.on_message(lambda message: seen.append(("message", message["id"])))
+        for _ in range(3):
+            seen.clear()
+            carol.send(" ".join(words))
+            reply = carol.wait_for_reply(timeout=30)
+            pieces = [index for kind, index in seen if kind == "delta"]
+            assert pieces == list(range(len(words)))
+            assert seen.index(("message", reply["id"])) > seen.index(("delta", len(words) - 1))

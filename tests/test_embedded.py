@@ -20,7 +20,7 @@ OPEN_ALICE = (
     "from chat_widget.demo import chat\n"
     "w = chat('alice')\n"
     "print(w.client.url)\n"
-    "print([m['text'] for m in w.messages()])\n")
+    "print([m['text'] for m in w.messages])\n")
 
 
 def wait_until(condition: Callable[[], object], what: str, timeout: float = 60.0) -> None:
@@ -73,7 +73,7 @@ def test_fresh_starts_an_empty_chat_and_leaves_the_kept_one(tmp_path: Path) -> N
     with Kernel(tmp_path) as kernel:
         kernel.run(OPEN_ALICE + "w.send('kept');").ok()
         fresh = kernel.run("f = chat('alice', fresh=True)\n"
-                           "print(f.client.url != w.client.url, f.messages())").ok()
+                           "print(f.client.url != w.client.url, f.messages)").ok()
         assert fresh.printed.strip() == "True []"
         kernel.restart()
         assert kernel.run(OPEN_ALICE).ok().printed.splitlines()[1] == "['kept']"
@@ -83,7 +83,7 @@ def test_two_kernels_on_one_data_directory_share_one_server(tmp_path: Path) -> N
     open_bob = ("from chat_widget.demo import chat\n"
                 "b = chat('bob')\n"
                 "print(b.client.url)\n"
-                "print([m['text'] for m in b.messages()])\n")
+                "print([m['text'] for m in b.messages])\n")
     with Kernel(tmp_path) as first, Kernel(tmp_path) as second:
         url = first.run(OPEN_ALICE + "w.send('from the first kernel');").ok().printed
         url = url.splitlines()[0]
@@ -91,7 +91,7 @@ def test_two_kernels_on_one_data_directory_share_one_server(tmp_path: Path) -> N
         assert joined == url and seen == "['from the first kernel']"
         second.run("b.send('from the second kernel');").ok()
         wait_until(lambda: "from the second kernel" in first.run(
-            "print([m['text'] for m in w.messages()])").ok().printed, "alice to see bob")
+            "print([m['text'] for m in w.messages])").ok().printed, "alice to see bob")
 
         first.restart()  # the server's process is gone: the second kernel takes over
         taken, history = second.run(open_bob).ok().printed.splitlines()

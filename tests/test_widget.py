@@ -197,7 +197,7 @@ def test_setting_chat_id_switches_chat(
     assert widget.client.chat_id == "echo"
     snapshot = recorder.wait_custom(lambda c: c["type"] == "snapshot" and c["chat_id"] == "echo")
     assert snapshot["request_id"] is None  # for every view
-    assert all(message["chat_id"] == "echo" for message in widget.messages())
+    assert all(message["chat_id"] == "echo" for message in widget.messages)
 
     # The chat left behind keeps arriving in the client, but no longer reaches the view.
     seen = threading.Event()
@@ -349,7 +349,7 @@ def test_each_view_starts_from_the_latest_page_and_scrolls_back(
     assert {**first, "request_id": None} == {**second, "request_id": None}  # views in step
     assert len(first["messages"]) == PAGE_SIZE and first["has_more"]
     seqs = [m["seq"] for m in first["messages"]]
-    assert seqs == sorted(seqs) and seqs[-1] == widget.messages()[-1]["seq"]
+    assert seqs == sorted(seqs) and seqs[-1] == widget.messages[-1]["seq"]
 
     front_end_says(widget, {"type": "older", "request_id": "up", "before_seq": seqs[0]})
     # Acknowledged by the handler itself, before the page (loaded by a worker) goes out.
@@ -390,9 +390,9 @@ def test_appending_a_message_costs_the_same_bytes_at_10_and_10000_messages(
         try:
             while widget.client.history(limit=500)["has_more"]:
                 pass
-            assert len(widget.messages()) == history
+            assert len(widget.messages) == history
             seq, sent = append(server, widget, f"appended message {history + 1:05d}")
-            assert len(widget.messages()) == history + 1
+            assert len(widget.messages) == history + 1
             return seq, sent
         finally:
             widget.close()
