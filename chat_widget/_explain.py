@@ -7,6 +7,7 @@ the next step.
 
 from __future__ import annotations
 
+import math
 import socket
 from collections.abc import Sequence
 from typing import Any
@@ -45,8 +46,8 @@ def still_reconnecting(urls: Sequence[str], seconds: float, next_delay: float) -
 
 
 def duration(seconds: float) -> str:
-    """`seconds` for people: 4 s, 2 min 5 s, 1 h 3 min."""
-    whole = max(0, round(seconds))
+    """`seconds` for people, rounded up: 4 s, 2 min 5 s, 1 h 3 min (never "0 s")."""
+    whole = max(1, math.ceil(seconds))
     if whole < 60:
         return f"{whole} s"
     if whole < 3600:
