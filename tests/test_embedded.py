@@ -94,6 +94,13 @@ def test_two_kernels_on_one_data_directory_share_one_server(tmp_path: Path) -> N
             "print([m['text'] for m in w.messages])").ok().printed, "alice to see bob")
 
         first.restart()  # the server's process is gone: the second kernel takes over
+        waited = second.run(
+            "import time\n"
+            "started = time.monotonic()\n"
+            "while 'still trying' not in b.error and time.monotonic() - started < 60:\n"
+            "    time.sleep(0.05)\n"
+            "print(b.status, '|', b.error)").ok().printed
+        assert waited.startswith(f"reconnecting | No answer from the chat server at {url} for ")
         taken, history = second.run(open_bob).ok().printed.splitlines()
         assert taken == url
         assert history == "['from the first kernel', 'from the second kernel']"
