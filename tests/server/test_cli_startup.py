@@ -112,3 +112,11 @@ def test_a_port_in_use_is_one_sentence(tmp_path: Path) -> None:
 def test_a_sqlite_file_in_a_missing_folder_is_one_sentence(tmp_path: Path) -> None:
     line = one_sentence(serve("--db", f"sqlite:///{tmp_path / 'nowhere' / 'chat.db'}"))
     assert f"the folder {tmp_path / 'nowhere'} does not exist" in line
+
+
+def test_the_admin_commands_say_the_same_sentence(tmp_path: Path) -> None:
+    db = f"postgresql://postgres@127.0.0.1:{free_port()}/chat"
+    for command in (["add-user", "dana"], ["tokens"], ["add-workspace", "lab"]):
+        result = subprocess.run([sys.executable, "-m", "chat_widget", *command, "--db", db],
+                                capture_output=True, text=True, timeout=60, cwd=tmp_path)
+        assert "cannot reach PostgreSQL on 127.0.0.1:" in one_sentence(result)
