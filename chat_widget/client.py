@@ -344,9 +344,11 @@ class ChatClient:
 
     def _require_connected(self) -> None:
         if not self._link.connected:
+            status = self._link.status
+            advice = ("it is reconnecting by itself: try again once `connected` is True"
+                      if status == "reconnecting" else "call connect()")
             raise NotConnectedError(
-                f"not connected to the chat server (status: {self._link.status}); call connect()"
-            )
+                f"not connected to the chat server (status: {status}); {advice}")
 
     def _resolve_chat(self, chat_id: str | None) -> str:
         self._require_connected()
