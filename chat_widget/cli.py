@@ -59,7 +59,7 @@ def _responder_spec(value: str) -> tuple[str, str]:
 
 async def _serve(args: argparse.Namespace) -> int:
     from .server.app import ChatServer, ServerConfig
-    from .server.preflight import bind_failure, check_redis, prepare_database
+    from .server.preflight import bind_failure, prepare_database
 
     logging.basicConfig(level=args.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -76,8 +76,6 @@ async def _serve(args: argparse.Namespace) -> int:
         config.responders[spec] = load_responder(spec)
         config.chat_responders[chat_id] = spec
     await prepare_database(args.db)
-    if args.redis:
-        await check_redis(args.redis)
     server = ChatServer(config)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

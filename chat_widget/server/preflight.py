@@ -1,11 +1,12 @@
-"""Checks before the server starts: the database and Redis answer, the port can be bound.
+"""Checks before the server starts: the database answers, the port can be bound.
 
 Each failure becomes a `StartupError` whose text is one sentence naming what
 failed and what to try, which `chat-widget` prints instead of a traceback
 (a missing PostgreSQL database used to end in a 170-line SQLAlchemy chain,
 an unreachable one in a bare "[Errno 111] Connection refused"). A missing
 PostgreSQL database is created when the user may create databases; else the
-sentence gives the command that would.
+sentence gives the command that would. (Redis is checked by the server's
+own start, which waits for its subscription: `redis_link.py`.)
 """
 
 from __future__ import annotations
@@ -113,28 +114,6 @@ def _createdb(url: URL, owner: bool = False) -> str:
             f"{url.database}`")
 
 
-async def check_redis(redis_url: str) -> None:
-    """Ping Redis once; python-socketio would otherwise retry in the background, silently."""
-    try:
-        import redis.asyncio as redis
-    except ImportError:
-        raise StartupError("--redis needs the redis package: "
-                           "pip install 'chat-widget[redis]'") from None
-    where = _redacted_redis(redis_url)
-    try:
-        client = redis.from_url(redis_url, socket_connect_timeout=CONNECT_TIMEOUT)
-    except ValueError as error:
-        raise StartupError(f"the --redis URL {where} is not valid ({error}): write it like "
-                           "redis://127.0.0.1:6379/0") from None
-    try:
-        await asyncio.wait_for(client.ping(), CONNECT_TIMEOUT)
-    except Exception as error:
-        raise StartupError(f"cannot reach Redis at {where} ({_reason(error)}): is redis-server "
-                           "running there? Else check --redis") from None
-    finally:
-        await client.aclose()
-
-
 def bind_failure(host: str, port: int, error: OSError) -> StartupError | None:
     """The sentence for a port that cannot be listened on, or None for another OSError."""
     if error.errno == errno.EADDRINUSE:
@@ -156,8 +135,3 @@ def _reason(error: BaseException) -> str:
     if isinstance(error, (asyncio.TimeoutError, TimeoutError)):
         return f"no answer within {CONNECT_TIMEOUT:g} s"
     return text.splitlines()[0] if text else type(error).__name__
-
-
-def _redacted_redis(redis_url: str) -> str:
-    head, sep, tail = redis_url.rpartition("@")
-    return f"{head.split('://')[0]}://***@{tail}" if sep else redis_url

@@ -95,8 +95,7 @@ def test_unreachable_redis_is_one_sentence(tmp_path: Path) -> None:
     port = free_port()
     line = one_sentence(serve("--db", f"sqlite:///{tmp_path / 'chat.db'}",
                               "--redis", f"redis://127.0.0.1:{port}/0"))
-    assert f"cannot reach Redis at redis://127.0.0.1:{port}/0 (connection refused)" in line
-    assert "--redis" in line
+    assert f"Redis at redis://127.0.0.1:{port}/0" in line and "is it running?" in line
 
 
 def test_a_port_in_use_is_one_sentence(tmp_path: Path) -> None:
