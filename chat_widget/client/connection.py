@@ -22,11 +22,14 @@ from __future__ import annotations
 import functools
 import logging
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
 import socketio
 
+from .._explain import connect_failure, still_reconnecting
+from .._urls import checked_url
 from ..errors import ChatError, NotConnectedError
 from .in_order import InOrderClient
 from .threads import Listeners, SerialExecutor
@@ -48,6 +51,8 @@ _FINAL_REFUSALS = ("unauthorized", "forbidden")  # reconnecting again would not 
 class ServerList:
     """The chat server URLs a client may use, as a ring with a current position.
 
+    Each URL is checked up front (`InvalidURLError`), before any connection.
+
     Several processes of one deployment (sharing PostgreSQL and Redis) act as
     one server; a client given all their URLs moves to the next when the
     current one dies. The socket and the HTTP side read `current` from this
@@ -57,7 +62,7 @@ class ServerList:
 
     def __init__(self, urls: str | Sequence[str]) -> None:
         candidates = [urls] if isinstance(urls, str) else list(urls)
-        self.urls = [url.rstrip("/") for url in candidates if url]
+        self.urls = [checked_url(url) for url in candidates if url]
         if not self.urls:
             raise ValueError("give at least one chat server URL")
         self._index = 0
@@ -205,9 +210,11 @@ class Connection:
     def require_connected(self) -> None:
         """Raise NotConnectedError unless joins and sends can go out now."""
         if not self.connected:
+            status = self.status
+            advice = ("it is reconnecting by itself: try again once `connected` is True"
+                      if status == "reconnecting" else "call connect()")
             raise NotConnectedError(
-                f"not connected to the chat server (status: {self.status}); call connect()"
-            )
+                f"not connected to the chat server (status: {status}); {advice}")
 
     # -- connecting -------------------------------------------------------
 
@@ -270,9 +277,8 @@ class Connection:
         )
 
     def _failure(self, exc: Exception) -> ChatError:
-        if self._refusal is not None:
-            return ChatError.from_error(self._refusal, fallback="the server refused the connection")
-        return NotConnectedError(f"could not connect to {self.servers.current}: {exc}")
+        logger.info("connect to %s failed: %s", self.servers.current, exc)
+        return connect_failure(self.servers.current, self._refusal)
 
     def _on_connect_error(self, data: Any = None) -> None:
         with self._changed:
@@ -306,8 +312,14 @@ class Connection:
             self._chores.submit(self._reconnect)
 
     def _reconnect(self) -> None:
-        """Try again with backoff, moving to the next server URL after each failure."""
+        """Try again with backoff, moving to the next server URL after each failure.
+
+        After each failed try the status's error says how long the server has
+        been gone and when the next try is, so a server gone for good shows
+        as that, not as an endless "reconnecting".
+        """
         delay, delay_max = self._delays
+        since = time.monotonic()
         while True:
             with self._changed:
                 self._changed.wait_for(lambda: self.closed or self.status != "reconnecting", delay)
@@ -323,6 +335,10 @@ class Connection:
                     return
                 self.servers.advance()
                 delay = min(delay * 2, delay_max)
+                with self._changed:
+                    if not self.closed and self.status == "reconnecting":
+                        self.report(still_reconnecting(
+                            self.servers.urls, time.monotonic() - since, delay))
 
     # -- emitting ---------------------------------------------------------
 

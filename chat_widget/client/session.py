@@ -58,6 +58,12 @@ class ChatClient:
     the authorization string for the next send in the background after each
     send, taking the HTTP round trip off the next send's path (off by
     default: then each send fetches its own, as its fourth step).
+
+    Like `ChatWidget`, it connects on construction: a refused token raises
+    `AuthorizationError`, an unreachable server `NotConnectedError`, a
+    malformed URL `InvalidURLError`, each before the constructor returns.
+    `connect=False` leaves that to `connect()`, for registering `on_status`
+    first. `with ChatClient(...) as client:` closes it at the end of the block.
     """
 
     def __init__(
@@ -71,6 +77,7 @@ class ChatClient:
         reconnection_delay: float = 0.5,
         reconnection_delay_max: float = 5.0,
         prefetch_auth: bool = False,
+        connect: bool = True,
     ) -> None:
         self._servers = ServerList(url)
         self._chats: dict[str, Chat] = {}
@@ -102,6 +109,12 @@ class ChatClient:
         self._connection.on(protocol.REPLY_FAILED, self._on_reply_failed_event)
         self._connection.on(LOST, self._sender.connection_lost)
         self._connection.on(RECONNECTED, self._resume)
+        if connect:
+            try:
+                self.connect()
+            except BaseException:
+                self.close()
+                raise
         active.remember(self)  # the chat `%%chat` sends to, until a newer one
 
     # -- state ------------------------------------------------------------
