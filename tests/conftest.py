@@ -12,12 +12,21 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from chat_widget.embedded import DATA_DIR_VARIABLE
+
+# The embedded server's data never goes to the user's own data directory:
+# a folder for the whole run (servers and kernels started by session fixtures
+# inherit it), and one of its own for each test (below).
+os.environ[DATA_DIR_VARIABLE] = tempfile.mkdtemp(prefix="chat-widget-test-data-")
 
 
 @dataclass
@@ -85,6 +94,15 @@ def start_server(
     )
 
 
+@pytest.fixture(autouse=True)
+def private_data_dir(tmp_path_factory: pytest.TempPathFactory,
+                     monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test's embedded demo server (`chat()`) starts from an empty data directory."""
+    folder = tmp_path_factory.mktemp("data")
+    monkeypatch.setenv(DATA_DIR_VARIABLE, str(folder))
+    return folder
+
+
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     """One demo server shared by the tests that only read and add messages."""
@@ -115,6 +133,18 @@ def server_factory(tmp_path: Path) -> Iterator:
     yield factory
     for running in started:
         running.stop()
+
+
+@pytest.fixture
+def alice_and_bob(server: RunningServer) -> Iterator[tuple[Any, Any]]:
+    """Alice and Bob on the shared server, each with a ChatClient joined to "general"."""
+    from tests.client.common import client_for
+
+    with client_for(server.url, server.tokens["alice"]) as alice, \
+            client_for(server.url, server.tokens["bob"]) as bob:
+        alice.join("general")
+        bob.join("general")
+        yield alice, bob
 
 
 @pytest.fixture

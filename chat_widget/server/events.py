@@ -10,19 +10,19 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import socketio
 
 from .. import protocol
 from ..errors import ChatError
-from .connections import ConnectionLimiter
+from .limits import ConnectionLimiter
 from .service import ChatService
 
 logger = logging.getLogger(__name__)
 
-Handler = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
+Handler = Callable[[str, dict[str, Any]], Awaitable[Mapping[str, Any]]]
 # Puts a connection in a chat's room: (sid, chat_id, the last seq its join answer covered).
 Enter = Callable[[str, str, int], Awaitable[None]]
 
@@ -96,7 +96,7 @@ def register_events(sio: socketio.AsyncServer, service: ChatService,
 
     @sio.on(protocol.JOIN)
     @acknowledged
-    async def join(sid: str, payload: dict[str, Any]) -> dict[str, Any]:
+    async def join(sid: str, payload: dict[str, Any]) -> Mapping[str, Any]:
         user, joined = session(sid)
         result = await service.join(user, payload.get("chat_id"), payload.get("after_seq"))
         chat_id = result["chat"]["id"]
@@ -107,7 +107,7 @@ def register_events(sio: socketio.AsyncServer, service: ChatService,
 
     @sio.on(protocol.LEAVE)
     @acknowledged
-    async def leave(sid: str, payload: dict[str, Any]) -> dict[str, Any]:
+    async def leave(sid: str, payload: dict[str, Any]) -> Mapping[str, Any]:
         _user, joined = session(sid)
         chat_id = protocol.require_text(payload.get("chat_id"), "chat_id")
         if chat_id not in joined:
@@ -118,14 +118,14 @@ def register_events(sio: socketio.AsyncServer, service: ChatService,
 
     @sio.on(protocol.HISTORY)
     @acknowledged
-    async def history(sid: str, payload: dict[str, Any]) -> dict[str, Any]:
+    async def history(sid: str, payload: dict[str, Any]) -> Mapping[str, Any]:
         user, _joined = session(sid)
         return await service.history(user, payload.get("chat_id"), payload.get("before_seq"),
                                      payload.get("after_seq"), payload.get("limit"))
 
     @sio.on(protocol.SEND_MESSAGE)
     @acknowledged
-    async def send_message(sid: str, payload: dict[str, Any]) -> dict[str, Any]:
+    async def send_message(sid: str, payload: dict[str, Any]) -> Mapping[str, Any]:
         user, joined = session(sid)
         return {"message": await service.send(user, payload, joined)}
 

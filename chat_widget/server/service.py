@@ -9,19 +9,20 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from .. import protocol
 from ..errors import ChatError
+from ..protocol import Chat, Joined, Me, Message, MessageAuth, Page, Part
 from .auth import MessageAuthSigner
-from .rate_limit import RateLimiter
+from .limits import RateLimiter
 from .responders import Responder, ResponderRunner
 from .store import Store, User
 
 logger = logging.getLogger(__name__)
 
-Broadcast = Callable[[str, dict[str, Any], str], Awaitable[None]]
+Broadcast = Callable[[str, Mapping[str, Any], str], Awaitable[None]]
 
 
 class ChatService:
@@ -47,14 +48,14 @@ class ChatService:
             raise ChatError("the token is not known to this server", code="unauthorized")
         return user
 
-    async def me(self, user: User) -> dict[str, Any]:
+    async def me(self, user: User) -> Me:
         workspaces = await self.store.user_workspaces(user.id)
         return {"id": user.id, "name": user.name, "workspaces": workspaces}
 
-    async def chats(self, user: User) -> list[dict[str, Any]]:
+    async def chats(self, user: User) -> list[Chat]:
         return await self.store.chats_for_user(user.id)
 
-    async def open_chat(self, user: User, chat_id: Any, fresh: bool = False) -> dict[str, Any]:
+    async def open_chat(self, user: User, chat_id: Any, fresh: bool = False) -> Chat:
         """The chat, if it exists (`not_found`) and the user may open it (`forbidden`).
 
         `fresh` reads it from the database, for answers that show `last_seq`.
@@ -70,7 +71,7 @@ class ChatService:
     # --- reading -----------------------------------------------------------------
 
     async def history(self, user: User, chat_id: Any, before_seq: Any = None,
-                      after_seq: Any = None, limit: Any = None) -> dict[str, Any]:
+                      after_seq: Any = None, limit: Any = None) -> Page:
         chat = await self.open_chat(user, chat_id)
         before = protocol.optional_int(before_seq, "before_seq")
         after = protocol.optional_int(after_seq, "after_seq")
@@ -78,7 +79,7 @@ class ChatService:
             chat["id"], before, after, protocol.history_limit(limit))
         return {"messages": page, "has_more": has_more}
 
-    async def join(self, user: User, chat_id: Any, after_seq: Any = None) -> dict[str, Any]:
+    async def join(self, user: User, chat_id: Any, after_seq: Any = None) -> Joined:
         chat = await self.open_chat(user, chat_id, fresh=True)
         after = protocol.optional_int(after_seq, "after_seq")
         limit = protocol.DEFAULT_HISTORY_LIMIT if after is None else protocol.JOIN_CATCH_UP_LIMIT
@@ -87,12 +88,12 @@ class ChatService:
 
     # --- writing -----------------------------------------------------------------
 
-    async def issue_auth(self, user: User, chat_id: Any) -> dict[str, Any]:
+    async def issue_auth(self, user: User, chat_id: Any) -> MessageAuth:
         chat = await self.open_chat(user, chat_id)
         auth, expires_at = self.signer.issue(user.id, chat["id"])
         return {"auth": auth, "chat_id": chat["id"], "expires_at": expires_at}
 
-    async def send(self, user: User, payload: dict[str, Any], joined: set[str]) -> dict[str, Any]:
+    async def send(self, user: User, payload: dict[str, Any], joined: set[str]) -> Message:
         """The protocol's `send_message`: validate, authorise, store once, broadcast."""
         chat_id = protocol.require_text(payload.get("chat_id"), "chat_id")
         text = protocol.message_text(payload.get("text"))
@@ -131,13 +132,13 @@ class ChatService:
             self._bots[name] = bot
         return bot
 
-    async def _emit_delta(self, question: dict[str, Any], reply_id: str, index: int,
+    async def _emit_delta(self, question: Message, reply_id: str, index: int,
                           delta: str) -> None:
         await self._broadcast(protocol.MESSAGE_DELTA, {
             "chat_id": question["chat_id"], "id": reply_id, "reply_to": question["id"],
             "index": index, "delta": delta}, question["chat_id"])
 
-    async def _store_answer(self, question: dict[str, Any], name: str, reply_id: str,
+    async def _store_answer(self, question: Message, name: str, reply_id: str,
                             result: Any) -> None:
         text, parts = answer_content(result)
         message, _ = await self.store.store_message(
@@ -145,13 +146,13 @@ class ChatService:
             reply_to=question["id"], message_id=reply_id)
         await self._broadcast(protocol.MESSAGE, message, question["chat_id"])
 
-    async def _emit_failure(self, question: dict[str, Any], code: str, message: str) -> None:
+    async def _emit_failure(self, question: Message, code: str, message: str) -> None:
         await self._broadcast(protocol.REPLY_FAILED, {
             "chat_id": question["chat_id"], "reply_to": question["id"],
             "error": protocol.error_payload(code, message)}, question["chat_id"])
 
 
-def answer_content(result: Any) -> tuple[str, list[dict[str, Any]]]:
+def answer_content(result: Any) -> tuple[str, list[Part]]:
     """Turn what a responder returned into checked (text, parts)."""
     if isinstance(result, str):
         return protocol.message_text(result), []

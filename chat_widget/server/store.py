@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -20,7 +22,9 @@ from sqlalchemy import Connection, and_, bindparam, delete, insert, select, upda
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
+from .. import protocol
 from ..errors import ChatError
+from ..protocol import Chat, Message, Part
 from . import auth
 from .database import Database
 from .schema import chats, memberships, messages, metadata, settings, used_auth, users, workspaces
@@ -36,7 +40,7 @@ class User:
     name: str
     kind: str
 
-    def as_sender(self) -> dict[str, str]:
+    def as_sender(self) -> protocol.User:
         return {"id": self.id, "name": self.name, "kind": self.kind}
 
 
@@ -46,13 +50,27 @@ def utc_now_rfc3339() -> str:
     return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
 
 
+@asynccontextmanager
+async def open_store(db_url: str, create: bool = True) -> AsyncIterator[Store]:
+    """A Store for one command: the database checked (and made, with `create`), closed after."""
+    from .preflight import prepare_database
+
+    await prepare_database(db_url, create)
+    store = Store(db_url)
+    await store.open()
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
 class Store:
     """Every read and write the server makes, as coroutines."""
 
     def __init__(self, db_url: str) -> None:
         self.db = Database(db_url)
         self._users_by_token_hash: dict[str, User] = {}
-        self._chats: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._chats: dict[str, tuple[float, Chat]] = {}
         self._members: set[tuple[str, str]] = set()
 
     async def open(self) -> None:
@@ -117,10 +135,10 @@ class Store:
     async def user_workspaces(self, user_id: str) -> list[dict[str, str]]:
         return await self.db.run(_user_workspaces, user_id)
 
-    async def chats_for_user(self, user_id: str) -> list[dict[str, Any]]:
+    async def chats_for_user(self, user_id: str) -> list[Chat]:
         return await self.db.run(_chats_for_user, user_id)
 
-    async def chat(self, chat_id: str, fresh: bool = False) -> dict[str, Any] | None:
+    async def chat(self, chat_id: str, fresh: bool = False) -> Chat | None:
         """A chat; its static attributes may come from a short-lived cache unless `fresh`."""
         cached = self._chats.get(chat_id)
         if cached is not None and not fresh and time.monotonic() - cached[0] < CHAT_CACHE_SECONDS:
@@ -148,7 +166,7 @@ class Store:
 
     async def messages(self, chat_id: str, before_seq: int | None = None,
                        after_seq: int | None = None, limit: int = 50,
-                       ) -> tuple[list[dict[str, Any]], bool]:
+                       ) -> tuple[list[Message], bool]:
         """A page of a chat's messages in ascending `seq`, and whether more lie beyond.
 
         With `after_seq` the page starts just after it and `has_more` says newer
@@ -160,11 +178,11 @@ class Store:
     # --- the write path ----------------------------------------------------------
 
     async def store_message(
-        self, chat_id: str, sender: User, text: str, parts: list[dict[str, Any]],
+        self, chat_id: str, sender: User, text: str, parts: list[Part],
         client_id: str | None = None, reply_to: str | None = None,
         auth_nonce: str | None = None, auth_expires_at: float = 0.0,
         message_id: str | None = None,
-    ) -> tuple[dict[str, Any], bool]:
+    ) -> tuple[Message, bool]:
         """Store one message; returns (message, created).
 
         In one transaction: spend the authorization nonce, answer a repeated
@@ -208,7 +226,7 @@ def _insert_ignore(conn: Connection, table: Any, row: dict[str, Any]) -> bool:
 
 def _secret(conn: Connection) -> str:
     _insert_ignore(conn, settings, {"key": "secret", "value": auth.new_secret()})
-    return conn.scalar(select(settings.c.value).where(settings.c.key == "secret"))
+    return str(conn.scalar(select(settings.c.value).where(settings.c.key == "secret")))
 
 
 def _upsert_user(conn: Connection, row: dict[str, Any]) -> None:
@@ -253,14 +271,14 @@ def _user_workspaces(conn: Connection, user_id: str) -> list[dict[str, str]]:
     return [{"id": r.id, "title": r.title} for r in rows]
 
 
-def _chats_for_user(conn: Connection, user_id: str) -> list[dict[str, Any]]:
+def _chats_for_user(conn: Connection, user_id: str) -> list[Chat]:
     rows = conn.execute(
         select(chats).join(memberships, memberships.c.workspace_id == chats.c.workspace_id)
         .where(memberships.c.user_id == user_id).order_by(chats.c.id))
     return [_chat_dict(r) for r in rows]
 
 
-def _chat(conn: Connection, chat_id: str) -> dict[str, Any] | None:
+def _chat(conn: Connection, chat_id: str) -> Chat | None:
     row = conn.execute(select(chats).where(chats.c.id == chat_id)).first()
     return _chat_dict(row) if row else None
 
@@ -312,7 +330,7 @@ _SPEND_AUTH = {
 
 
 def _messages_page(conn: Connection, chat_id: str, before_seq: int | None,
-                   after_seq: int | None, limit: int) -> tuple[list[dict[str, Any]], bool]:
+                   after_seq: int | None, limit: int) -> tuple[list[Message], bool]:
     query = _PAGE_QUERIES[(before_seq is not None, after_seq is not None)]
     rows = list(conn.execute(query, {"chat_id": chat_id, "before_seq": before_seq,
                                      "after_seq": after_seq, "limit": limit + 1}))
@@ -325,7 +343,7 @@ def _messages_page(conn: Connection, chat_id: str, before_seq: int | None,
 
 def _store_message(conn: Connection, row: dict[str, Any], sender: User,
                    auth_nonce: str | None, auth_expires_at: float,
-                   ) -> tuple[dict[str, Any], bool]:
+                   ) -> tuple[Message, bool]:
     if auth_nonce is not None and not conn.execute(
             _SPEND_AUTH[conn.dialect.name],
             {"nonce": auth_nonce, "expires_at": auth_expires_at}).rowcount:
@@ -349,11 +367,11 @@ def _prune_used_auth(conn: Connection, now: float) -> int:
     return conn.execute(delete(used_auth).where(used_auth.c.expires_at < now)).rowcount or 0
 
 
-def _message_dict(row: Any) -> dict[str, Any]:
+def _message_dict(row: Any) -> Message:
     return _message_from_row(row._mapping, User(row.sender_id, row.sender_name, row.sender_kind))
 
 
-def _message_from_row(row: Any, sender: User) -> dict[str, Any]:
+def _message_from_row(row: Any, sender: User) -> Message:
     return {
         "id": row["id"], "chat_id": row["chat_id"], "seq": row["seq"],
         "sender": sender.as_sender(), "text": row["text"], "parts": row["parts"] or [],
@@ -362,6 +380,6 @@ def _message_from_row(row: Any, sender: User) -> dict[str, Any]:
     }
 
 
-def _chat_dict(row: Any) -> dict[str, Any]:
+def _chat_dict(row: Any) -> Chat:
     return {"id": row.id, "workspace_id": row.workspace_id, "title": row.title,
             "responder": row.responder, "last_seq": row.last_seq}
