@@ -149,8 +149,11 @@ def run_terminal_demo(db_url: str | None = None) -> int:
             print(f"  alice sent #{stored['seq']} (stored, acknowledged)")
             bob.send("Hi Alice, got it.")
             alice.join("echo")
+            # The flag may be set and cleared again before `send` returns (a
+            # fast bot): its callback sees each change, in order.
+            alice.on_awaiting_response(
+                lambda awaiting: print(f"  alice awaiting a response: {awaiting}"))
             alice.send("Echo bot, are you there?")
-            print(f"  alice awaiting a response: {alice.awaiting_response}")
             reply = alice.wait_for_reply(timeout=10)
             print(f"  echo bot answered: {reply['text']!r} (reply to {str(reply['reply_to'])[:8]})")
             print(f"  awaiting a response now: {alice.awaiting_response}")
