@@ -87,7 +87,8 @@ def register_events(sio: socketio.AsyncServer, service: ChatService,
     @acknowledged
     async def join(sid: str, payload: dict[str, Any]) -> dict[str, Any]:
         user, joined = session(sid)
-        result = await service.join(user, payload.get("chat_id"), payload.get("after_seq"))
+        result = await service.join(user, payload.get("chat_id"), payload.get("after_seq"),
+                                    payload.get("after_version"))
         chat_id = result["chat"]["id"]
         await sio.enter_room(sid, room_of(chat_id))
         joined.add(chat_id)
@@ -116,6 +117,31 @@ def register_events(sio: socketio.AsyncServer, service: ChatService,
     async def send_message(sid: str, payload: dict[str, Any]) -> dict[str, Any]:
         user, joined = session(sid)
         return {"message": await service.send(user, payload, joined)}
+
+    @sio.on(protocol.EDIT_MESSAGE)
+    @acknowledged
+    async def edit_message(sid: str, payload: dict[str, Any]) -> dict[str, Any]:
+        user, joined = session(sid)
+        return {"message": await service.edit(user, payload, joined)}
+
+    @sio.on(protocol.DELETE_MESSAGE)
+    @acknowledged
+    async def delete_message(sid: str, payload: dict[str, Any]) -> dict[str, Any]:
+        user, joined = session(sid)
+        return {"message": await service.delete(user, payload, joined)}
+
+    @sio.on(protocol.REACT)
+    @acknowledged
+    async def react(sid: str, payload: dict[str, Any]) -> dict[str, Any]:
+        user, joined = session(sid)
+        return {"message": await service.react(user, payload, joined)}
+
+    @sio.on(protocol.CHANGES)
+    @acknowledged
+    async def changes(sid: str, payload: dict[str, Any]) -> dict[str, Any]:
+        user, joined = session(sid)
+        return await service.changes(user, payload.get("chat_id"), payload.get("after_version"),
+                                     payload.get("limit"), joined)
 
     @sio.on("*")
     async def unknown_event(event: str, sid: str, *_args: Any) -> dict[str, Any]:

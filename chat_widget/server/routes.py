@@ -53,7 +53,8 @@ def _authed(handler: AuthedHandler) -> Callable[[web.Request], Awaitable[web.Res
 
 
 async def health(_request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok", "version": __version__})
+    return web.json_response({"status": "ok", "version": __version__,
+                              "protocol": protocol.PROTOCOL_VERSION})
 
 
 async def me(request: web.Request, user: User) -> dict[str, Any]:
@@ -70,6 +71,13 @@ async def chat_messages(request: web.Request, user: User) -> dict[str, Any]:
         user, request.match_info["chat_id"],
         before_seq=_query_int(query, "before_seq"), after_seq=_query_int(query, "after_seq"),
         limit=_query_int(query, "limit"))
+
+
+async def chat_changes(request: web.Request, user: User) -> dict[str, Any]:
+    query = request.query
+    return await request.app[SERVICE_KEY].changes(
+        user, request.match_info["chat_id"], _query_int(query, "after_version"),
+        _query_int(query, "limit"))
 
 
 async def message_auth(request: web.Request, user: User) -> dict[str, Any]:
@@ -115,4 +123,5 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/me", _authed(me))
     app.router.add_get("/api/chats", _authed(chats))
     app.router.add_get("/api/chats/{chat_id}/messages", _authed(chat_messages))
+    app.router.add_get("/api/chats/{chat_id}/changes", _authed(chat_changes))
     app.router.add_post("/api/message-auth", _authed(message_auth))
