@@ -34,5 +34,7 @@ def test_official_socketio_client_can_do_everything_the_protocol_describes(fresh
         "edit_forbidden": "forbidden", "edit_not_found": "not_found",
         "reactions": [{"emoji": "👍", "users": ["bob"]}], "bad_emoji": "bad_request",
         "tombstone": [True, "", 3, 0], "react_tombstone": "not_found",
-        "changes": [[True, 3], False], "join_updated": [1, False, 3], "http_changes": [3, False],
+        "changes": [[True, 3], False], "join_updated": [1, False, 3],
+        "chat_fields": ["id", "last_read_seq", "last_seq", "last_version", "responder", "title",
+                        "unread", "unread_mentions", "workspace_id"], "http_changes": [3, False],
     }

@@ -92,6 +92,26 @@ messages = Table(
 # `changes` pages through a chat's messages by version.
 Index("ix_messages_chat_version", messages.c.chat_id, messages.c.version)
 
+# Protocol 1.1: each user's read marker per chat (0 where no row).
+read_markers = Table(
+    "read_markers",
+    metadata,
+    Column("chat_id", String(200), ForeignKey("chats.id"), primary_key=True),
+    Column("user_id", String(200), ForeignKey("users.id"), primary_key=True),
+    Column("last_read_seq", BigInteger, nullable=False, default=0, server_default="0"),
+)
+
+# Who each live message mentions, as rows, so unread mentions are counted by an
+# index rather than by reading every message's `mentions`. Kept in step with
+# `messages.mentions` by the same transactions (send, edit, delete).
+message_mentions = Table(
+    "message_mentions",
+    metadata,
+    Column("chat_id", String(200), ForeignKey("chats.id"), primary_key=True),
+    Column("user_id", String(200), primary_key=True),
+    Column("seq", BigInteger, primary_key=True),
+)
+
 # Nonces of message authorization strings already spent: single use across
 # every process sharing the database. Rows past `expires_at` are pruned.
 used_auth = Table(

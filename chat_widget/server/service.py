@@ -85,7 +85,8 @@ class ChatService:
         `after_version`, the messages changed since (protocol 1.1)."""
         after = protocol.optional_int(after_seq, "after_seq")
         since = protocol.optional_int(after_version, "after_version")
-        chat = await self.open_chat(user, chat_id, fresh=True)
+        chat = await self.store.chat_for_reader(
+            await self.open_chat(user, chat_id, fresh=True), user.id)
         limit = protocol.DEFAULT_HISTORY_LIMIT if after is None else protocol.JOIN_CATCH_UP_LIMIT
         page, has_more = await self.store.messages(chat["id"], after_seq=after, limit=limit)
         answer = {"chat": chat, "messages": page, "has_more": has_more}

@@ -31,6 +31,7 @@ from . import auth, migrate
 from .database import Database
 from .mentions import find_mentions
 from .schema import chats, memberships, messages, settings, used_auth, users, workspaces
+from .unread import index_mentions, reader_fields
 
 # How long a chat's static attributes (workspace, responder) may be served from
 # memory; chats are set up by admin commands in other processes.
@@ -130,7 +131,13 @@ class Store:
         return await self.db.run(_user_workspaces, user_id)
 
     async def chats_for_user(self, user_id: str) -> list[dict[str, Any]]:
+        """Every chat the user may open, with what the user has yet to read."""
         return await self.db.run(_chats_for_user, user_id)
+
+    async def chat_for_reader(self, chat: dict[str, Any], user_id: str) -> dict[str, Any]:
+        """`chat` with this user's `last_read_seq`, `unread` and `unread_mentions`."""
+        fields = await self.db.read_pages(reader_fields, user_id, [chat["id"]])
+        return {**chat, **fields[chat["id"]]}
 
     async def chat(self, chat_id: str, fresh: bool = False) -> dict[str, Any] | None:
         """A chat; its static attributes may come from a short-lived cache unless `fresh`."""
@@ -275,7 +282,9 @@ def _chats_for_user(conn: Connection, user_id: str) -> list[dict[str, Any]]:
     rows = conn.execute(
         select(chats).join(memberships, memberships.c.workspace_id == chats.c.workspace_id)
         .where(memberships.c.user_id == user_id).order_by(chats.c.id))
-    return [_chat_dict(r) for r in rows]
+    found = [_chat_dict(r) for r in rows]
+    fields = reader_fields(conn, user_id, [chat["id"] for chat in found])
+    return [{**chat, **fields[chat["id"]]} for chat in found]
 
 
 def _chat(conn: Connection, chat_id: str) -> dict[str, Any] | None:
@@ -387,6 +396,7 @@ def _store_message(conn: Connection, row: dict[str, Any], sender: User,
     row = {**row, "seq": seq, "created_at": utc_now_rfc3339(),
            "mentions": _mentions(conn, row["chat_id"], row["text"])}
     conn.execute(_INSERT_MESSAGE, row)
+    index_mentions(conn, row["chat_id"], seq, row["mentions"], replace=False)
     return _message_from_row(row, sender), True
 
 
@@ -407,6 +417,8 @@ def _change_message(conn: Connection, chat_id: str, message_id: str, change: Cha
     version = conn.execute(_NEXT_VERSION, {"chat_id": chat_id}).scalar()
     fields = {**fields, "version": version}
     conn.execute(update(messages).where(messages.c.id == message_id).values(**fields))
+    if "mentions" in fields:
+        index_mentions(conn, chat_id, message["seq"], fields["mentions"], replace=True)
     return {**message, **fields}, True
 
 

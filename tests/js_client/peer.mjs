@@ -134,6 +134,7 @@ findings.react_tombstone = (await call(bob, "react", {
 const changes = await call(bob, "changes", { chat_id: "general", after_version: 0 });
 findings.changes = changes.messages.map((m) => [m.id === target, m.version]).concat([changes.has_more]);
 const rejoined = await call(bob, "join", { chat_id: "general", after_version: 1 });
+findings.chat_fields = Object.keys(rejoined.chat).sort();
 findings.join_updated = [rejoined.updated.length, rejoined.has_more_updates, rejoined.chat.last_version];
 const httpChanges = await http("GET", "/api/chats/general/changes?after_version=0&limit=1", bobToken);
 findings.http_changes = [httpChanges.body.messages[0].version, httpChanges.body.has_more];

@@ -401,3 +401,37 @@ def test_join_with_after_version_adds_the_changes_since(alice, chat_server):
     assert bob.call("join", {"chat_id": "general", "after_version": -1})["error"]["code"] \
         == "bad_request"
     bob.close()
+
+
+# --- what each user has yet to read -------------------------------------------------
+
+
+def reader_view(client: RawClient, chat_server, name: str) -> tuple[dict, dict]:
+    """The general chat as `join` and as `GET /api/chats` show it to `name`."""
+    joined = client.join("general")["chat"]
+    listed = http(chat_server, "GET", "/api/chats", chat_server.tokens[name]).json()["chats"]
+    return joined, next(c for c in listed if c["id"] == "general")
+
+
+def counts(chat: dict) -> tuple[int, int, int]:
+    return chat["last_read_seq"], chat["unread"], chat["unread_mentions"]
+
+
+def test_unread_counts_follow_sends_edits_and_deletes(alice, bob, chat_server):
+    joined, listed = reader_view(bob, chat_server, "bob")
+    assert joined == {**listed, "last_seq": joined["last_seq"]} and listed["last_read_seq"] == 0
+    _, unread, mentions = counts(joined)
+    plain = sent_by(alice, "no mention")
+    naming = sent_by(alice, "hey @bob")
+    sent_by(bob, "bob's own messages are never unread for bob, even @bob")
+    for chat in reader_view(bob, chat_server, "bob"):
+        assert counts(chat) == (0, unread + 2, mentions + 1)
+    alice.delete("general", naming["id"])
+    for chat in reader_view(bob, chat_server, "bob"):
+        assert counts(chat) == (0, unread + 1, mentions)
+    alice.edit("general", plain["id"], "now naming @bob")
+    for chat in reader_view(bob, chat_server, "bob"):
+        assert counts(chat) == (0, unread + 1, mentions + 1)
+    alice.edit("general", plain["id"], "and not any more")
+    for chat in reader_view(bob, chat_server, "bob"):
+        assert counts(chat) == (0, unread + 1, mentions)
