@@ -20,22 +20,16 @@ client must hold that same state.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
-import json
 import os
 import random
-import socket
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 
-from .crash import ResilientClient, ServerUnderFire
-from .processes import prepare_rooms
+from .crash import ResilientClient, command_line, kill_at_marks, server_for_rooms
 
 OWN_MESSAGES = 5
 EMOJI = "👍"
@@ -101,36 +95,14 @@ class ChangingClient(ResilientClient):
     async def change(self, http: aiohttp.ClientSession, event: str,
                      payload: dict[str, Any]) -> None:
         """Make one change until acknowledged, retrying it exactly as it was."""
-        while True:
-            try:
-                await asyncio.wait_for(self.ready.wait(), 30)
-                body = dict(payload, chat_id=self.chat_id)
-                if event == "edit_message":
-                    async with http.post(self.url + "/api/message-auth",
-                                         json={"chat_id": self.chat_id},
-                                         headers={"Authorization": f"Bearer {self.token}"},
-                                         ) as reply:
-                        body["auth"] = (await reply.json())["auth"]
-                ack = await self.sio.call(event, body, timeout=5)
-                if ack.get("ok"):
-                    self.changes_acked += 1
-                    self.expected[ack["message"]["id"]] = ack["message"]
-                    return
-            except Exception:
-                pass
-            self.retries += 1
-            await asyncio.sleep(0.05)
+        message = await self.acknowledged(http, event, payload,
+                                          needs_auth=event == "edit_message")
+        self.changes_acked += 1
+        self.expected[message["id"]] = message
 
 
 async def _run(clients: int, rooms: int, changes: int, kills: int, seed: int) -> dict[str, Any]:
-    folder = Path(tempfile.mkdtemp(prefix="chat-widget-crash-changes-"))
-    db_url = f"sqlite:///{folder / 'crash.db'}"
-    await asyncio.to_thread(prepare_rooms, db_url, rooms)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = ServerUnderFire(db_url, port, folder)
-    await asyncio.to_thread(server.start)
+    server = await server_for_rooms(rooms, "chat-widget-crash-changes-")
     random_source = random.Random(seed)
     users = ["alice", "bob"]
     fleet = [ChangingClient(f"client-{i}", server.url, server.tokens[users[i % 2]],
@@ -158,18 +130,10 @@ async def _run(clients: int, rooms: int, changes: int, kills: int, seed: int) ->
                     await client.change(http, "edit_message", {
                         "id": target, "text": f"{client.name} edit {index}"})
 
-    marks = sorted(random_source.uniform(0.05, 0.95) * per_client * clients
-                   for _ in range(kills))
-
-    async def killer() -> None:
-        for mark in marks:
-            while sum(c.changes_acked for c in fleet) < mark:
-                await asyncio.sleep(0.01)
-            await asyncio.to_thread(server.kill)
-            await asyncio.sleep(random_source.uniform(0.0, 0.3))
-            await asyncio.to_thread(server.start)
-
-    await asyncio.gather(killer(), *(changer(client) for client in fleet))
+    marks = [random_source.uniform(0.05, 0.95) * per_client * clients for _ in range(kills)]
+    killer = kill_at_marks(server, marks, lambda: sum(c.changes_acked for c in fleet),
+                           random_source)
+    await asyncio.gather(killer, *(changer(client) for client in fleet))
     elapsed = time.perf_counter() - started
     for client in fleet:
         await asyncio.wait_for(client.ready.wait(), 30)
@@ -243,15 +207,7 @@ def run(clients: int = 50, rooms: int = 5, changes: int = 5_000, kills: int = 5,
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clients", type=int, default=50)
-    parser.add_argument("--rooms", type=int, default=5)
-    parser.add_argument("--changes", type=int, default=5_000)
-    parser.add_argument("--kills", type=int, default=5)
-    parser.add_argument("--seed", type=int)
-    args = parser.parse_args()
-    print(json.dumps(run(args.clients, args.rooms, args.changes, args.kills, args.seed),
-                     indent=2))
+    command_line(__doc__, run, clients=50, rooms=5, changes=5_000, kills=5)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,8 @@ from .service import ChatService
 logger = logging.getLogger(__name__)
 
 Handler = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
+# A service method that writes a message: (user, payload, chats joined) -> message.
+Write = Callable[[Any, dict[str, Any], set[str]], Awaitable[dict[str, Any]]]
 
 
 def room_of(chat_id: str) -> str:
@@ -112,29 +114,21 @@ def register_events(sio: socketio.AsyncServer, service: ChatService,
         return await service.history(user, payload.get("chat_id"), payload.get("before_seq"),
                                      payload.get("after_seq"), payload.get("limit"))
 
-    @sio.on(protocol.SEND_MESSAGE)
-    @acknowledged
-    async def send_message(sid: str, payload: dict[str, Any]) -> dict[str, Any]:
-        user, joined = session(sid)
-        return {"message": await service.send(user, payload, joined)}
+    def answering_message(event: str, write: Write) -> Handler:
+        """A handler for an event that writes one message and acks it as stored."""
 
-    @sio.on(protocol.EDIT_MESSAGE)
-    @acknowledged
-    async def edit_message(sid: str, payload: dict[str, Any]) -> dict[str, Any]:
-        user, joined = session(sid)
-        return {"message": await service.edit(user, payload, joined)}
+        async def handler(sid: str, payload: dict[str, Any]) -> dict[str, Any]:
+            user, joined = session(sid)
+            return {"message": await write(user, payload, joined)}
 
-    @sio.on(protocol.DELETE_MESSAGE)
-    @acknowledged
-    async def delete_message(sid: str, payload: dict[str, Any]) -> dict[str, Any]:
-        user, joined = session(sid)
-        return {"message": await service.delete(user, payload, joined)}
+        handler.__name__ = event
+        return handler
 
-    @sio.on(protocol.REACT)
-    @acknowledged
-    async def react(sid: str, payload: dict[str, Any]) -> dict[str, Any]:
-        user, joined = session(sid)
-        return {"message": await service.react(user, payload, joined)}
+    for event, write in ((protocol.SEND_MESSAGE, service.send),
+                         (protocol.EDIT_MESSAGE, service.edit),
+                         (protocol.DELETE_MESSAGE, service.delete),
+                         (protocol.REACT, service.react)):
+        sio.on(event, acknowledged(answering_message(event, write)))
 
     @sio.on(protocol.CHANGES)
     @acknowledged

@@ -22,20 +22,21 @@ def chat_server(tmp_path_factory):
     running.stop()
 
 
-@pytest.fixture
-def alice(chat_server):
-    client = RawClient(chat_server, chat_server.tokens["alice"])
+def joined_general(chat_server, name: str):
+    client = RawClient(chat_server, chat_server.tokens[name])
     client.join("general")
     yield client
     client.close()
+
+
+@pytest.fixture
+def alice(chat_server):
+    yield from joined_general(chat_server, "alice")
 
 
 @pytest.fixture
 def bob(chat_server):
-    client = RawClient(chat_server, chat_server.tokens["bob"])
-    client.join("general")
-    yield client
-    client.close()
+    yield from joined_general(chat_server, "bob")
 
 
 def sent_by(client: RawClient, text: str = "", chat_id: str = "general", **extra) -> dict:
