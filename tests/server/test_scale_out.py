@@ -65,3 +65,19 @@ def test_demo_seed_is_safe_when_processes_start_together(server_factory, postgre
         thread.join(timeout=60)
     assert errors == []
     assert len({tuple(sorted(r.tokens.items())) for r in results}) == 1
+
+
+def test_changes_reach_clients_on_the_other_process(two_processes):
+    first, second = two_processes
+    alice = RawClient(first, first.tokens["alice"])
+    bob = RawClient(second, second.tokens["bob"])
+    alice.join("general")
+    bob.join("general")
+    message = alice.send("general", "to be changed")["message"]
+    edited = alice.edit("general", message["id"], "changed on process one")["message"]
+    reacted = bob.react("general", message["id"], "👍")["message"]
+    assert [bob.next_event("message_updated") for _ in range(2)] == [edited, reacted]
+    assert [alice.next_event("message_updated") for _ in range(2)] == [edited, reacted]
+    assert (edited["version"], reacted["version"]) == (1, 2)
+    alice.close()
+    bob.close()
