@@ -131,8 +131,9 @@ class Store:
         return await self.db.run(_user_workspaces, user_id)
 
     async def chats_for_user(self, user_id: str) -> list[dict[str, Any]]:
-        """Every chat the user may open, with what the user has yet to read."""
-        return await self.db.run(_chats_for_user, user_id)
+        """Every chat the user may open, with what the user has yet to read (counting
+        may read many rows: off the event loop on SQLite)."""
+        return await self.db.read_pages(_chats_for_user, user_id)
 
     async def chat_for_reader(self, chat: dict[str, Any], user_id: str) -> dict[str, Any]:
         """`chat` with this user's `last_read_seq`, `unread` and `unread_mentions`."""
