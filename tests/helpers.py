@@ -7,6 +7,7 @@ the server against PROTOCOL.md and nothing else.
 from __future__ import annotations
 
 import queue
+import threading
 import time
 import uuid
 from typing import Any
@@ -113,3 +114,24 @@ class RawClient:
 
     def close(self) -> None:
         self.sio.disconnect()
+
+
+class SentLog:
+    """What senders on several threads were answered: accepted seqs and refusals."""
+
+    def __init__(self) -> None:
+        self.seqs: list[int] = []
+        self.refused: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+
+    def send(self, client: RawClient, chat_id: str, text: str) -> None:
+        ack = client.send(chat_id, text)
+        with self._lock:
+            if ack["ok"]:
+                self.seqs.append(ack["message"]["seq"])
+            else:
+                self.refused.append(ack)
+
+    def count(self) -> int:
+        with self._lock:
+            return len(self.seqs)

@@ -13,7 +13,7 @@ import ipaddress
 import logging
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import socketio
@@ -21,13 +21,17 @@ from aiohttp import web
 
 from .auth import DEFAULT_AUTH_TTL, MessageAuthSigner
 from .connections import ConnectionLimiter
+from .delivery import OrderedDelivery
 from .events import register_events, room_of
 from .rate_limit import RateLimiter
 from .responders import Responder
-from .routes import SERVICE_KEY, add_routes, protocol_errors
+from .routes import HEALTH_CHECKS, SERVICE_KEY, add_routes, protocol_errors
 from .seed import seed_demo
 from .service import ChatService
 from .store import Store
+
+if TYPE_CHECKING:
+    from .redis_link import RedisManager
 
 logger = logging.getLogger(__name__)
 
@@ -86,11 +90,13 @@ class ChatServer:
     def __init__(self, config: ServerConfig) -> None:
         self.config = config
         self.store = Store(config.db_url)
-        manager = None
+        self.redis: RedisManager | None = None
         if config.redis_url:
-            manager = socketio.AsyncRedisManager(config.redis_url, channel=config.redis_channel)
+            from .redis_link import RedisManager  # needs the `redis` extra
+
+            self.redis = RedisManager(config.redis_url, config.redis_channel)
         self.sio = socketio.AsyncServer(
-            async_mode="aiohttp", client_manager=manager,
+            async_mode="aiohttp", client_manager=self.redis,
             cors_allowed_origins=origin_checker(config.allowed_origins),
             max_http_buffer_size=2 * 1024 * 1024, logger=False, engineio_logger=False)
         self.app = web.Application(client_max_size=2 * 1024 * 1024,
@@ -98,6 +104,7 @@ class ChatServer:
         self.sio.attach(self.app)
         add_routes(self.app)
         self.service: ChatService | None = None
+        self.delivery: OrderedDelivery | None = None
         self.demo_tokens: dict[str, str] = {}
         self.url = ""
         self._runner: web.AppRunner | None = None
@@ -117,12 +124,21 @@ class ChatServer:
         for name, responder in config.responders.items():
             self.service.register_responder(name, responder)
         self.app[SERVICE_KEY] = self.service
+        if self.redis is not None:
+            self.delivery = OrderedDelivery(self.store, self.sio, self.redis.live)
+            self.redis.route, self.redis.on_subscribed = (self.delivery.route,
+                                                          self.delivery.subscribed)
+            self.app[HEALTH_CHECKS] = {"redis": self.redis.health}
         register_events(self.sio, self.service,
-                        ConnectionLimiter(config.max_connections_per_user))
+                        ConnectionLimiter(config.max_connections_per_user),
+                        self.delivery.enter if self.delivery else None)
         if config.demo:
             self.demo_tokens = await seed_demo(self.store)
         for chat_id, responder in config.chat_responders.items():
             await self.store.set_responder(chat_id, responder)
+        if self.redis is not None:
+            await self.redis.start()  # subscribed before the first client can connect
+            self.delivery.start()
         self._runner = web.AppRunner(self.app, handle_signals=False, access_log=None,
                                      shutdown_timeout=0.5)
         await self._runner.setup()
@@ -154,6 +170,10 @@ class ChatServer:
             with contextlib.suppress(asyncio.TimeoutError, ValueError):
                 await asyncio.wait_for(self.sio.eio.disconnect(), 1.0)
         await self.sio.shutdown()
+        if self.delivery is not None:
+            await self.delivery.close()
+        if self.redis is not None:
+            await self.redis.close()
         if self.service is not None:
             await self.service.responders.close()
         if self._runner is not None:

@@ -23,6 +23,8 @@ from .service import ChatService
 logger = logging.getLogger(__name__)
 
 Handler = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
+# Puts a connection in a chat's room: (sid, chat_id, the last seq its join answer covered).
+Enter = Callable[[str, str, int], Awaitable[None]]
 # A service method that writes a message: (user, payload, chats joined) -> message.
 Write = Callable[[Any, dict[str, Any], set[str]], Awaitable[dict[str, Any]]]
 
@@ -51,8 +53,17 @@ def acknowledged(handler: Handler) -> Callable[..., Awaitable[dict[str, Any]]]:
 
 
 def register_events(sio: socketio.AsyncServer, service: ChatService,
-                    connections: ConnectionLimiter) -> None:
-    """Attach the protocol's event handlers to a Socket.IO server."""
+                    connections: ConnectionLimiter, enter: Enter | None = None) -> None:
+    """Attach the protocol's event handlers to a Socket.IO server.
+
+    `enter` replaces the plain room entry on join (the several-process fan-out
+    uses it to hand the joiner anything that raced past its join answer).
+    """
+
+    async def enter_room(sid: str, chat_id: str, _snapshot_seq: int) -> None:
+        await sio.enter_room(sid, room_of(chat_id))
+
+    enter = enter or enter_room
 
     # Per-connection state lives in this process: the user and the chats joined.
     sessions: dict[str, tuple[Any, set[str]]] = {}
@@ -92,7 +103,8 @@ def register_events(sio: socketio.AsyncServer, service: ChatService,
         result = await service.join(user, payload.get("chat_id"), payload.get("after_seq"),
                                     payload.get("after_version"))
         chat_id = result["chat"]["id"]
-        await sio.enter_room(sid, room_of(chat_id))
+        snapshot_seq = max([result["chat"]["last_seq"], *(m["seq"] for m in result["messages"])])
+        await enter(sid, chat_id, snapshot_seq)
         joined.add(chat_id)
         return result
 

@@ -52,9 +52,15 @@ def _authed(handler: AuthedHandler) -> Callable[[web.Request], Awaitable[web.Res
     return wrapper
 
 
-async def health(_request: web.Request) -> web.Response:
+# Named checks whose answers `/api/health` adds (e.g. "redis": "ok" | "down").
+HEALTH_CHECKS: web.AppKey[dict[str, Callable[[], str]]] = web.AppKey("health_checks", dict)
+
+
+async def health(request: web.Request) -> web.Response:
+    checks = request.app.get(HEALTH_CHECKS, {})
     return web.json_response({"status": "ok", "version": __version__,
-                              "protocol": protocol.PROTOCOL_VERSION})
+                              "protocol": protocol.PROTOCOL_VERSION,
+                              **{name: check() for name, check in checks.items()}})
 
 
 async def me(request: web.Request, user: User) -> dict[str, Any]:

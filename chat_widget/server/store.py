@@ -160,6 +160,12 @@ class Store:
             self._members.add(key)
         return found
 
+    async def last_seqs(self, chat_ids: list[str]) -> dict[str, int]:
+        """Each chat's latest `seq`, in one query (the fan-out's periodic check)."""
+        if not chat_ids:
+            return {}
+        return await self.db.run(_last_seqs, chat_ids)
+
     async def messages(self, chat_id: str, before_seq: int | None = None,
                        after_seq: int | None = None, limit: int = 50,
                        ) -> tuple[list[dict[str, Any]], bool]:
@@ -291,6 +297,14 @@ def _chats_for_user(conn: Connection, user_id: str) -> list[dict[str, Any]]:
 def _chat(conn: Connection, chat_id: str) -> dict[str, Any] | None:
     row = conn.execute(select(chats).where(chats.c.id == chat_id)).first()
     return _chat_dict(row) if row else None
+
+
+_LAST_SEQS = select(chats.c.id, chats.c.last_seq).where(
+    chats.c.id.in_(bindparam("chat_ids", expanding=True)))
+
+
+def _last_seqs(conn: Connection, chat_ids: list[str]) -> dict[str, int]:
+    return {row.id: row.last_seq for row in conn.execute(_LAST_SEQS, {"chat_ids": chat_ids})}
 
 
 def _is_member(conn: Connection, user_id: str, workspace_id: str) -> bool:

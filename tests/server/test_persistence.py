@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from tests.helpers import RawClient
+from tests.helpers import RawClient, SentLog
 
 
 def test_history_and_seq_continue_after_a_restart(server_factory, tmp_path):
@@ -47,18 +47,11 @@ def test_concurrent_senders_get_gap_free_seq(fresh_server):
                for name in ("alice", "bob", "alice", "bob")]
     for client in senders:
         client.join("general")
-    failures: list[dict] = []
-    seqs: list[int] = []
-    lock = threading.Lock()
+    sent = SentLog()
 
     def send_many(client: RawClient, number: int) -> None:
         for i in range(100):
-            ack = client.send("general", f"sender {number} message {i}")
-            with lock:
-                if ack["ok"]:
-                    seqs.append(ack["message"]["seq"])
-                else:
-                    failures.append(ack)
+            sent.send(client, "general", f"sender {number} message {i}")
 
     threads = [threading.Thread(target=send_many, args=(c, n)) for n, c in enumerate(senders)]
     for thread in threads:
@@ -67,8 +60,8 @@ def test_concurrent_senders_get_gap_free_seq(fresh_server):
         thread.join(timeout=120)
     for client in senders:
         client.close()
-    assert failures == []
-    assert sorted(seqs) == list(range(1, 401))
+    assert sent.refused == []
+    assert sorted(sent.seqs) == list(range(1, 401))
     reader = RawClient(fresh_server, fresh_server.tokens["alice"])
     stored = []
     after = 0

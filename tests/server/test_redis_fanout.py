@@ -1,0 +1,193 @@
+"""Two server processes on one PostgreSQL and one Redis lose no message, even when Redis does.
+
+Redis pub/sub delivers at most once; the server makes up for it from the
+database. The outage test runs its own redis-server on a free port and
+SIGKILLs it; the shared one on 6379 is never touched.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from tests.helpers import RawClient, SentLog, fetch_auth, http
+
+SHARED_REDIS = "redis://127.0.0.1:6379/0"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class PrivateRedis:
+    """A redis-server of this test's own, which it may kill and start again."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(self.folder)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        client = redis.Redis.from_url(self.url)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.ConnectionError:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    raise RuntimeError("the private redis-server did not start") from None
+                time.sleep(0.02)
+        client.close()
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash would: no goodbye to its clients."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
+    server = PrivateRedis(tmp_path)
+    server.start()
+    yield server
+    server.kill()
+
+
+def two_processes(server_factory, postgres_url: str, redis_url: str) -> list:
+    args = ["--redis", redis_url, "--redis-channel", f"chat-widget-test-{uuid.uuid4().hex}"]
+    return [server_factory(db_url=postgres_url, extra_args=args) for _ in range(2)]
+
+
+def wait_for(condition, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the condition did not hold in time")
+        time.sleep(0.05)
+
+
+def health(server) -> dict:
+    return http(server, "GET", "/api/health").json()
+
+
+def received_seqs(client: RawClient, last_seq: int, timeout: float = 15.0) -> list[int]:
+    """Every `message` seq the client got, in arrival order, up to and including `last_seq`."""
+    seqs: list[int] = []
+    while last_seq not in seqs:
+        seqs.append(client.next_event("message", timeout=timeout)["seq"])
+    return seqs
+
+
+def test_the_first_message_after_start_reaches_the_other_process(
+        server_factory, postgres_url):
+    first, second = two_processes(server_factory, postgres_url, SHARED_REDIS)
+    channel = first.extra_args[-1]
+    # Ready means subscribed: both processes listen before any client connects.
+    assert redis.Redis.from_url(SHARED_REDIS).pubsub_numsub(channel) == [(channel.encode(), 2)]
+    alice = RawClient(first, first.tokens["alice"])
+    alice.join("general")
+    auth = fetch_auth(first, first.tokens["alice"], "general")
+    bob = RawClient(second, second.tokens["bob"])  # the first connection process two sees
+    bob.join("general")
+    sent = alice.call("send_message", {"chat_id": "general", "text": "right away",
+                                       "auth": auth, "client_id": uuid.uuid4().hex})
+    assert sent["ok"], sent
+    assert bob.next_event("message")["id"] == sent["message"]["id"]
+    alice.close()
+    bob.close()
+
+
+def test_a_redis_crash_loses_no_message_and_shows_in_health(
+        server_factory, postgres_url, private_redis):
+    first, second = two_processes(server_factory, postgres_url, private_redis.url)
+    alice = RawClient(first, first.tokens["alice"])  # sends on process one
+    bob = RawClient(second, second.tokens["bob"])  # sends on process two
+    listeners = [RawClient(first, first.tokens["alice"]), RawClient(second, second.tokens["bob"])]
+    clients = [alice, bob, *listeners]
+    for client in clients:
+        client.join("general")
+    sent = SentLog()
+    stop = threading.Event()
+
+    def keep_sending(client: RawClient, every: float) -> None:
+        while not stop.is_set():
+            sent.send(client, "general", f"message {time.monotonic()}")
+            time.sleep(every)
+
+    senders = [threading.Thread(target=keep_sending, args=(alice, 0.15)),
+               threading.Thread(target=keep_sending, args=(bob, 0.4))]
+    for sender in senders:
+        sender.start()
+    try:
+        wait_for(lambda: sent.count() >= 10)
+        private_redis.kill()
+        for server in (first, second):
+            wait_for(lambda server=server: health(server)["redis"] == "down")
+        private_redis.start()
+        for server in (first, second):
+            wait_for(lambda server=server: health(server)["redis"] == "ok")
+        after_restart = sent.count()
+        wait_for(lambda: sent.count() >= after_restart + 10)
+    finally:
+        stop.set()
+        for sender in senders:
+            sender.join(timeout=30)
+    assert sent.refused == []
+    assert sorted(sent.seqs) == list(range(1, len(sent.seqs) + 1))
+    for client in clients:
+        assert received_seqs(client, max(sent.seqs)) == sorted(sent.seqs)
+        client.close()
+    assert "Redis subscription down" in second.log()
+    assert "Redis subscription restored" in second.log()
+
+
+def test_messages_redis_never_carried_reach_clients_from_the_database(
+        server_factory, postgres_url):
+    first, second = two_processes(server_factory, postgres_url, SHARED_REDIS)
+    # A process on the same database without Redis: nothing it stores is published.
+    loner = server_factory(db_url=postgres_url)
+    alice = RawClient(first, first.tokens["alice"])
+    bob = RawClient(second, second.tokens["bob"])
+    hidden = RawClient(loner, loner.tokens["alice"])
+    for client in (alice, bob, hidden):
+        client.join("general")
+    # A hole, then a message through Redis: the hole is filled first, in order.
+    unseen = hidden.send("general", "stored, never published")["message"]
+    after = alice.send("general", "published")["message"]
+    for client in (alice, bob):
+        assert [client.next_event("message")["id"] for _ in range(2)] == [unseen["id"],
+                                                                         after["id"]]
+    # The last message, with nothing after it to show a hole: the periodic check finds it.
+    last = hidden.send("general", "the last word")["message"]
+    for client in (alice, bob):
+        assert client.next_event("message", timeout=30)["id"] == last["id"]
+    for client in (alice, bob, hidden):
+        client.close()
+
+
+def test_serve_refuses_to_start_without_a_reachable_redis(tmp_path):
+    nowhere = f"redis://127.0.0.1:{free_port()}/0"
+    result = subprocess.run(
+        [sys.executable, "-m", "chat_widget", "serve", "--port", "0",
+         "--db", f"sqlite:///{tmp_path / 'chat.db'}", "--redis", nowhere],
+        capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "did not confirm a subscription" in result.stderr
