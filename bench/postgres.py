@@ -12,7 +12,8 @@ from contextlib import contextmanager
 ADMIN_URL = os.environ.get("CHAT_WIDGET_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 
 
-async def _execute(statement: str) -> None:
+async def admin_execute(statement: str) -> None:
+    """Run one statement on the admin database (CREATE or DROP DATABASE, roles)."""
     import asyncpg
 
     connection = await asyncpg.connect(ADMIN_URL)
@@ -24,9 +25,17 @@ async def _execute(statement: str) -> None:
 
 @contextmanager
 def temporary_database() -> Iterator[str]:
+    """A new empty database, dropped afterwards."""
+    with unused_database() as url:
+        asyncio.run(admin_execute(f'CREATE DATABASE "{url.rsplit("/", 1)[1]}"'))
+        yield url
+
+
+@contextmanager
+def unused_database() -> Iterator[str]:
+    """The URL of a database that does not exist yet; dropped afterwards if something made it."""
     name = f"chat_widget_bench_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_execute(f'CREATE DATABASE "{name}"'))
     try:
         yield ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     finally:
-        asyncio.run(_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -10,6 +10,7 @@ from typing import Any
 from .errors import (
     AuthorizationError,
     ChatError,
+    InvalidURLError,
     NotConnectedError,
     RateLimitedError,
     ReplyFailedError,
@@ -24,6 +25,7 @@ __all__ = [
     "ChatClient",
     "ChatError",
     "ChatWidget",
+    "InvalidURLError",
     "NotConnectedError",
     "RateLimitedError",
     "ReplyFailedError",

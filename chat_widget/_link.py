@@ -17,11 +17,13 @@ from __future__ import annotations
 import functools
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, Literal
 
 import socketio
 
+from ._explain import connect_failure, still_reconnecting
 from ._in_order import InOrderClient
 from ._listeners import Listeners
 from ._serial import SerialExecutor
@@ -219,9 +221,8 @@ class SocketLink:
         )
 
     def _failure(self, exc: Exception) -> ChatError:
-        if self._refusal is not None:
-            return ChatError.from_error(self._refusal, fallback="the server refused the connection")
-        return NotConnectedError(f"could not connect to {self.servers.current}: {exc}")
+        logger.info("connect to %s failed: %s", self.servers.current, exc)
+        return connect_failure(self.servers.current, self._refusal)
 
     def _on_connect_error(self, data: Any = None) -> None:
         with self._changed:
@@ -252,8 +253,14 @@ class SocketLink:
             self._chores.submit(self._reconnect)
 
     def _reconnect(self) -> None:
-        """Try again with backoff, moving to the next server URL after each failure."""
+        """Try again with backoff, moving to the next server URL after each failure.
+
+        After each failed try the status's error says how long the server has
+        been gone and when the next try is, so a server gone for good shows
+        as that, not as an endless "reconnecting".
+        """
         delay, delay_max = self._delays
+        since = time.monotonic()
         while True:
             with self._changed:
                 self._changed.wait_for(lambda: self.closed or self.status != "reconnecting", delay)
@@ -269,6 +276,10 @@ class SocketLink:
                     return
                 self.servers.advance()
                 delay = min(delay * 2, delay_max)
+                with self._changed:
+                    if not self.closed and self.status == "reconnecting":
+                        self.report(still_reconnecting(
+                            self.servers.urls, time.monotonic() - since, delay))
 
     # -- emitting ---------------------------------------------------------
 

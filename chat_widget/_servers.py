@@ -11,13 +11,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 
+from ._urls import checked_url
+
 
 class ServerList:
-    """An ordered ring of server URLs with a current position."""
+    """An ordered ring of server URLs with a current position; each URL checked up front."""
 
     def __init__(self, urls: str | Sequence[str]) -> None:
         candidates = [urls] if isinstance(urls, str) else list(urls)
-        self.urls = [url.rstrip("/") for url in candidates if url]
+        self.urls = [checked_url(url) for url in candidates if url]
         if not self.urls:
             raise ValueError("give at least one chat server URL")
         self._index = 0

@@ -1,8 +1,10 @@
 """The `chat-widget` command: run the server and manage its people and chats.
 
 `serve` runs the server; `add-workspace`, `add-user`, `add-chat` and
-`add-member` set up a real deployment without code; `demo` runs the embedded
-server and a short scripted chat through it.
+`add-member` set up a real deployment without code; `tokens` prints the demo
+users' tokens; `demo` runs the embedded server and a short scripted chat
+through it. A server that cannot start (no database, Redis or port) says why
+in one line (`server/preflight.py`), not with a traceback.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ChatError
+from .server.preflight import StartupError
 
 DEFAULT_DB = "sqlite:///chat-widget.db"
 
@@ -56,6 +59,7 @@ def _responder_spec(value: str) -> tuple[str, str]:
 
 async def _serve(args: argparse.Namespace) -> int:
     from .server.app import ChatServer, ServerConfig
+    from .server.preflight import bind_failure, prepare_database
 
     logging.basicConfig(level=args.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -71,16 +75,26 @@ async def _serve(args: argparse.Namespace) -> int:
     for chat_id, spec in args.responder or []:
         config.responders[spec] = load_responder(spec)
         config.chat_responders[chat_id] = spec
+    await prepare_database(args.db)
     server = ChatServer(config)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    url = await server.start()
+    try:
+        url = await server.start()
+    except OSError as error:
+        failure = bind_failure(args.host, args.port, error)
+        if failure is None:
+            raise
+        await server.stop()
+        raise failure from None
     print(f"chat-widget server listening on {url} (database {_redacted(args.db)})", flush=True)
     if args.demo:
-        # Tokens stay out of the console and logs; --ready-file hands them over.
-        print(f"  demo users: {', '.join(server.demo_tokens)}", flush=True)
+        # Tokens stay out of the console and logs; `tokens` and --ready-file hand them over.
+        where = "" if args.db == DEFAULT_DB else f" --db {_redacted(args.db)}"
+        print(f"  demo users: {', '.join(server.demo_tokens)} "
+              f"(their tokens: chat-widget tokens{where})", flush=True)
     if args.ready_file:
         write_ready_file(args.ready_file, {"url": url, "tokens": server.demo_tokens})
     await stop.wait()
@@ -99,14 +113,10 @@ def _redacted(db_url: str) -> str:
 
 
 async def _with_store(db_url: str, action: Callable[[Any], Awaitable[int]]) -> int:
-    from .server.store import Store
+    from .server.store import open_store
 
-    store = Store(db_url)
-    await store.open()
-    try:
+    async with open_store(db_url) as store:
         return await action(store)
-    finally:
-        await store.close()
 
 
 def _admin(args: argparse.Namespace) -> Callable[[Any], Awaitable[int]]:
@@ -136,6 +146,27 @@ def _admin(args: argparse.Namespace) -> Callable[[Any], Awaitable[int]]:
 
     return {"add-workspace": add_workspace, "add-user": add_user, "add-chat": add_chat,
             "add-member": add_member}[args.command]
+
+
+def _print_tokens(db_url: str, user: str | None) -> int:
+    """`chat-widget tokens`: the demo users' tokens, or one of them alone."""
+    from .demo import tokens
+
+    found = tokens(db_url)
+    if user:
+        if user not in found:
+            print(f"chat-widget: {user} is not a demo user of this database "
+                  f"(demo users here: {', '.join(found) or 'none'})", file=sys.stderr)
+            return 1
+        print(found[user])
+        return 0
+    if not found:
+        print("chat-widget: this database has no demo users: start "
+              "`chat-widget serve --demo` on it once", file=sys.stderr)
+        return 1
+    for name, token in found.items():
+        print(f"{name:<6} {token}")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -177,6 +208,14 @@ def build_parser() -> argparse.ArgumentParser:
                       help="open the quickstart notebook in JupyterLab instead")
     demo.add_argument("--port", type=int, default=8888, help="JupyterLab's port (with --lab)")
 
+    tokens = commands.add_parser(
+        "tokens", help="print the demo users' tokens (real users' tokens are shown once only)")
+    tokens.add_argument("user", nargs="?", help="print this demo user's token alone")
+    where = tokens.add_mutually_exclusive_group()
+    where.add_argument("--db", default=DEFAULT_DB, help="sqlite:///PATH or postgresql://...")
+    where.add_argument("--embedded", action="store_true",
+                       help="the embedded server's database (what chat() in a notebook uses)")
+
     for name in ("add-workspace", "add-user", "add-chat", "add-member"):
         sub = commands.add_parser(name, help=f"{name.replace('-', ' ')} to the database")
         sub.add_argument("--db", default=DEFAULT_DB, help="sqlite:///PATH or postgresql://...")
@@ -207,10 +246,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .demo import run_lab, run_terminal_demo
 
             return run_lab(args.port) if args.lab else run_terminal_demo(args.db)
+        if args.command == "tokens":
+            from .embedded import database_url
+
+            return _print_tokens(database_url() if args.embedded else args.db, args.user)
         return asyncio.run(_with_store(args.db, _admin(args)))
     except ChatError as error:
         print(f"chat-widget: {error.message} ({error.code})", file=sys.stderr)
         return 1
+    except StartupError as error:
+        print(f"chat-widget: {error}", file=sys.stderr)
+        return 2
     except (ValueError, ImportError, OSError) as error:
         print(f"chat-widget: {error}", file=sys.stderr)
         return 2

@@ -52,6 +52,12 @@ class ChatClient:
     the authorization string for the next send in the background after each
     send, taking the HTTP round trip off the next send's path (off by
     default: then each send fetches its own, as its fourth step).
+
+    Like `ChatWidget`, it connects on construction: a refused token raises
+    `AuthorizationError`, an unreachable server `NotConnectedError`, a
+    malformed URL `InvalidURLError`, each before the constructor returns.
+    `connect=False` leaves that to `connect()`, for registering `on_status`
+    first. `with ChatClient(...) as client:` closes it at the end of the block.
     """
 
     def __init__(
@@ -65,6 +71,7 @@ class ChatClient:
         reconnection_delay: float = 0.5,
         reconnection_delay_max: float = 5.0,
         prefetch_auth: bool = False,
+        connect: bool = True,
     ) -> None:
         self._servers = ServerList(url)
         self._changed = threading.Condition(threading.RLock())
@@ -100,6 +107,12 @@ class ChatClient:
         self._link.on(protocol.MESSAGE, self._on_message_event)
         self._link.on(protocol.MESSAGE_DELTA, self._on_delta_event)
         self._link.on(protocol.REPLY_FAILED, self._on_reply_failed_event)
+        if connect:
+            try:
+                self.connect()
+            except BaseException:
+                self.close()
+                raise
         _active.remember(self)  # the chat `%%chat` sends to, until a newer one
 
     # -- state ------------------------------------------------------------
@@ -331,9 +344,11 @@ class ChatClient:
 
     def _require_connected(self) -> None:
         if not self._link.connected:
+            status = self._link.status
+            advice = ("it is reconnecting by itself: try again once `connected` is True"
+                      if status == "reconnecting" else "call connect()")
             raise NotConnectedError(
-                f"not connected to the chat server (status: {self._link.status}); call connect()"
-            )
+                f"not connected to the chat server (status: {status}); {advice}")
 
     def _resolve_chat(self, chat_id: str | None) -> str:
         self._require_connected()

@@ -2,21 +2,27 @@
 
 `start_server()` runs the server on a free loopback port in a background
 thread (its own event loop, so a notebook's kernel loop is untouched);
-`chat()` adds a connected ChatWidget on top. `run_terminal_demo()` is the
-`chat-widget demo` command: alice and bob chat, and the echo bot answers.
+`chat()` adds a connected ChatWidget on top, on the embedded default: the demo
+database in the user's data directory (`chat_widget.embedded`), so the chat
+survives a kernel restart. `run_terminal_demo()` is the `chat-widget demo`
+command: alice and bob chat, and the echo bot answers.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import tempfile
 import threading
 from pathlib import Path
 from typing import Any
 
+from . import embedded
+from .errors import ChatError
 from .server.app import ServerConfig, ThreadedServer
 
-_shared: ThreadedServer | None = None
+_shared: ThreadedServer | embedded.RunningElsewhere | None = None
 _shared_lock = threading.Lock()
 
 
@@ -29,26 +35,69 @@ def start_server(db_url: str | None = None, port: int = 0, **options: Any) -> Th
         folder = Path(tempfile.mkdtemp(prefix="chat-widget-"))
         db_url = f"sqlite:///{folder / 'chat.db'}"
     server = ThreadedServer(ServerConfig(port=port, db_url=db_url, demo=True, **options))
-    server.start()
+    try:
+        server.start()
+    except BaseException:
+        with contextlib.suppress(Exception):
+            server.stop()
+        raise
     return server
 
 
-def shared_server() -> ThreadedServer:
-    """The embedded server of this process, started on first use."""
+def shared_server(fresh: bool = False) -> ThreadedServer | embedded.RunningElsewhere:
+    """The embedded server `chat()` uses: `url` and the demo users' `tokens`.
+
+    On first use it runs here on the data directory's database, or, when
+    another process (another kernel) already runs it there, is that one.
+    `fresh=True` starts a new server on an empty temporary database instead;
+    it is then the one this process uses until it ends.
+    """
     global _shared
     with _shared_lock:
-        if _shared is None:
+        if fresh:
             _shared = start_server()
+        elif _shared is None or (isinstance(_shared, embedded.RunningElsewhere)
+                                 and not _shared.answers()):
+            _shared = embedded.open_or_join(
+                embedded.data_dir(), lambda db_url, port: start_server(db_url, port))
         return _shared
 
 
-def chat(user: str = "alice", chat_id: str = "general", **widget_options: Any) -> Any:
-    """A ChatWidget connected to this process's embedded demo server, as `user`."""
+def chat(user: str = "alice", chat_id: str = "general", *, fresh: bool = False,
+         **widget_options: Any) -> Any:
+    """A ChatWidget on the embedded demo server, as `user` (alice, bob or carol).
+
+    The chat's history is kept in the user's data directory, so after a
+    kernel restart `chat()` shows it again; `fresh=True` starts over on an
+    empty temporary database (see `shared_server`).
+    """
     from .widget import ChatWidget
 
-    server = shared_server()
+    server = shared_server(fresh)
+    if user not in server.tokens:
+        raise ChatError(f"no demo user {user!r}: the demo users are "
+                        f"{', '.join(sorted(server.tokens))}", code="not_found")
     return ChatWidget(url=server.url, token=server.tokens[user], chat_id=chat_id,
                       **widget_options)
+
+
+def tokens(db_url: str = "sqlite:///chat-widget.db") -> dict[str, str]:
+    """The demo users' tokens of a `serve --demo` database (what `chat-widget tokens` prints).
+
+    Runs on a thread of its own, so it works from a notebook cell (whose
+    event loop is already running) as well as from a script.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .server.seed import demo_tokens
+    from .server.store import open_store
+
+    async def read() -> dict[str, str]:
+        async with open_store(db_url, create=False) as store:
+            return await demo_tokens(store)
+
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, read()).result()
 
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"

@@ -36,11 +36,23 @@ class ChatError(Exception):
     def __str__(self) -> str:
         return f"[{self.code}] {self.message}"
 
+    def _render_traceback_(self) -> list[str]:
+        """IPython's hook: in a notebook this error shows as its sentence, not a traceback."""
+        from ._short_traceback import render
+
+        return render(self)
+
 
 class NotConnectedError(ChatError):
     """An operation needed a live connection and there was none."""
 
     default_code = "not_connected"
+
+
+class InvalidURLError(ChatError, ValueError):
+    """A chat server URL that cannot work (no http://, no host, a bad port), caught up front."""
+
+    default_code = "bad_request"
 
 
 class ResponsePendingError(ChatError):

@@ -108,9 +108,8 @@ class ChatWidget(anywidget.AnyWidget):
         self._in_flight: str | None = None  # the local id (= client_id) being sent
         self._sends = ThreadPoolExecutor(1, thread_name_prefix="chat-widget-send")
         self._loads = ThreadPoolExecutor(1, thread_name_prefix="chat-widget-load")
-        self.client = ChatClient(url, token, reply_timeout=reply_timeout)
+        self.client = ChatClient(url, token, reply_timeout=reply_timeout)  # connects
         try:
-            self.client.connect()
             me = self.client.me()
             self.client.join(chat_id)
         except BaseException:

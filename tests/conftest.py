@@ -12,12 +12,20 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
+from chat_widget.embedded import DATA_DIR_VARIABLE
+
+# The embedded server's data never goes to the user's own data directory:
+# a folder for the whole run (servers and kernels started by session fixtures
+# inherit it), and one of its own for each test (below).
+os.environ[DATA_DIR_VARIABLE] = tempfile.mkdtemp(prefix="chat-widget-test-data-")
 
 
 @dataclass
@@ -83,6 +91,15 @@ def start_server(
         url=ready["url"], tokens=ready["tokens"], db_url=db_url, process=process,
         ready_file=ready_file, log_path=log_path, extra_args=list(extra_args or []),
     )
+
+
+@pytest.fixture(autouse=True)
+def private_data_dir(tmp_path_factory: pytest.TempPathFactory,
+                     monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test's embedded demo server (`chat()`) starts from an empty data directory."""
+    folder = tmp_path_factory.mktemp("data")
+    monkeypatch.setenv(DATA_DIR_VARIABLE, str(folder))
+    return folder
 
 
 @pytest.fixture(scope="session")

@@ -89,7 +89,7 @@ def test_connect_join_send_round_trip(server) -> None:
 
 
 def test_bad_token_is_refused_at_once_without_hanging(server) -> None:
-    client = ChatClient(server.url, "not-a-token")
+    client = ChatClient(server.url, "not-a-token", connect=False)
     statuses = Recorder()
     client.on_status(statuses)
     started = time.monotonic()
@@ -108,7 +108,7 @@ def test_bad_token_is_refused_at_once_without_hanging(server) -> None:
 
 
 def test_unreachable_server_raises_not_connected() -> None:
-    client = ChatClient("http://127.0.0.1:9", "token", request_timeout=2)
+    client = ChatClient("http://127.0.0.1:9", "token", request_timeout=2, connect=False)
     try:
         with pytest.raises(NotConnectedError):
             client.connect()
@@ -118,7 +118,7 @@ def test_unreachable_server_raises_not_connected() -> None:
 
 
 def test_status_callbacks_follow_connect_and_close(server) -> None:
-    client = ChatClient(server.url, server.tokens["alice"])
+    client = ChatClient(server.url, server.tokens["alice"], connect=False)
     statuses = Recorder()
     client.on_status(statuses)
     client.connect()
@@ -175,7 +175,7 @@ def test_join_returns_recent_messages_and_leave_forgets_the_chat(server) -> None
 
 
 def test_send_before_connect_raises_not_connected(server) -> None:
-    client = ChatClient(server.url, server.tokens["alice"])
+    client = ChatClient(server.url, server.tokens["alice"], connect=False)
     try:
         with pytest.raises(NotConnectedError) as caught:
             client.send("too early")

@@ -17,12 +17,14 @@ from pathlib import Path
 
 from playwright import sync_api
 
+from chat_widget.embedded import DATA_DIR_VARIABLE
 from tests.browser_helpers import free_port, launch_chromium, open_notebook
 
 
 def test_demo_lab_opens_a_working_chat_in_jupyterlab(tmp_path: Path) -> None:
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CHAT_WIDGET_")}
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("CHAT_WIDGET_") or k == DATA_DIR_VARIABLE}
     log = tmp_path / "lab.log"
     process = subprocess.Popen(
         [sys.executable, "-m", "chat_widget", "demo", "--lab", "--port", str(port)],

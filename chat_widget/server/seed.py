@@ -29,3 +29,20 @@ async def seed_demo(store: Store) -> dict[str, str]:
         for chat_id, responder in spec["chats"].items():
             await store.add_chat(chat_id, workspace_id, chat_id, responder)
     return tokens
+
+
+async def demo_tokens(store: Store) -> dict[str, str]:
+    """The demo users' tokens that this database accepts: none unless it was seeded.
+
+    Only derived tokens can be given again; a person added with `add-user` has
+    a random token stored hashed, which no command can print after the first time.
+    """
+    secret = await store.secret()
+    tokens: dict[str, str] = {}
+    for spec in DEMO_WORKSPACES.values():
+        for name in spec["users"]:
+            token = derived_token(secret, name)
+            user = await store.user_by_token(token)
+            if user is not None and user.id == name:
+                tokens[name] = token
+    return tokens

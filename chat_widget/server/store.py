@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -57,6 +58,20 @@ def utc_now_rfc3339() -> str:
     """The protocol's time format: RFC 3339, UTC, milliseconds, `Z`."""
     now = datetime.now(timezone.utc)
     return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+
+
+@asynccontextmanager
+async def open_store(db_url: str, create: bool = True) -> AsyncIterator[Store]:
+    """A Store for one command: the database checked (and made, with `create`), closed after."""
+    from .preflight import prepare_database
+
+    await prepare_database(db_url, create)
+    store = Store(db_url)
+    await store.open()
+    try:
+        yield store
+    finally:
+        await store.close()
 
 
 class Store:
