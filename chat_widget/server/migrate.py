@@ -15,6 +15,7 @@ second finds nothing left to do); SQLite's `BEGIN IMMEDIATE` does the same.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from alembic import command
@@ -22,6 +23,10 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, inspect
+
+logger = logging.getLogger(__name__)
+# Alembic narrates every step at INFO; the server says itself what changed.
+logging.getLogger("alembic").setLevel(logging.WARNING)
 
 BASELINE = "0001"
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -54,7 +59,12 @@ def upgrade(conn: Connection) -> None:
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
     config = alembic_config(conn)
-    if current_revision(conn) is None and inspect(conn).has_table("messages"):
+    before = current_revision(conn)
+    if before is None and inspect(conn).has_table("messages"):
         command.stamp(config, BASELINE)
-    if current_revision(conn) != head_revision():
+        before = BASELINE
+    head = head_revision()
+    if before != head:
         command.upgrade(config, "head")
+        if before is not None:  # a new database is no news; an upgraded one is
+            logger.info("database schema upgraded from revision %s to %s", before, head)
