@@ -41,7 +41,7 @@ SUITES = {
     "injection": ["tests/test_browser_injection.py"],
     "limits": ["tests/server/test_limits.py", "tests/server/test_events.py::"
                "test_size_limits_are_too_large"],
-    "pending": ["tests/test_client_replies.py", "tests/server/test_responders.py",
+    "pending": ["tests/client/test_sending.py", "tests/server/test_responders.py",
                 "tests/test_widget.py::test_a_failed_reply_is_reported_in_plain_words",
                 "tests/test_widget.py::"
                 "test_a_failed_front_end_send_keeps_its_reason_and_can_be_retried"],

@@ -11,7 +11,7 @@ work back to IPython's own formatter.
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .errors import ChatError
@@ -23,11 +23,11 @@ def render(error: ChatError) -> list[str]:
     """The lines IPython shows for `error` (`_render_traceback_`)."""
     formatter = _ipython_formatter()
     if formatter is not None and getattr(formatter, "mode", "") == "Verbose":
-        return formatter.structured_traceback(type(error), error, error.__traceback__)
+        return list(formatter.structured_traceback(type(error), error, error.__traceback__))
     return [f"{type(error).__name__} [{error.code}]: {error.message}", FULL_TRACEBACK_HINT]
 
 
-def _ipython_formatter() -> object | None:
+def _ipython_formatter() -> Any:
     """The running shell's traceback formatter, if IPython runs this code."""
     ipython = sys.modules.get("IPython")
     shell = ipython.get_ipython() if ipython is not None else None

@@ -16,12 +16,12 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
 from .errors import ChatError
-from .server.preflight import StartupError
+from .server import StartupError
 
 DEFAULT_DB = "sqlite:///chat-widget.db"
 
@@ -50,6 +50,19 @@ def event_loop_factory(choice: str) -> Callable[[], asyncio.AbstractEventLoop] |
     return uvloop.new_event_loop
 
 
+def run_on(loop_factory: Callable[[], asyncio.AbstractEventLoop] | None,
+           main: Coroutine[Any, Any, int]) -> int:
+    """`asyncio.run(main)` on a loop from `loop_factory` (asyncio.Runner has one from 3.11)."""
+    if sys.version_info >= (3, 11):
+        with asyncio.Runner(loop_factory=loop_factory) as runner:
+            return runner.run(main)
+    loop = loop_factory() if loop_factory is not None else asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(main)
+    finally:
+        loop.close()
+
+
 def _responder_spec(value: str) -> tuple[str, str]:
     chat_id, sep, spec = value.partition("=")
     if not sep or not chat_id or ":" not in spec:
@@ -58,12 +71,11 @@ def _responder_spec(value: str) -> tuple[str, str]:
 
 
 async def _serve(args: argparse.Namespace) -> int:
-    from .server.app import ChatServer, ServerConfig
-    from .server.preflight import bind_failure, prepare_database
+    from .server import ChatServer, ServerConfig, bind_failure, prepare_database
 
     logging.basicConfig(level=args.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from .server.responders import load_responder
+    from .server import load_responder
 
     config = ServerConfig(
         host=args.host, port=args.port, db_url=args.db, auth_ttl=args.auth_ttl,
@@ -113,7 +125,7 @@ def _redacted(db_url: str) -> str:
 
 
 async def _with_store(db_url: str, action: Callable[[Any], Awaitable[int]]) -> int:
-    from .server.store import open_store
+    from .server import open_store
 
     async with open_store(db_url) as store:
         return await action(store)
@@ -240,8 +252,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command == "serve":
-            with asyncio.Runner(loop_factory=event_loop_factory(args.loop)) as runner:
-                return runner.run(_serve(args))
+            return run_on(event_loop_factory(args.loop), _serve(args))
         if args.command == "demo":
             from .demo import run_lab, run_terminal_demo
 

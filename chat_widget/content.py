@@ -1,7 +1,10 @@
 """Python objects -> the protocol's message `text` and `parts` (tables, images, markdown).
 
-Pure functions, no I/O: `ChatClient.send` calls `to_parts` through
-`_payload.content_to_payload`, and tests call them without a socket.
+Pure functions, no I/O, and tests call them without a socket. `to_content`
+is the one entry: `ChatClient.send` calls it, and so do `ChatWidget.send` and
+the magics to fail early; what it returns (`MessageContent`, checked against
+the protocol's limits) passes through every later `to_content` untouched, so
+a send converts its content once, whichever way it came in.
 
 pandas, matplotlib and PIL are optional. An object is only checked against
 one of their classes when the library is already imported (`sys.modules`),
@@ -41,12 +44,12 @@ import json
 import math
 import sys
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from . import protocol
 from .errors import ChatError
-
-Part = dict[str, Any]
+from .protocol import Part
 
 MAX_TABLE_ROWS = 1000
 # Room left in the 1 MiB message for what the client adds around text and
@@ -65,6 +68,50 @@ _REPR_METHODS = {
 _MIME_ORDER = ("text/markdown", *protocol.IMAGE_MIMES, "application/json")
 
 
+@dataclass(frozen=True)
+class MessageContent:
+    """A message's `text` and `parts`, converted and checked: ready for `send_message`."""
+
+    text: str
+    parts: list[Part]
+
+
+def to_content(content: Any) -> MessageContent:
+    """What `send` accepts, as checked protocol content; a ChatError if it cannot go.
+
+    A str is the message text, a dict with "text" and/or "parts" is protocol
+    content as given, a MessageContent is returned as it is, and every other
+    object goes through `to_parts`. The checks (bad_request, too_large) run
+    before an authorization string is spent on a message the server would
+    refuse anyway.
+    """
+    if isinstance(content, MessageContent):
+        return content
+    text: Any
+    parts: Any
+    if isinstance(content, str):
+        text, parts = content, []
+    elif is_protocol_content(content):
+        text = content.get("text", "")
+        parts = content.get("parts") or []
+    else:
+        text, parts = to_parts(content)
+    text = protocol.message_text(text)
+    parts = protocol.message_parts(list(parts) if isinstance(parts, tuple) else parts)
+    if not text and not parts:
+        raise ChatError("nothing to send: the message is empty", code="bad_request")
+    size = len(json.dumps({"text": text, "parts": parts}, ensure_ascii=False).encode("utf-8"))
+    if size > MAX_CONTENT_BYTES:
+        raise ChatError(
+            f"the message is {size:,} bytes; a message holds at most "
+            f"{protocol.MAX_MESSAGE_BYTES:,} bytes (1 MiB, with about {ENVELOPE_BYTES:,} "
+            "kept for the chat id and authorization): send fewer rows (df.head(n)), a "
+            "smaller image, or split it into several messages",
+            code="too_large",
+        )
+    return MessageContent(text, parts)
+
+
 def to_parts(obj: Any) -> tuple[str, list[Part]]:
     """`(text, parts)` for any object: the message `text` and its rich `parts`, in order.
 
@@ -76,7 +123,7 @@ def to_parts(obj: Any) -> tuple[str, list[Part]]:
     """
     if type(obj) in (list, tuple) and any(_has_rich_form(item) for item in obj):
         seen_figures: set[int] = set()
-        text, parts = "", []
+        text, parts = "", list[Part]()
         for index, item in enumerate(obj):
             item_text, item_parts = _convert(item, seen_figures)
             if index == 0:
@@ -387,7 +434,7 @@ def plain_text(obj: Any) -> str:
         from IPython.lib.pretty import pretty
     except ImportError:
         return repr(obj)
-    return pretty(obj)
+    return str(pretty(obj))  # type: ignore[no-untyped-call]  # IPython is untyped
 
 
 def _mib(size: int) -> str:

@@ -20,7 +20,7 @@ from typing import Any
 
 from . import embedded
 from .errors import ChatError
-from .server.app import ServerConfig, ThreadedServer
+from .server import ServerConfig, ThreadedServer
 
 _shared: ThreadedServer | embedded.RunningElsewhere | None = None
 _shared_lock = threading.Lock()
@@ -89,8 +89,8 @@ def tokens(db_url: str = "sqlite:///chat-widget.db") -> dict[str, str]:
     """
     from concurrent.futures import ThreadPoolExecutor
 
+    from .server import open_store
     from .server.seed import demo_tokens
-    from .server.store import open_store
 
     async def read() -> dict[str, str]:
         async with open_store(db_url, create=False) as store:
@@ -152,7 +152,7 @@ def run_terminal_demo(db_url: str | None = None) -> int:
             alice.send("Echo bot, are you there?")
             print(f"  alice awaiting a response: {alice.awaiting_response}")
             reply = alice.wait_for_reply(timeout=10)
-            print(f"  echo bot answered: {reply['text']!r} (reply to {reply['reply_to'][:8]})")
+            print(f"  echo bot answered: {reply['text']!r} (reply to {str(reply['reply_to'])[:8]})")
             print(f"  awaiting a response now: {alice.awaiting_response}")
     finally:
         server.stop()

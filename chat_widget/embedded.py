@@ -20,6 +20,7 @@ import contextlib
 import json
 import os
 import socket
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -177,15 +178,15 @@ def _port_is_free(port: int) -> bool:
 
 
 def _lock_without_waiting(handle: IO[str]) -> bool:
-    try:
-        import fcntl
-    except ImportError:  # Windows
+    if sys.platform == "win32":
         import msvcrt
 
         with contextlib.suppress(OSError):
             msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
             return True
         return False
+    import fcntl
+
     try:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:

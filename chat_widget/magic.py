@@ -22,8 +22,8 @@ from typing import Any
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 
-from ._active import active, remember, use
-from ._payload import content_to_payload
+from .active import active, remember, use
+from .content import to_content
 from .errors import ChatError
 
 __all__ = ["ChatMagics", "active", "load_ipython_extension", "remember", "send_value", "use"]
@@ -34,11 +34,12 @@ _OPTIONS = re.compile(r"^\s*(?:(?:-c|--chat)(?:\s+|=)(?P<chat_id>\S+))?\s*(?P<re
 def send_value(value: Any, chat_id: str | None = None, chat: Any = None) -> Any:
     """Send `value` to `chat` (default: the active chat) and return the stored message.
 
-    The value is converted here, and the chat is handed protocol content, so
-    a ChatWidget and a ChatClient are sent exactly the same thing.
+    The value is converted here, once (before the chat is looked up, so bad
+    content fails first); a ChatWidget and a ChatClient pass the converted
+    content on as it is.
     """
-    text, parts = content_to_payload(value)
-    return (chat or active()).send({"text": text, "parts": parts}, chat_id=chat_id)
+    content = to_content(value)
+    return (chat or active()).send(content, chat_id=chat_id)
 
 
 def _options(line: str) -> tuple[str | None, str]:
@@ -61,7 +62,7 @@ class ChatMagics(Magics):
         """
         chat_id, caption = _options(line)
         before = _open_figures()
-        result = self.shell.run_cell(cell)
+        result = self._ipython().run_cell(cell)
         if not result.success:  # its traceback is shown already; fail this cell too
             raise UsageError("%%chat: the cell raised an error, so nothing was sent")
         value = result.result
@@ -85,11 +86,16 @@ class ChatMagics(Magics):
         chat_id, expression = _options(line)
         if not expression:
             raise UsageError("%chat_send needs an expression: %chat_send [-c CHAT_ID] EXPRESSION")
-        self._send(self.shell.ev(expression), chat_id)
+        self._send(self._ipython().ev(expression), chat_id)
+
+    def _ipython(self) -> Any:
+        """The shell these magics are registered with (always set once registered)."""
+        assert self.shell is not None
+        return self.shell
 
     def _send(self, value: Any, chat_id: str | None) -> None:
         try:
-            chat = active(self.shell.user_ns)
+            chat = active(self._ipython().user_ns)
         except ChatError as error:
             raise UsageError(error.message) from None
         message = send_value(value, chat_id, chat)
@@ -105,7 +111,7 @@ def _open_figures() -> dict[int, Any]:
         return {}
     from matplotlib._pylab_helpers import Gcf
 
-    return {manager.num: manager.canvas.figure for manager in Gcf.get_all_fig_managers()}
+    return {int(manager.num): manager.canvas.figure for manager in Gcf.get_all_fig_managers()}
 
 
 def load_ipython_extension(ipython: Any) -> None:

@@ -1,15 +1,16 @@
 """The wire contract's names and limits, shared by the server and the clients.
 
 Everything here mirrors PROTOCOL.md (version 1.1): event names, error codes with
-their HTTP status, size limits, and the plain validation helpers that both
-sides call without a socket.
+their HTTP status, size limits, the shapes of what goes over the wire (as
+TypedDicts, so the client, the server and the widget name one `Message`), and
+the plain validation functions that both sides call without a socket.
 """
 
 from __future__ import annotations
 
 import json
 import unicodedata
-from typing import Any
+from typing import Any, TypedDict
 
 from .errors import ChatError
 
@@ -59,14 +60,191 @@ IMAGE_MIMES = ("image/png", "image/jpeg", "image/svg+xml")
 MAX_EMOJI_CODE_POINTS = 32
 
 
-def error_payload(code: str, message: str, **extra: Any) -> dict[str, Any]:
+# --- shapes -----------------------------------------------------------------
+# What PROTOCOL.md's entities and event payloads hold. Data from the wire is
+# checked where it enters (the validators below on the server, `isinstance`
+# on the client) before it is treated as one of these.
+
+Scalar = str | int | float | bool | None
+
+
+class User(TypedDict):
+    """Who wrote a message: a person ("user") or a responder ("bot")."""
+
+    id: str
+    name: str
+    kind: str
+
+
+class _PartType(TypedDict):
+    type: str
+
+
+class Part(_PartType, total=False):
+    """One piece of rich content; which keys it has depends on `type`.
+
+    markdown: text; code: language, text; table: columns, rows; image: mime,
+    data (base64). Unknown types are kept as they are.
+    """
+
+    text: str
+    language: str
+    columns: list[str]
+    rows: list[list[Scalar]]
+    mime: str
+    data: str
+
+
+class Reaction(TypedDict):
+    """One emoji on a message and who put it there, in the order they did."""
+
+    emoji: str
+    users: list[str]
+
+
+class Message(TypedDict):
+    """A stored chat message, as every event and answer carries it."""
+
+    id: str
+    chat_id: str
+    seq: int
+    sender: User
+    text: str
+    parts: list[Part]
+    client_id: str | None
+    reply_to: str | None
+    created_at: str
+    # protocol 1.1
+    version: int
+    edited_at: str | None
+    deleted: bool
+    reactions: list[Reaction]
+    mentions: list[str]
+
+
+class _ChatBase(TypedDict):
+    id: str
+    workspace_id: str
+    title: str
+    responder: str | None
+    last_seq: int
+    last_version: int
+
+
+class Chat(_ChatBase, total=False):
+    """A chat: `responder` is None between people, else the bot that answers there.
+
+    Answered to a user (`GET /api/chats`, `join`), it carries that user's
+    `last_read_seq`, `unread` and `unread_mentions` too.
+    """
+
+    last_read_seq: int
+    unread: int
+    unread_mentions: int
+
+
+class _ErrorBase(TypedDict):
+    code: str
+    message: str
+
+
+class Error(_ErrorBase, total=False):
+    """A refusal: the protocol's code and a sentence (`retry_after` with rate_limited)."""
+
+    retry_after: float
+
+
+class MessageDelta(TypedDict):
+    """`message_delta`: piece `index` of the reply `id` being written to `reply_to`."""
+
+    chat_id: str
+    id: str
+    reply_to: str
+    index: int
+    delta: str
+
+
+class ReplyFailed(TypedDict):
+    """`reply_failed`: the responder could not answer message `reply_to`."""
+
+    chat_id: str
+    reply_to: str
+    error: Error
+
+
+class SendMessage(TypedDict, total=False):
+    """The `send_message` payload (`parts` optional)."""
+
+    chat_id: str
+    text: str
+    parts: list[Part]
+    client_id: str
+    auth: str
+
+
+class Page(TypedDict):
+    """A page of messages in ascending `seq`: history, and the catch-up in a join."""
+
+    messages: list[Message]
+    has_more: bool
+
+
+class _JoinedBase(Page):
+    chat: Chat
+
+
+class Joined(_JoinedBase, total=False):
+    """What a `join` answers (besides `ok`): the chat and its latest or missed messages,
+    and with `after_version` the messages changed since."""
+
+    updated: list[Message]
+    has_more_updates: bool
+
+
+class MessageAuth(TypedDict):
+    """`POST /api/message-auth`: a single-use string for one message to `chat_id`."""
+
+    auth: str
+    chat_id: str
+    expires_at: float
+
+
+class Me(TypedDict):
+    """`GET /api/me`: the signed-in user and the workspaces it belongs to."""
+
+    id: str
+    name: str
+    workspaces: list[dict[str, str]]
+
+
+Ack = dict[str, Any]
+"""An acknowledgement: `{"ok": true, ...}` (one of the shapes above) or `{"ok": false, "error"}`."""
+
+
+def as_message(value: Any) -> Message | None:
+    """`value` as a Message if it has the fields a client relies on, else None.
+
+    For what a client receives: the server is trusted to send whole messages,
+    but a malformed event must be dropped, not break the client's state.
+    """
+    if not isinstance(value, dict):
+        return None
+    sender = value.get("sender")
+    if (isinstance(value.get("id"), str) and isinstance(value.get("chat_id"), str)
+            and isinstance(value.get("seq"), int) and isinstance(sender, dict)
+            and isinstance(sender.get("kind"), str)):
+        return value  # type: ignore[return-value]  # checked just above
+    return None
+
+
+def error_payload(code: str, message: str, **extra: Any) -> Error:
     """Build the protocol's Error object (`retry_after` rides along for rate limits)."""
     error: dict[str, Any] = {"code": code, "message": message}
     error.update(extra)
-    return error
+    return error  # type: ignore[return-value]  # extra holds only the protocol's optional keys
 
 
-def failed_ack(code: str, message: str, **extra: Any) -> dict[str, Any]:
+def failed_ack(code: str, message: str, **extra: Any) -> Ack:
     """The acknowledgement a Socket.IO event gets when it is refused."""
     return {"ok": False, "error": error_payload(code, message, **extra)}
 
@@ -168,7 +346,7 @@ def require_bool(value: Any, name: str) -> bool:
     return value
 
 
-def message_parts(value: Any) -> list[dict[str, Any]]:
+def message_parts(value: Any) -> list[Part]:
     """Rich parts: a list of objects with a string `type`; known types are checked.
 
     Unknown part types are kept as they are (the protocol says clients show
@@ -180,7 +358,7 @@ def message_parts(value: Any) -> list[dict[str, Any]]:
         raise _bad("parts must be a list")
     for index, part in enumerate(value):
         _check_part(part, index)
-    return value
+    return value  # each part checked just above
 
 
 def _check_part(part: Any, index: int) -> None:

@@ -21,7 +21,7 @@ import importlib.resources
 import threading
 import uuid
 from collections import OrderedDict, deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -29,12 +29,11 @@ from typing import Any
 import anywidget
 import traitlets
 
-from . import _active
-from ._payload import content_to_payload
+from . import active, protocol
 from .client import ChatClient
+from .content import MessageContent, to_content
 from .errors import ChatError
-
-Message = dict[str, Any]
+from .protocol import Message
 
 PAGE_SIZE = 50
 """Messages per page: the first page a view shows, and each older page."""
@@ -129,27 +128,34 @@ class ChatWidget(anywidget.AnyWidget):
         self._ready = True
         self._on_status(self.client.status, self.client.last_error)
         self._on_awaiting_response(self.client.awaiting_response)
-        _active.remember(self)  # the chat `%%chat` sends to, until a newer one
+        active.remember(self)  # the chat `%%chat` sends to, until a newer one
 
     # -- the ChatClient API, with the front end kept in step ----------------
 
-    def send(self, content: Any, chat_id: str | None = None, *,  # type: ignore[override]
+    def send(self, content: Any, chat_id: str | None = None, *,
              client_id: str | None = None) -> Message:
         """Send a chat message (text, a DataFrame, a figure...) and return it as stored.
 
-        This replaces ipywidgets' `Widget.send` (a custom front-end message),
-        because in a chat "send" means a chat message; `_push` sends to the
-        front end. Content is converted first, so what cannot go fails before
-        it shows as sending. `client_id` is the idempotency key, as on
-        `ChatClient.send`: reuse a failed send's to retry it at most once.
+        This replaces ipywidgets' `Widget.send(content, buffers)` (a custom
+        front-end message), because in a chat "send" means a chat message. A
+        call in ipywidgets' form, with a list of buffers second (anywidget's
+        `experimental.command` replies so), still goes to the front end
+        only: nothing of ipywidgets or anywidget can post into the chat. This
+        widget's own front-end messages go through `_push`. Content is
+        converted first, once, so what cannot go fails before it shows as
+        sending. `client_id` is the idempotency key, as on `ChatClient.send`:
+        reuse a failed send's to retry it at most once.
         """
+        if not isinstance(chat_id, (str, type(None))):  # ipywidgets' (content, buffers)
+            self._push(content, list(chat_id))
+            return None  # that caller expects nothing back
         try:
-            text, parts = content_to_payload(content)
+            message_content = to_content(content)
         except ChatError as error:
             self.error = plain_error(error)
             raise
-        return self._deliver(client_id or f"py-{uuid.uuid4().hex}",
-                             {"text": text, "parts": parts}, text, chat_id)
+        return self._deliver(client_id or f"py-{uuid.uuid4().hex}", message_content,
+                             message_content.text, chat_id)
 
     def wait_for_reply(self, timeout: float | None = None) -> Message:
         """Wait for the responder's answer to the last message sent (see ChatClient)."""
@@ -242,11 +248,11 @@ class ChatWidget(anywidget.AnyWidget):
                 push["local_id"] = self._in_flight
             self._push(push)
 
-    def _on_delta(self, payload: dict[str, Any]) -> None:
+    def _on_delta(self, payload: protocol.MessageDelta) -> None:
         if payload.get("chat_id") == self.chat_id:
             self._push({"type": "delta", "delta": payload})
 
-    def _on_reply_failed(self, payload: dict[str, Any]) -> None:
+    def _on_reply_failed(self, payload: protocol.ReplyFailed) -> None:
         error = payload.get("error") or {}
         self.error = plain_error(ChatError(str(error.get("message") or "no reply came")))
         if payload.get("chat_id") == self.chat_id:
@@ -270,7 +276,7 @@ class ChatWidget(anywidget.AnyWidget):
                     "text": text, "chat_id": chat_id})
         return entry
 
-    def _deliver(self, local_id: str, content: str | Mapping[str, Any], text: str,
+    def _deliver(self, local_id: str, content: str | MessageContent, text: str,
                  chat_id: str | None = None) -> Message:
         """One send with its outbox entry: sending, then stored or failed (and raised)."""
         target = chat_id or self.chat_id
@@ -360,6 +366,6 @@ class ChatWidget(anywidget.AnyWidget):
             answer.update(messages=page["messages"], has_more=page["has_more"])
         self._push(answer)
 
-    def _push(self, content: dict[str, Any]) -> None:
+    def _push(self, content: Any, buffers: list[Any] | None = None) -> None:
         """One custom message to every view (ipywidgets' `Widget.send`, which `send` shadows)."""
-        super().send(content)
+        super().send(content, buffers)

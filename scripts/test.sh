@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install everything the tests need, then run them all: lint, unit, integration,
+# Install everything the tests need, then run them all: lint, types, unit, integration,
 # notebooks (nbclient) and browser (Debian's chromium driven by Playwright).
 # Extra arguments go to pytest, e.g. `scripts/test.sh -k events`.
 set -euo pipefail
@@ -17,4 +17,5 @@ npm ci --prefix tests/js_client --no-audit --no-fund --silent
 python3 -m ipykernel install --user --name python3 >/dev/null
 
 python3 -m ruff check .
+python3 -m mypy
 python3 -m pytest "$@"

@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -132,6 +133,18 @@ def server_factory(tmp_path: Path) -> Iterator:
     yield factory
     for running in started:
         running.stop()
+
+
+@pytest.fixture
+def alice_and_bob(server: RunningServer) -> Iterator[tuple[Any, Any]]:
+    """Alice and Bob on the shared server, each with a ChatClient joined to "general"."""
+    from tests.client.common import client_for
+
+    with client_for(server.url, server.tokens["alice"]) as alice, \
+            client_for(server.url, server.tokens["bob"]) as bob:
+        alice.join("general")
+        bob.join("general")
+        yield alice, bob
 
 
 @pytest.fixture

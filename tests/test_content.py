@@ -23,8 +23,7 @@ import pytest
 from PIL import Image
 
 from chat_widget import protocol
-from chat_widget._payload import content_to_payload
-from chat_widget.content import json_scalar, to_parts
+from chat_widget.content import MessageContent, json_scalar, to_content, to_parts
 from chat_widget.errors import ChatError
 
 matplotlib.use("Agg")
@@ -91,16 +90,22 @@ def png_bytes(size: tuple[int, int] = (4, 3)) -> bytes:
 # -- text and protocol content ----------------------------------------------------------
 
 
+def payload(obj: Any) -> tuple[str, list[Any]]:
+    """What `send` would emit for `obj`: its checked text and parts."""
+    content = to_content(obj)
+    return content.text, content.parts
+
+
 def test_a_str_is_the_message_text() -> None:
     assert to_parts("**bold** claim") == ("**bold** claim", [])
-    assert content_to_payload("**bold** claim") == ("**bold** claim", [])
+    assert payload("**bold** claim") == ("**bold** claim", [])
 
 
 def test_a_dict_with_text_or_parts_is_protocol_content_as_given() -> None:
     parts = [{"type": "markdown", "text": "first"}, {"type": "sparkline", "points": [1]}]
-    assert content_to_payload({"text": "", "parts": parts}) == ("", parts)
-    assert content_to_payload({"parts": parts}) == ("", parts)
-    assert content_to_payload({"text": "hi"}) == ("hi", [])
+    assert payload({"text": "", "parts": parts}) == ("", parts)
+    assert payload({"parts": parts}) == ("", parts)
+    assert payload({"text": "hi"}) == ("hi", [])
 
 
 def test_any_other_dict_is_data_shown_as_its_repr() -> None:
@@ -124,7 +129,7 @@ def test_multi_line_text_keeps_its_layout() -> None:
 def test_none_and_empty_text_are_refused_as_empty_messages() -> None:
     for empty in (None, "", {"text": ""}):
         with pytest.raises(ChatError) as caught:
-            content_to_payload(empty)
+            payload(empty)
         assert caught.value.code == "bad_request"
 
 
@@ -253,7 +258,7 @@ def test_tables_are_capped_at_1000_rows_and_say_how_many_there_were() -> None:
 def test_a_table_too_big_for_a_message_is_refused_before_sending() -> None:
     wide = pd.DataFrame({f"c{i}": ["x" * 100] * 1000 for i in range(12)})
     with pytest.raises(ChatError) as caught:
-        content_to_payload(wide)
+        payload(wide)
     assert caught.value.code == "too_large"
     assert "1 MiB" in caught.value.message and "df.head" in caught.value.message
 
@@ -349,15 +354,15 @@ def test_an_image_over_the_message_limit_is_too_large_with_a_clear_error() -> No
 
 def test_images_that_fit_alone_but_not_together_are_too_large() -> None:
     half = PngOnly(bytes(450 * 1024))
-    assert content_to_payload(half)[1][0]["type"] == "image"
+    assert payload(half)[1][0]["type"] == "image"
     with pytest.raises(ChatError) as caught:
-        content_to_payload(["two plots", half, half])
+        payload(["two plots", half, half])
     assert caught.value.code == "too_large"
 
 
 def test_text_over_64_kib_is_too_large() -> None:
     with pytest.raises(ChatError) as caught:
-        content_to_payload("é" * (protocol.MAX_TEXT_BYTES // 2 + 1))
+        payload("é" * (protocol.MAX_TEXT_BYTES // 2 + 1))
     assert caught.value.code == "too_large"
 
 
@@ -450,3 +455,15 @@ def test_converting_plain_objects_imports_no_optional_library() -> None:
     )
     subprocess.run([sys.executable, "-c", script], check=True, timeout=60)
 
+
+
+def test_content_converted_once_passes_through_untouched() -> None:
+    content = to_content(["a caption", pd.DataFrame({"x": [1, 2]})])
+    assert isinstance(content, MessageContent)
+    assert to_content(content) is content
+
+
+def test_a_part_without_a_type_is_refused_before_sending() -> None:
+    with pytest.raises(ChatError) as caught:
+        to_content({"parts": [{"no": "type"}]})
+    assert caught.value.code == "bad_request"

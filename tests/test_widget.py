@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
+import anywidget.experimental
 import pytest
 
 from bench.history import bulk_load
@@ -29,6 +30,7 @@ from chat_widget import (
     ReplyFailedError,
     ResponsePendingError,
     demo,
+    magic,
 )
 from chat_widget.client import ChatClient
 from chat_widget.widget import PAGE_SIZE, ChatWidget, _asset
@@ -436,3 +438,65 @@ def test_the_front_end_files_resolve_from_the_installed_package() -> None:
         assert packaged.joinpath(name).is_file()
         assert _asset(name).is_file()
     assert "export default" in _asset("widget.js").read_text()
+
+
+# -- what may post into the chat ---------------------------------------------------
+
+
+class CommandWidget(ChatWidget):
+    """A ChatWidget with an anywidget command, which replies through `self.send`."""
+
+    @anywidget.experimental.command
+    def ping(self, msg: Any, buffers: list[bytes]) -> tuple[Any, list[bytes]]:
+        return {"pong": msg}, [b"raw bytes"]
+
+
+def test_anywidget_command_replies_reach_the_front_end_never_the_chat(
+    embedded: Any, make_widget: Callable[..., ChatWidget]
+) -> None:
+    widget = CommandWidget(url=embedded.url, token=embedded.tokens["alice"], chat_id="general")
+    try:
+        recorder = Recorder(widget)
+        watcher = make_widget("bob")
+        before = widget.client.messages[-1]["seq"] if widget.client.messages else 0
+        front_end_says(widget, {"id": "c1", "kind": "anywidget-command", "name": "ping",
+                                "msg": {"question": 1}})
+        widget.send({"type": "custom", "note": "ipywidgets' form"}, [])
+        replies = [c for c in recorder.customs() if c.get("kind") == "anywidget-command-response"]
+        assert replies == [{"id": "c1", "kind": "anywidget-command-response",
+                            "response": {"pong": {"question": 1}}}]
+        assert {"type": "custom", "note": "ipywidgets' form"} in recorder.customs()
+        assert recorder.customs("sending") == [] and recorder.customs("sent") == []
+        marker = watcher.send("the next message in the chat")
+        assert marker["seq"] == before + 1  # nothing was stored in between
+        wait_for(widget, lambda: marker["id"] in [m["id"] for m in widget.messages])
+        assert [m["seq"] for m in widget.messages if m["seq"] > before] == [marker["seq"]]
+    finally:
+        widget.close()
+
+
+class CountedReport:
+    """An object with a rich repr that counts how often it is converted."""
+
+    def __init__(self) -> None:
+        self.conversions = 0
+
+    def _repr_markdown_(self) -> str:
+        self.conversions += 1
+        return "**report**"
+
+
+def test_content_is_converted_once_per_send_whichever_way_it_comes(
+    make_widget: Callable[..., ChatWidget],
+) -> None:
+    widget = make_widget()
+    senders = {
+        "ChatWidget.send": widget.send,
+        "ChatClient.send": widget.client.send,
+        "%%chat": lambda report: magic.send_value(report, chat=widget),
+    }
+    for way, send in senders.items():
+        report = CountedReport()
+        stored = send(report)
+        assert stored["parts"] == [{"type": "markdown", "text": "**report**"}], way
+        assert report.conversions == 1, way

@@ -12,18 +12,18 @@ import contextlib
 import ipaddress
 import logging
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
 import socketio
 from aiohttp import web
 
 from .auth import DEFAULT_AUTH_TTL, MessageAuthSigner
-from .connections import ConnectionLimiter
 from .delivery import OrderedDelivery
 from .events import register_events, room_of
-from .rate_limit import RateLimiter
+from .limits import ConnectionLimiter, RateLimiter
 from .responders import Responder
 from .routes import HEALTH_CHECKS, SERVICE_KEY, add_routes, protocol_errors
 from .seed import seed_demo
@@ -110,7 +110,7 @@ class ChatServer:
         self._runner: web.AppRunner | None = None
         self._prune_task: asyncio.Task[None] | None = None
 
-    async def _broadcast(self, event: str, payload: dict[str, Any], chat_id: str) -> None:
+    async def _broadcast(self, event: str, payload: Mapping[str, Any], chat_id: str) -> None:
         await self.sio.emit(event, payload, room=room_of(chat_id))
 
     async def start(self) -> str:
@@ -134,17 +134,19 @@ class ChatServer:
                         self.delivery.enter if self.delivery else None)
         if config.demo:
             self.demo_tokens = await seed_demo(self.store)
-        for chat_id, responder in config.chat_responders.items():
-            await self.store.set_responder(chat_id, responder)
+        for chat_id, responder_name in config.chat_responders.items():
+            await self.store.set_responder(chat_id, responder_name)
         if self.redis is not None:
             await self.redis.start()  # subscribed before the first client can connect
+        if self.delivery is not None:  # there is one exactly when there is Redis
             self.delivery.start()
         self._runner = web.AppRunner(self.app, handle_signals=False, access_log=None,
                                      shutdown_timeout=0.5)
         await self._runner.setup()
         site = web.TCPSite(self._runner, config.host, config.port)
         await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # the real port when 0 was asked
+        listening = cast(asyncio.Server, site._server)  # asyncio's or uvloop's: both have sockets
+        port = listening.sockets[0].getsockname()[1]  # the real port when 0 was asked
         host = config.host if ":" not in config.host else f"[{config.host}]"
         self.url = f"http://{host}:{port}"
         self._prune_task = asyncio.get_running_loop().create_task(self._prune_used_auth())

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import ChatError
+from ..protocol import Message, Part, Reaction
 from .store import utc_now_rfc3339
 
 # A message holds at most this many distinct emoji.
@@ -21,18 +22,18 @@ Fields = dict[str, Any]
 MentionFinder = Callable[[str], list[str]]
 
 
-def _live(message: dict[str, Any], doing: str) -> None:
+def _live(message: Message, doing: str) -> None:
     if message["deleted"]:
         raise ChatError(f"this message was deleted; it cannot be {doing}", code="not_found")
 
 
-def _own(message: dict[str, Any], user_id: str, doing: str) -> None:
+def _own(message: Message, user_id: str, doing: str) -> None:
     if message["sender"]["id"] != user_id:
         raise ChatError(f"only the sender of a message may {doing} it", code="forbidden")
 
 
-def edit(message: dict[str, Any], mentions_of: MentionFinder, *, user_id: str, text: str,
-         parts: list[dict[str, Any]] | None) -> Fields | None:
+def edit(message: Message, mentions_of: MentionFinder, *, user_id: str, text: str,
+         parts: list[Part] | None) -> Fields | None:
     """New text (and parts, if given); the mentions are found again in the new text."""
     _live(message, "edited")
     _own(message, user_id, "edit")
@@ -43,7 +44,7 @@ def edit(message: dict[str, Any], mentions_of: MentionFinder, *, user_id: str, t
             "mentions": mentions_of(text)}
 
 
-def delete(message: dict[str, Any], _mentions_of: MentionFinder, *,
+def delete(message: Message, _mentions_of: MentionFinder, *,
            user_id: str) -> Fields | None:
     """A tombstone: id and seq kept, content, reactions and mentions cleared."""
     _own(message, user_id, "delete")
@@ -52,11 +53,12 @@ def delete(message: dict[str, Any], _mentions_of: MentionFinder, *,
     return {"deleted": True, "text": "", "parts": [], "reactions": [], "mentions": []}
 
 
-def react(message: dict[str, Any], _mentions_of: MentionFinder, *, user_id: str, emoji: str,
+def react(message: Message, _mentions_of: MentionFinder, *, user_id: str, emoji: str,
           on: bool) -> Fields | None:
     """Add `user_id` to `emoji` (or take them off); emoji keep the order of first use."""
     _live(message, "reacted to")
-    reactions = [{"emoji": r["emoji"], "users": list(r["users"])} for r in message["reactions"]]
+    reactions: list[Reaction] = [{"emoji": r["emoji"], "users": list(r["users"])}
+                                 for r in message["reactions"]]
     entry = next((r for r in reactions if r["emoji"] == emoji), None)
     if on:
         if entry is not None and user_id in entry["users"]:

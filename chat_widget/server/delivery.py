@@ -35,6 +35,7 @@ from typing import Any
 import socketio
 
 from .. import protocol
+from ..protocol import Message
 from .events import room_of
 from .store import Store
 
@@ -45,7 +46,6 @@ SAFETY_NET_SECONDS = 5.0
 DOWN_POLL_SECONDS = 1.0
 PAGE = 500
 
-Message = dict[str, Any]
 
 
 @dataclass
@@ -67,8 +67,8 @@ def chat_of_emit(emit: dict[str, Any]) -> tuple[str, Message] | None:
             or not isinstance(room, str) or not room.startswith(room_of(""))):
         return None
     data = emit.get("data")
-    message = data[0] if isinstance(data, list) and len(data) == 1 else data
-    if not isinstance(message, dict) or not isinstance(message.get("seq"), int):
+    message = protocol.as_message(data[0] if isinstance(data, list) and len(data) == 1 else data)
+    if message is None:
         return None
     return room[len(room_of("")):], message
 

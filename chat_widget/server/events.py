@@ -10,23 +10,24 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import socketio
 
 from .. import protocol
 from ..errors import ChatError
-from .connections import ConnectionLimiter
+from ..protocol import Message
+from .limits import ConnectionLimiter
 from .service import ChatService
 
 logger = logging.getLogger(__name__)
 
-Handler = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
+Handler = Callable[[str, dict[str, Any]], Awaitable[Mapping[str, Any]]]
 # Puts a connection in a chat's room: (sid, chat_id, the last seq its join answer covered).
 Enter = Callable[[str, str, int], Awaitable[None]]
 # A service method that writes a message: (user, payload, chats joined) -> message.
-Write = Callable[[Any, dict[str, Any], set[str]], Awaitable[dict[str, Any]]]
+Write = Callable[[Any, dict[str, Any], set[str]], Awaitable[Message]]
 
 
 def room_of(chat_id: str) -> str:
@@ -98,7 +99,7 @@ def register_events(sio: socketio.AsyncServer, service: ChatService,
 
     @sio.on(protocol.JOIN)
     @acknowledged
-    async def join(sid: str, payload: dict[str, Any]) -> dict[str, Any]:
+    async def join(sid: str, payload: dict[str, Any]) -> Mapping[str, Any]:
         user, joined = session(sid)
         result = await service.join(user, payload.get("chat_id"), payload.get("after_seq"),
                                     payload.get("after_version"))
@@ -110,7 +111,7 @@ def register_events(sio: socketio.AsyncServer, service: ChatService,
 
     @sio.on(protocol.LEAVE)
     @acknowledged
-    async def leave(sid: str, payload: dict[str, Any]) -> dict[str, Any]:
+    async def leave(sid: str, payload: dict[str, Any]) -> Mapping[str, Any]:
         _user, joined = session(sid)
         chat_id = protocol.require_text(payload.get("chat_id"), "chat_id")
         if chat_id not in joined:
@@ -121,7 +122,7 @@ def register_events(sio: socketio.AsyncServer, service: ChatService,
 
     @sio.on(protocol.HISTORY)
     @acknowledged
-    async def history(sid: str, payload: dict[str, Any]) -> dict[str, Any]:
+    async def history(sid: str, payload: dict[str, Any]) -> Mapping[str, Any]:
         user, _joined = session(sid)
         return await service.history(user, payload.get("chat_id"), payload.get("before_seq"),
                                      payload.get("after_seq"), payload.get("limit"))
@@ -129,7 +130,7 @@ def register_events(sio: socketio.AsyncServer, service: ChatService,
     def answering_message(event: str, write: Write) -> Handler:
         """A handler for an event that writes one message and acks it as stored."""
 
-        async def handler(sid: str, payload: dict[str, Any]) -> dict[str, Any]:
+        async def handler(sid: str, payload: dict[str, Any]) -> Mapping[str, Any]:
             user, joined = session(sid)
             return {"message": await write(user, payload, joined)}
 
@@ -144,7 +145,7 @@ def register_events(sio: socketio.AsyncServer, service: ChatService,
 
     @sio.on(protocol.CHANGES)
     @acknowledged
-    async def changes(sid: str, payload: dict[str, Any]) -> dict[str, Any]:
+    async def changes(sid: str, payload: dict[str, Any]) -> Mapping[str, Any]:
         user, joined = session(sid)
         return await service.changes(user, payload.get("chat_id"), payload.get("after_version"),
                                      payload.get("limit"), joined)

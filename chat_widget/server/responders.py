@@ -21,11 +21,13 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-Responder = Callable[[dict[str, Any]], Any]
+from ..protocol import Message
+
+Responder = Callable[[Message], Any]
 logger = logging.getLogger(__name__)
 
 
-def echo(message: dict[str, Any]) -> dict[str, Any]:
+def echo(message: Message) -> dict[str, Any]:
     """The built-in responder: answers with the same text (and the same parts)."""
     return {"text": message["text"], "parts": message["parts"]}
 
@@ -43,7 +45,8 @@ def load_responder(spec: str) -> Responder:
         target = getattr(target, name)
     if not callable(target):
         raise ValueError(f"responder {spec!r} is not callable")
-    return target
+    responder: Responder = target
+    return responder
 
 
 class ResponderRunner:
@@ -56,9 +59,9 @@ class ResponderRunner:
 
     def __init__(
         self,
-        on_delta: Callable[[dict[str, Any], str, int, str], Awaitable[None]],
-        on_answer: Callable[[dict[str, Any], str, str, Any], Awaitable[None]],
-        on_failure: Callable[[dict[str, Any], str, str], Awaitable[None]],
+        on_delta: Callable[[Message, str, int, str], Awaitable[None]],
+        on_answer: Callable[[Message, str, str, Any], Awaitable[None]],
+        on_failure: Callable[[Message, str, str], Awaitable[None]],
         timeout: float = 60.0,
     ) -> None:
         self.registry: dict[str, Responder] = dict(BUILT_IN)
@@ -66,7 +69,7 @@ class ResponderRunner:
         self._on_answer = on_answer
         self._on_failure = on_failure
         self.timeout = timeout
-        self._queues: dict[str, asyncio.Queue[tuple[str, dict[str, Any]]]] = {}
+        self._queues: dict[str, asyncio.Queue[tuple[str, Message]]] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
 
     def register(self, name: str, responder: Responder) -> None:
@@ -74,7 +77,7 @@ class ResponderRunner:
             raise TypeError("a responder must be callable")
         self.registry[name] = responder
 
-    def answer(self, name: str, message: dict[str, Any]) -> None:
+    def answer(self, name: str, message: Message) -> None:
         chat_id = message["chat_id"]
         queue = self._queues.get(chat_id)
         if queue is None:
@@ -89,7 +92,7 @@ class ResponderRunner:
         self._workers.clear()
         self._queues.clear()
 
-    async def _work(self, queue: asyncio.Queue[tuple[str, dict[str, Any]]]) -> None:
+    async def _work(self, queue: asyncio.Queue[tuple[str, Message]]) -> None:
         while True:
             name, message = await queue.get()
             reply_id = uuid.uuid4().hex
@@ -111,7 +114,7 @@ class ResponderRunner:
                 logger.warning("storing the answer of %r failed: %s", name, error)
                 await self._on_failure(message, "internal", "the answer could not be stored")
 
-    async def _run(self, name: str, message: dict[str, Any], reply_id: str) -> Any:
+    async def _run(self, name: str, message: Message, reply_id: str) -> Any:
         responder = self.registry.get(name)
         if responder is None:
             raise LookupError(f"no responder named {name!r}")
@@ -124,7 +127,7 @@ class ResponderRunner:
         result = await asyncio.to_thread(responder, message)
         return await result if inspect.isawaitable(result) else result
 
-    async def _stream(self, pieces: Any, message: dict[str, Any], reply_id: str) -> str:
+    async def _stream(self, pieces: Any, message: Message, reply_id: str) -> str:
         collected: list[str] = []
         async for piece in pieces:
             piece = str(piece)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from aiohttp import web
@@ -16,7 +16,7 @@ from .store import User
 
 logger = logging.getLogger(__name__)
 
-AuthedHandler = Callable[[web.Request, User], Awaitable[dict[str, Any]]]
+AuthedHandler = Callable[[web.Request, User], Awaitable[Mapping[str, Any]]]
 
 SERVICE_KEY: web.AppKey[ChatService] = web.AppKey("chat_service", ChatService)
 
@@ -63,15 +63,15 @@ async def health(request: web.Request) -> web.Response:
                               **{name: check() for name, check in checks.items()}})
 
 
-async def me(request: web.Request, user: User) -> dict[str, Any]:
+async def me(request: web.Request, user: User) -> Mapping[str, Any]:
     return await request.app[SERVICE_KEY].me(user)
 
 
-async def chats(request: web.Request, user: User) -> dict[str, Any]:
+async def chats(request: web.Request, user: User) -> Mapping[str, Any]:
     return {"chats": await request.app[SERVICE_KEY].chats(user)}
 
 
-async def chat_messages(request: web.Request, user: User) -> dict[str, Any]:
+async def chat_messages(request: web.Request, user: User) -> Mapping[str, Any]:
     query = request.query
     return await request.app[SERVICE_KEY].history(
         user, request.match_info["chat_id"],
@@ -79,14 +79,14 @@ async def chat_messages(request: web.Request, user: User) -> dict[str, Any]:
         limit=_query_int(query, "limit"))
 
 
-async def chat_changes(request: web.Request, user: User) -> dict[str, Any]:
+async def chat_changes(request: web.Request, user: User) -> Mapping[str, Any]:
     query = request.query
     return await request.app[SERVICE_KEY].changes(
         user, request.match_info["chat_id"], _query_int(query, "after_version"),
         _query_int(query, "limit"))
 
 
-async def message_auth(request: web.Request, user: User) -> dict[str, Any]:
+async def message_auth(request: web.Request, user: User) -> Mapping[str, Any]:
     if request.content_length and request.content_length > protocol.MAX_MESSAGE_BYTES:
         raise ChatError("the request body is too large", code="too_large")
     try:
@@ -112,7 +112,9 @@ _CODE_BY_STATUS = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 40
 
 
 @web.middleware
-async def protocol_errors(request: web.Request, handler: Any) -> web.StreamResponse:
+async def protocol_errors(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
     """Answer aiohttp's own refusals (no route, body too large...) in the protocol's shape."""
     try:
         return await handler(request)

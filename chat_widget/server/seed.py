@@ -7,10 +7,18 @@ is an insert-if-absent, so processes seeding at once do not collide.
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from .auth import derived_token
 from .store import Store
 
-DEMO_WORKSPACES = {
+
+class DemoWorkspace(TypedDict):
+    users: list[str]
+    chats: dict[str, str | None]  # chat id -> its responder
+
+
+DEMO_WORKSPACES: dict[str, DemoWorkspace] = {
     "demo": {"users": ["alice", "bob"], "chats": {"general": None, "echo": "echo"}},
     "staff": {"users": ["carol"], "chats": {"staff-room": None}},
 }

@@ -9,20 +9,21 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from .. import protocol
 from ..errors import ChatError
+from ..protocol import Chat, Me, Message, MessageAuth, Page, Part
 from . import changes
 from .auth import MessageAuthSigner
-from .rate_limit import RateLimiter
+from .limits import RateLimiter
 from .responders import Responder, ResponderRunner
 from .store import Change, Store, User
 
 logger = logging.getLogger(__name__)
 
-Broadcast = Callable[[str, dict[str, Any], str], Awaitable[None]]
+Broadcast = Callable[[str, Mapping[str, Any], str], Awaitable[None]]
 
 
 class ChatService:
@@ -48,14 +49,14 @@ class ChatService:
             raise ChatError("the token is not known to this server", code="unauthorized")
         return user
 
-    async def me(self, user: User) -> dict[str, Any]:
+    async def me(self, user: User) -> Me:
         workspaces = await self.store.user_workspaces(user.id)
         return {"id": user.id, "name": user.name, "workspaces": workspaces}
 
-    async def chats(self, user: User) -> list[dict[str, Any]]:
+    async def chats(self, user: User) -> list[Chat]:
         return await self.store.chats_for_user(user.id)
 
-    async def open_chat(self, user: User, chat_id: Any, fresh: bool = False) -> dict[str, Any]:
+    async def open_chat(self, user: User, chat_id: Any, fresh: bool = False) -> Chat:
         """The chat, if it exists (`not_found`) and the user may open it (`forbidden`).
 
         `fresh` reads it from the database, for answers that show `last_seq`.
@@ -71,7 +72,7 @@ class ChatService:
     # --- reading -----------------------------------------------------------------
 
     async def history(self, user: User, chat_id: Any, before_seq: Any = None,
-                      after_seq: Any = None, limit: Any = None) -> dict[str, Any]:
+                      after_seq: Any = None, limit: Any = None) -> Page:
         chat = await self.open_chat(user, chat_id)
         before = protocol.optional_int(before_seq, "before_seq")
         after = protocol.optional_int(after_seq, "after_seq")
@@ -113,19 +114,19 @@ class ChatService:
 
     # --- writing -----------------------------------------------------------------
 
-    async def issue_auth(self, user: User, chat_id: Any) -> dict[str, Any]:
+    async def issue_auth(self, user: User, chat_id: Any) -> MessageAuth:
         chat = await self.open_chat(user, chat_id)
         auth, expires_at = self.signer.issue(user.id, chat["id"])
         return {"auth": auth, "chat_id": chat["id"], "expires_at": expires_at}
 
-    async def _joined_chat(self, user: User, chat_id: Any, joined: set[str]) -> dict[str, Any]:
+    async def _joined_chat(self, user: User, chat_id: Any, joined: set[str]) -> Chat:
         """The chat, which this connection must have joined (`not_joined`)."""
         chat = await self.open_chat(user, chat_id)
         if chat["id"] not in joined:
             raise ChatError("join the chat first", code="not_joined")
         return chat
 
-    async def send(self, user: User, payload: dict[str, Any], joined: set[str]) -> dict[str, Any]:
+    async def send(self, user: User, payload: dict[str, Any], joined: set[str]) -> Message:
         """The protocol's `send_message`: validate, authorise, store once, broadcast."""
         chat_id = protocol.require_text(payload.get("chat_id"), "chat_id")
         text = protocol.message_text(payload.get("text"))
@@ -149,7 +150,7 @@ class ChatService:
 
     # --- changing a stored message (protocol 1.1) ------------------------------------
 
-    async def edit(self, user: User, payload: dict[str, Any], joined: set[str]) -> dict[str, Any]:
+    async def edit(self, user: User, payload: dict[str, Any], joined: set[str]) -> Message:
         """`edit_message`: the send's checks (content, join, a fresh authorization
         string, rate), then the new text in place. No responder answers an edit."""
         chat_id, message_id = self._target(payload)
@@ -164,14 +165,14 @@ class ChatService:
                                   verified.expires_at)
 
     async def delete(self, user: User, payload: dict[str, Any],
-                     joined: set[str]) -> dict[str, Any]:
+                     joined: set[str]) -> Message:
         """`delete_message`: the sender turns the message into a tombstone."""
         chat_id, message_id = self._target(payload)
         await self._joined_chat(user, chat_id, joined)
         return await self._change(user, chat_id, message_id,
                                   functools.partial(changes.delete, user_id=user.id))
 
-    async def react(self, user: User, payload: dict[str, Any], joined: set[str]) -> dict[str, Any]:
+    async def react(self, user: User, payload: dict[str, Any], joined: set[str]) -> Message:
         """`react`: add or take back this user's emoji on a message."""
         chat_id, message_id = self._target(payload)
         emoji = protocol.reaction_emoji(payload.get("emoji"))
@@ -188,7 +189,7 @@ class ChatService:
 
     async def _change(self, user: User, chat_id: str, message_id: str, change: Change,
                       auth_nonce: str | None = None,
-                      auth_expires_at: float = 0.0) -> dict[str, Any]:
+                      auth_expires_at: float = 0.0) -> Message:
         """Rate-check, store the change, and broadcast it if something changed."""
         self.rate_limiter.check(user.id)
         message, changed = await self.store.change_message(
@@ -211,13 +212,13 @@ class ChatService:
             self._bots[name] = bot
         return bot
 
-    async def _emit_delta(self, question: dict[str, Any], reply_id: str, index: int,
+    async def _emit_delta(self, question: Message, reply_id: str, index: int,
                           delta: str) -> None:
         await self._broadcast(protocol.MESSAGE_DELTA, {
             "chat_id": question["chat_id"], "id": reply_id, "reply_to": question["id"],
             "index": index, "delta": delta}, question["chat_id"])
 
-    async def _store_answer(self, question: dict[str, Any], name: str, reply_id: str,
+    async def _store_answer(self, question: Message, name: str, reply_id: str,
                             result: Any) -> None:
         text, parts = answer_content(result)
         message, _ = await self.store.store_message(
@@ -225,13 +226,13 @@ class ChatService:
             reply_to=question["id"], message_id=reply_id)
         await self._broadcast(protocol.MESSAGE, message, question["chat_id"])
 
-    async def _emit_failure(self, question: dict[str, Any], code: str, message: str) -> None:
+    async def _emit_failure(self, question: Message, code: str, message: str) -> None:
         await self._broadcast(protocol.REPLY_FAILED, {
             "chat_id": question["chat_id"], "reply_to": question["id"],
             "error": protocol.error_payload(code, message)}, question["chat_id"])
 
 
-def answer_content(result: Any) -> tuple[str, list[dict[str, Any]]]:
+def answer_content(result: Any) -> tuple[str, list[Part]]:
     """Turn what a responder returned into checked (text, parts)."""
     if isinstance(result, str):
         return protocol.message_text(result), []

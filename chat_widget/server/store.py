@@ -21,13 +21,15 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection, and_, bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
+from .. import protocol
 from ..errors import ChatError
+from ..protocol import Chat, Message, Part
 from . import auth, migrate
 from .database import Database
 from .mentions import find_mentions
@@ -41,7 +43,7 @@ CHAT_CACHE_SECONDS = 10.0
 
 # A change computes, from the stored message and a way to find mentions in a
 # text, the fields that change (None: nothing changes). See changes.py.
-Change = Callable[[dict[str, Any], Callable[[str], list[str]]], "dict[str, Any] | None"]
+Change = Callable[[Message, Callable[[str], list[str]]], "dict[str, Any] | None"]
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,7 @@ class User:
     name: str
     kind: str
 
-    def as_sender(self) -> dict[str, str]:
+    def as_sender(self) -> protocol.User:
         return {"id": self.id, "name": self.name, "kind": self.kind}
 
 
@@ -80,7 +82,7 @@ class Store:
     def __init__(self, db_url: str) -> None:
         self.db = Database(db_url)
         self._users_by_token_hash: dict[str, User] = {}
-        self._chats: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._chats: dict[str, tuple[float, Chat]] = {}
         self._members: set[tuple[str, str]] = set()
 
     async def open(self) -> None:
@@ -145,17 +147,17 @@ class Store:
     async def user_workspaces(self, user_id: str) -> list[dict[str, str]]:
         return await self.db.run(_user_workspaces, user_id)
 
-    async def chats_for_user(self, user_id: str) -> list[dict[str, Any]]:
+    async def chats_for_user(self, user_id: str) -> list[Chat]:
         """Every chat the user may open, with what the user has yet to read (counting
         may read many rows: off the event loop on SQLite)."""
         return await self.db.read_pages(_chats_for_user, user_id)
 
-    async def chat_for_reader(self, chat: dict[str, Any], user_id: str) -> dict[str, Any]:
+    async def chat_for_reader(self, chat: Chat, user_id: str) -> Chat:
         """`chat` with this user's `last_read_seq`, `unread` and `unread_mentions`."""
         fields = await self.db.read_pages(reader_fields, user_id, [chat["id"]])
-        return {**chat, **fields[chat["id"]]}
+        return cast(Chat, {**chat, **fields[chat["id"]]})
 
-    async def chat(self, chat_id: str, fresh: bool = False) -> dict[str, Any] | None:
+    async def chat(self, chat_id: str, fresh: bool = False) -> Chat | None:
         """A chat; its static attributes may come from a short-lived cache unless `fresh`."""
         cached = self._chats.get(chat_id)
         if cached is not None and not fresh and time.monotonic() - cached[0] < CHAT_CACHE_SECONDS:
@@ -183,7 +185,7 @@ class Store:
 
     async def messages(self, chat_id: str, before_seq: int | None = None,
                        after_seq: int | None = None, limit: int = 50,
-                       ) -> tuple[list[dict[str, Any]], bool]:
+                       ) -> tuple[list[Message], bool]:
         """A page of a chat's messages in ascending `seq`, and whether more lie beyond.
 
         With `after_seq` the page starts just after it and `has_more` says newer
@@ -193,18 +195,18 @@ class Store:
         return await self.db.read_pages(_messages_page, chat_id, before_seq, after_seq, limit)
 
     async def changes(self, chat_id: str, after_version: int, limit: int,
-                      ) -> tuple[list[dict[str, Any]], bool]:
+                      ) -> tuple[list[Message], bool]:
         """The messages changed after `after_version`, ascending `version`, each once."""
         return await self.db.read_pages(_changes_page, chat_id, after_version, limit)
 
     # --- the write path ----------------------------------------------------------
 
     async def store_message(
-        self, chat_id: str, sender: User, text: str, parts: list[dict[str, Any]],
+        self, chat_id: str, sender: User, text: str, parts: list[Part],
         client_id: str | None = None, reply_to: str | None = None,
         auth_nonce: str | None = None, auth_expires_at: float = 0.0,
         message_id: str | None = None,
-    ) -> tuple[dict[str, Any], bool]:
+    ) -> tuple[Message, bool]:
         """Store one message; returns (message, created).
 
         In one transaction: spend the authorization nonce, answer a repeated
@@ -228,7 +230,7 @@ class Store:
     async def change_message(
         self, chat_id: str, message_id: str, change: Change,
         auth_nonce: str | None = None, auth_expires_at: float = 0.0,
-    ) -> tuple[dict[str, Any], bool]:
+    ) -> tuple[Message, bool]:
         """Apply `change` to one message; returns (message as it now stands, changed).
 
         In one transaction: spend the authorization nonce (if any), lock the
@@ -255,7 +257,7 @@ def _insert_ignore(conn: Connection, table: Any, row: dict[str, Any]) -> bool:
 
 def _secret(conn: Connection) -> str:
     _insert_ignore(conn, settings, {"key": "secret", "value": auth.new_secret()})
-    return conn.scalar(select(settings.c.value).where(settings.c.key == "secret"))
+    return str(conn.scalar(select(settings.c.value).where(settings.c.key == "secret")))
 
 
 def _upsert_user(conn: Connection, row: dict[str, Any]) -> None:
@@ -300,16 +302,16 @@ def _user_workspaces(conn: Connection, user_id: str) -> list[dict[str, str]]:
     return [{"id": r.id, "title": r.title} for r in rows]
 
 
-def _chats_for_user(conn: Connection, user_id: str) -> list[dict[str, Any]]:
+def _chats_for_user(conn: Connection, user_id: str) -> list[Chat]:
     rows = conn.execute(
         select(chats).join(memberships, memberships.c.workspace_id == chats.c.workspace_id)
         .where(memberships.c.user_id == user_id).order_by(chats.c.id))
     found = [_chat_dict(r) for r in rows]
     fields = reader_fields(conn, user_id, [chat["id"] for chat in found])
-    return [{**chat, **fields[chat["id"]]} for chat in found]
+    return [cast(Chat, {**chat, **fields[chat["id"]]}) for chat in found]
 
 
-def _chat(conn: Connection, chat_id: str) -> dict[str, Any] | None:
+def _chat(conn: Connection, chat_id: str) -> Chat | None:
     row = conn.execute(select(chats).where(chats.c.id == chat_id)).first()
     return _chat_dict(row) if row else None
 
@@ -373,7 +375,7 @@ _SPEND_AUTH = {
 
 
 def _messages_page(conn: Connection, chat_id: str, before_seq: int | None,
-                   after_seq: int | None, limit: int) -> tuple[list[dict[str, Any]], bool]:
+                   after_seq: int | None, limit: int) -> tuple[list[Message], bool]:
     query = _PAGE_QUERIES[(before_seq is not None, after_seq is not None)]
     rows = list(conn.execute(query, {"chat_id": chat_id, "before_seq": before_seq,
                                      "after_seq": after_seq, "limit": limit + 1}))
@@ -412,7 +414,7 @@ def _mentions(conn: Connection, chat_id: str, text: str,
 
 def _store_message(conn: Connection, row: dict[str, Any], sender: User,
                    auth_nonce: str | None, auth_expires_at: float,
-                   ) -> tuple[dict[str, Any], bool]:
+                   ) -> tuple[Message, bool]:
     _spend_auth(conn, auth_nonce, auth_expires_at)
     if row["client_id"] is not None:
         existing = conn.execute(_BY_CLIENT_ID, {"chat_id": row["chat_id"],
@@ -432,7 +434,7 @@ def _store_message(conn: Connection, row: dict[str, Any], sender: User,
 
 def _change_message(conn: Connection, chat_id: str, message_id: str, change: Change,
                     auth_nonce: str | None, auth_expires_at: float,
-                    ) -> tuple[dict[str, Any], bool]:
+                    ) -> tuple[Message, bool]:
     _spend_auth(conn, auth_nonce, auth_expires_at)
     chat = conn.execute(_LOCK_CHAT, {"chat_id": chat_id}).first()
     if chat is None:
@@ -449,11 +451,11 @@ def _change_message(conn: Connection, chat_id: str, message_id: str, change: Cha
     conn.execute(update(messages).where(messages.c.id == message_id).values(**fields))
     if "mentions" in fields:
         index_mentions(conn, chat_id, message["seq"], fields["mentions"], replace=True)
-    return {**message, **fields}, True
+    return cast(Message, {**message, **fields}), True
 
 
 def _changes_page(conn: Connection, chat_id: str, after_version: int, limit: int,
-                  ) -> tuple[list[dict[str, Any]], bool]:
+                  ) -> tuple[list[Message], bool]:
     rows = list(conn.execute(_CHANGES_PAGE, {"chat_id": chat_id, "after_version": after_version,
                                              "limit": limit + 1}))
     return [_message_dict(r) for r in rows[:limit]], len(rows) > limit
@@ -463,11 +465,11 @@ def _prune_used_auth(conn: Connection, now: float) -> int:
     return conn.execute(delete(used_auth).where(used_auth.c.expires_at < now)).rowcount or 0
 
 
-def _message_dict(row: Any) -> dict[str, Any]:
+def _message_dict(row: Any) -> Message:
     return _message_from_row(row._mapping, User(row.sender_id, row.sender_name, row.sender_kind))
 
 
-def _message_from_row(row: Any, sender: User) -> dict[str, Any]:
+def _message_from_row(row: Any, sender: User) -> Message:
     return {
         "id": row["id"], "chat_id": row["chat_id"], "seq": row["seq"],
         "sender": sender.as_sender(), "text": row["text"], "parts": row["parts"] or [],
@@ -478,7 +480,7 @@ def _message_from_row(row: Any, sender: User) -> dict[str, Any]:
     }
 
 
-def _chat_dict(row: Any) -> dict[str, Any]:
+def _chat_dict(row: Any) -> Chat:
     return {"id": row.id, "workspace_id": row.workspace_id, "title": row.title,
             "responder": row.responder, "last_seq": row.last_seq,
             "last_version": row.last_version}

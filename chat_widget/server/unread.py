@@ -42,7 +42,7 @@ def reader_fields(conn: Connection, user_id: str,
         return table.outerjoin(read_markers, and_(
             read_markers.c.chat_id == table.c.chat_id, own_marker))
 
-    unread = dict(conn.execute(
+    unread: dict[str, int] = dict(conn.execute(
         select(messages.c.chat_id, func.count())
         .select_from(after_marker(messages))
         .where(messages.c.chat_id.in_(chat_ids),
@@ -52,7 +52,7 @@ def reader_fields(conn: Connection, user_id: str,
     mentioned = message_mentions.join(messages, and_(
         messages.c.chat_id == message_mentions.c.chat_id,
         messages.c.seq == message_mentions.c.seq))
-    unread_mentions = dict(conn.execute(
+    unread_mentions: dict[str, int] = dict(conn.execute(
         select(message_mentions.c.chat_id, func.count())
         .select_from(mentioned.outerjoin(read_markers, and_(
             read_markers.c.chat_id == message_mentions.c.chat_id, own_marker)))

@@ -8,7 +8,44 @@ import pytest
 import socketio
 import websocket
 
+from chat_widget.errors import ChatError
+from chat_widget.server.limits import ConnectionLimiter, RateLimiter
 from tests.helpers import RawClient, fetch_auth, http
+
+# -- the limiters alone (server/limits.py) --------------------------------------
+
+
+def test_the_rate_limiter_allows_a_burst_then_refuses_with_retry_after() -> None:
+    limiter = RateLimiter(rate=1.0, burst=3.0)
+    for _ in range(3):
+        limiter.check("alice")
+    with pytest.raises(ChatError) as caught:
+        limiter.check("alice")
+    assert caught.value.code == "rate_limited"
+    assert 0 < caught.value.details["retry_after"] <= 1.0
+    limiter.check("bob")  # each user has a bucket of its own
+
+
+def test_a_rate_of_zero_means_no_limit() -> None:
+    limiter = RateLimiter(rate=0, burst=0)
+    for _ in range(1000):
+        limiter.check("alice")
+
+
+def test_the_connection_cap_counts_per_user_and_frees_on_close() -> None:
+    limiter = ConnectionLimiter(limit=2)
+    limiter.open("alice")
+    limiter.open("alice")
+    limiter.open("bob")
+    with pytest.raises(ChatError) as caught:
+        limiter.open("alice")
+    assert caught.value.code == "rate_limited" and caught.value.details["retry_after"] == 5
+    limiter.close("alice")
+    limiter.open("alice")
+    assert ConnectionLimiter(limit=0).open("alice") is None  # 0: no cap
+
+
+# -- over the wire ------------------------------------------------------------------
 
 
 def test_rate_limit_refuses_with_retry_after_and_spends_no_auth(server_factory):

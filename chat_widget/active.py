@@ -66,7 +66,7 @@ def _chats_in(values: Iterable[Any]) -> list[Any]:
     """Distinct ChatClients and ChatWidgets among `values`; a widget stands for its client."""
     kinds = tuple(
         getattr(sys.modules.get(module), name)
-        for module, name in (("chat_widget.client", "ChatClient"),
+        for module, name in (("chat_widget.client.session", "ChatClient"),
                              ("chat_widget.widget", "ChatWidget"))
         if module in sys.modules
     )

@@ -6,15 +6,14 @@ everything it was given, but hands messages on (`take_deliverable`) only as an
 unbroken run of `seq`, so listeners see each message once and in order; the
 first hole says where to ask the server for what is missing (`gap_after`).
 
-Not thread-safe on its own: the client's lock guards every call.
+No I/O and not thread-safe on its own: the session calls it under the client's lock.
 """
 
 from __future__ import annotations
 
 import bisect
-from typing import Any
 
-Message = dict[str, Any]
+from ..protocol import Message
 
 
 class MessageLog:
@@ -24,7 +23,6 @@ class MessageLog:
         self._by_seq: dict[int, Message] = {}
         self._seqs: list[int] = []
         self._ids: set[str] = set()
-        self._replies: dict[str, Message] = {}  # reply_to -> the bot's answer
         self.delivered_seq: int | None = None
         """Every message up to this seq is known and handed on; None before `start`."""
 
@@ -46,8 +44,6 @@ class MessageLog:
             return False
         self._by_seq[seq] = message
         self._ids.add(message_id)
-        if message.get("reply_to") and _is_bot(message):
-            self._replies[message["reply_to"]] = message
         if self._seqs and seq > self._seqs[-1]:
             self._seqs.append(seq)  # the usual case: a new message at the end
         else:
@@ -86,12 +82,3 @@ class MessageLog:
             return []
         end = bisect.bisect_right(self._seqs, self.delivered_seq)
         return [self._by_seq[seq] for seq in self._seqs[:end]]
-
-    def find_reply(self, message_id: str) -> Message | None:
-        """The bot's answer to `message_id`, if it is already here (it can beat the ack)."""
-        return self._replies.get(message_id)
-
-
-def _is_bot(message: Message) -> bool:
-    sender = message.get("sender") or {}
-    return sender.get("kind") == "bot"

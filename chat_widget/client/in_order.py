@@ -19,7 +19,7 @@ import engineio
 import socketio
 from engineio import packet
 
-from ._serial import SerialExecutor
+from .threads import SerialExecutor
 
 
 class _InOrderEngineIOClient(engineio.Client):

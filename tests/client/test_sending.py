@@ -1,7 +1,8 @@
-"""The pending flag against responders that hang or fail: it always clears, and says why.
+"""Sending (client/sending.py) against responders that hang, fail or stream.
 
-The server loads the responders below by import path (`--responder
-CHAT_ID=tests.test_client_replies:never_answers`), so a reply can be held back
+The pending flag always clears, and says why. The server loads the
+responders below by import path (`--responder
+CHAT_ID=tests.client.test_sending:never_answers`), so a reply can be held back
 for as long as a test needs, with no race against a fast bot.
 """
 
@@ -21,7 +22,7 @@ from chat_widget.errors import (
     ReplyTimeoutError,
     ResponsePendingError,
 )
-from tests.test_client import Recorder, client_for, wait_until
+from tests.client.common import Recorder, client_for, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 

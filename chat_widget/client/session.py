@@ -1,38 +1,44 @@
-"""ChatClient: one user's live connection to a chat server, usable from a notebook.
+"""ChatClient: one user's live session with a chat server, usable from a notebook.
 
 A python-socketio client (websocket transport only) runs on background
-threads, so messages keep arriving while a cell is busy. One lock, with one
-condition for every wait, orders every emit and every state change; user
-callbacks run on a thread of their own, in the order the state changed, and
-never while that lock is held. Nothing here installs signal handlers or
-touches an asyncio loop, so the kernel's own loop is never blocked.
+threads, so messages keep arriving while a cell is busy. Nothing here
+installs signal handlers or touches an asyncio loop, so the kernel's own loop
+is never blocked; user callbacks run on a thread of their own
+(`threads.Listeners`), in the order the state changed.
 
-The parts, one job each: `_link` (the socket and its status), `_sender` (the
-send steps, retries and the pending flag), `_message_log` (one chat's
-messages in seq order), `_http` (authorization strings), `_listeners` (the
-callbacks' thread). This module joins them and keeps the chats: after a
-reconnect every joined chat is rejoined from the last seq seen, and a gap in
-`seq` is filled from history, so each message is shown once and in order.
+The session keeps the chats: which are joined, the session's chat (joined
+last, where `send` goes by default), and one `MessageLog` per chat. Calls go
+one way, down: the session uses the sender (`sending.py`: the five steps of a
+send), which uses the connection (`connection.py`: the socket) and the HTTP
+side (`http.py`). What the connection hears comes back up only through the
+handlers this module registers with it, in `__init__`:
+
+- a `message` event goes to `_on_message_event`, then `_ingest`: the log keeps
+  it (once, by `seq`), the sender is told of each message new to the client
+  (it may settle a send or its reply), the messages now in unbroken `seq`
+  order go to `on_message` listeners, and a hole in `seq` is filled from
+  history shortly after (`_fill_gap_soon`);
+- a lost connection ends the wait for a stored message's reply
+  (`Sender.connection_lost`); after a reconnect every joined chat is rejoined
+  from the last seq seen (`_resume`), so each message is shown once and in order.
+
+One lock orders every state change: the connection's condition `changed`.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
-from . import _active, protocol
-from ._auth_supply import AuthSupply
-from ._http import HttpApi
-from ._link import SocketLink, Status
-from ._listeners import Listeners
-from ._message_log import Message, MessageLog
-from ._payload import content_to_payload
-from ._sender import Sender, reply_failed_error
-from ._serial import SerialExecutor
-from ._servers import ServerList
-from .errors import ChatError, NotConnectedError
+from .. import active, protocol
+from ..errors import ChatError, NotConnectedError
+from ..protocol import Chat, Message
+from .connection import LOST, RECONNECTED, Connection, ServerList, Status
+from .http import AuthSupply, HttpApi
+from .message_log import MessageLog
+from .sending import Sender, reply_failed_error
+from .threads import Listeners, SerialExecutor
 
 __all__ = ["ChatClient", "Message", "Status"]
 
@@ -74,46 +80,42 @@ class ChatClient:
         connect: bool = True,
     ) -> None:
         self._servers = ServerList(url)
-        self._changed = threading.Condition(threading.RLock())
-        self._chats: dict[str, dict[str, Any]] = {}
+        self._chats: dict[str, Chat] = {}
         self._logs: dict[str, MessageLog] = {}
         self._chat_id: str | None = None
         self._gap_fills: set[str] = set()
         self._listeners = Listeners()
         self._chores = SerialExecutor("chat-client-chores")
         self._http = HttpApi(self._servers, token, request_timeout)
-        self._link = SocketLink(
+        self._connection = Connection(
             self._servers,
             token,
-            self._changed,
             self._listeners,
             self._chores,
             request_timeout=request_timeout,
             reconnection_delay=reconnection_delay,
             reconnection_delay_max=reconnection_delay_max,
-            on_reconnected=self._resume,
-            on_lost=lambda error: self._sender.connection_lost(error),
         )
+        self._changed = self._connection.changed
         self._sender = Sender(
-            self._link,
+            self._connection,
             AuthSupply(self._http, self._chores, prefetch_auth),
-            self._changed,
             self._listeners,
             reply_timeout=reply_timeout,
             send_timeout=send_timeout,
-            find_reply=self._find_reply,
-            ingest=lambda message: self._ingest(message.get("chat_id"), [message]),
         )
-        self._link.on(protocol.MESSAGE, self._on_message_event)
-        self._link.on(protocol.MESSAGE_DELTA, self._on_delta_event)
-        self._link.on(protocol.REPLY_FAILED, self._on_reply_failed_event)
+        self._connection.on(protocol.MESSAGE, self._on_message_event)
+        self._connection.on(protocol.MESSAGE_DELTA, self._on_delta_event)
+        self._connection.on(protocol.REPLY_FAILED, self._on_reply_failed_event)
+        self._connection.on(LOST, self._sender.connection_lost)
+        self._connection.on(RECONNECTED, self._resume)
         if connect:
             try:
                 self.connect()
             except BaseException:
                 self.close()
                 raise
-        _active.remember(self)  # the chat `%%chat` sends to, until a newer one
+        active.remember(self)  # the chat `%%chat` sends to, until a newer one
 
     # -- state ------------------------------------------------------------
 
@@ -125,17 +127,17 @@ class ChatClient:
     @property
     def status(self) -> Status:
         """One of "connecting", "connected", "reconnecting", "disconnected"."""
-        return self._link.status
+        return self._connection.status
 
     @property
     def last_error(self) -> ChatError | None:
         """Why the connection or the last response went wrong; None while all is well."""
-        return self._link.last_error
+        return self._connection.last_error
 
     @property
     def connected(self) -> bool:
         """Whether joins and sends can go out now (after a reconnect: once chats are rejoined)."""
-        return self._link.connected
+        return self._connection.connected
 
     @property
     def chat_id(self) -> str | None:
@@ -143,11 +145,11 @@ class ChatClient:
         return self._chat_id
 
     @property
-    def chat(self) -> dict[str, Any] | None:
+    def chat(self) -> Chat | None:
         """The session chat as the server described it: id, title, responder, ..."""
         with self._changed:
             chat = self._chats.get(self._chat_id) if self._chat_id else None
-            return dict(chat) if chat else None
+            return cast(Chat, dict(chat)) if chat else None
 
     @property
     def messages(self) -> list[Message]:
@@ -177,11 +179,13 @@ class ChatClient:
         """Call `callback(message)` once per new message, in `seq` order per chat."""
         return self._listeners.add("message", callback)
 
-    def on_delta(self, callback: Callable[[dict[str, Any]], Any]) -> Callable[[], None]:
+    def on_delta(self, callback: Callable[[protocol.MessageDelta], Any]) -> Callable[[], None]:
         """Call `callback(payload)` for each `message_delta` (a piece of a reply being written)."""
         return self._listeners.add("delta", callback)
 
-    def on_reply_failed(self, callback: Callable[[dict[str, Any]], Any]) -> Callable[[], None]:
+    def on_reply_failed(
+        self, callback: Callable[[protocol.ReplyFailed], Any]
+    ) -> Callable[[], None]:
         """Call `callback(payload)` for each `reply_failed` in a joined chat."""
         return self._listeners.add("reply_failed", callback)
 
@@ -207,15 +211,15 @@ class ChatClient:
         unauthorized, for a bad token), an unreachable server
         `NotConnectedError`; either leaves status "disconnected", `last_error` set.
         """
-        self._link.connect()
+        self._connection.connect()
 
     def close(self) -> None:
         """Disconnect for good and stop the background threads; safe to call twice."""
         with self._changed:
-            if self._link.closed:
+            if self._connection.closed:
                 return
             self._sender.close()
-        self._link.close()
+        self._connection.close()
         self._chores.stop()
         self._http.close()
         self._listeners.stop()
@@ -236,19 +240,19 @@ class ChatClient:
         `not_found`, ...).
         """
         with self._changed:
-            self._require_connected()
+            self._connection.require_connected()
             log = self._logs.get(chat_id)
             created = log is None
             if log is None:
                 # Made before the emit, so messages that beat the ack wait in it.
                 log = self._logs[chat_id] = MessageLog()
             try:
-                ack = self._link.call(protocol.JOIN, {"chat_id": chat_id})
+                ack = self._connection.call(protocol.JOIN, {"chat_id": chat_id})
             except ChatError:
                 if created and chat_id not in self._chats:
                     self._logs.pop(chat_id, None)
                 raise
-            snapshot = ack.get("messages") or []
+            snapshot: list[Message] = ack.get("messages") or []
             self._chats[chat_id] = ack["chat"]
             if not log.started:
                 log.start(snapshot)
@@ -260,7 +264,7 @@ class ChatClient:
         """Stop receiving `chat_id` (default: the session's chat) and forget its messages."""
         with self._changed:
             chat_id = self._resolve_chat(chat_id)
-            self._link.call(protocol.LEAVE, {"chat_id": chat_id})
+            self._connection.call(protocol.LEAVE, {"chat_id": chat_id})
             self._forget_chat(chat_id)
 
     def history(
@@ -268,7 +272,7 @@ class ChatClient:
         chat_id: str | None = None,
         before_seq: int | None = None,
         limit: int = protocol.DEFAULT_HISTORY_LIMIT,
-    ) -> dict[str, Any]:
+    ) -> protocol.Page:
         """Load older messages: {"messages" (ascending seq), "has_more"}.
 
         Without `before_seq` it continues before the oldest message held, so
@@ -283,7 +287,7 @@ class ChatClient:
             payload: dict[str, Any] = {"chat_id": chat_id, "limit": limit}
             if before_seq is not None:
                 payload["before_seq"] = before_seq
-            ack = self._link.call(protocol.HISTORY, payload)
+            ack = self._connection.call(protocol.HISTORY, payload)
             page = ack.get("messages") or []
             self._ingest(chat_id, page)
             return {"messages": list(page), "has_more": bool(ack.get("has_more"))}
@@ -298,7 +302,7 @@ class ChatClient:
         rich repr, or a list mixing them become the protocol's parts
         (docs/rich_messages.md); a dict with "text"/"parts" goes as it is.
 
-        The protocol's steps, in order: not connected raises
+        The protocol's steps, in order (`Sender.send`): not connected raises
         `NotConnectedError`; an earlier message still awaiting its response
         raises `ResponsePendingError`; the chat defaults to the session's; a
         fresh authorization string is fetched over HTTP (a refusal raises
@@ -308,21 +312,13 @@ class ChatClient:
         retries a failed send reuse the key, so it is stored at most once.
         """
         with self._changed:
-            self._require_connected()
-            self._sender.require_free()
             chat_id = chat_id or self._chat_id
-            if chat_id is None:
-                raise ChatError(
-                    "no chat to send to: join() one or pass chat_id", code="bad_request"
-                )
-            chat = self._chats.get(chat_id)
-            if chat is None:
-                raise ChatError(f"join chat {chat_id!r} before sending to it", code="not_joined")
-            text, parts = content_to_payload(content)
-            pending = self._sender.begin(chat_id, chat.get("responder") is not None, client_id)
-        return self._sender.deliver(pending, text, parts)
+            chat = self._chats.get(chat_id) if chat_id is not None else None
+        message = self._sender.send(content, chat_id, chat, client_id)
+        self._ingest(message["chat_id"], [message])  # a broadcast may have brought it first
+        return message
 
-    def me(self) -> dict[str, Any]:
+    def me(self) -> protocol.Me:
         """The signed-in user: `{"id", "name", "workspaces"}` (`GET /api/me`)."""
         return self._http.me()
 
@@ -335,23 +331,14 @@ class ChatClient:
         the reply have run (`on_delta` for each streamed piece, `on_message`
         for the reply), so what they collected is complete.
         """
-        with self._changed:
-            reply = self._sender.wait_for_reply(timeout)
+        reply = self._sender.wait_for_reply(timeout)
         self._listeners.drain()
         return reply
 
-    # -- internals (lock held unless said otherwise) --------------------------
-
-    def _require_connected(self) -> None:
-        if not self._link.connected:
-            status = self._link.status
-            advice = ("it is reconnecting by itself: try again once `connected` is True"
-                      if status == "reconnecting" else "call connect()")
-            raise NotConnectedError(
-                f"not connected to the chat server (status: {status}); {advice}")
+    # -- internals (the lock held: each is called under it, or takes it) ------
 
     def _resolve_chat(self, chat_id: str | None) -> str:
-        self._require_connected()
+        self._connection.require_connected()
         chat_id = chat_id or self._chat_id
         if chat_id is None:
             raise ChatError("no chat yet: join() one or pass chat_id", code="bad_request")
@@ -363,21 +350,18 @@ class ChatClient:
         if self._chat_id == chat_id:
             self._chat_id = None
 
-    def _find_reply(self, chat_id: str, message_id: str) -> Message | None:
-        log = self._logs.get(chat_id)
-        return log.find_reply(message_id) if log is not None else None
-
-    def _ingest(self, chat_id: Any, messages: list[Message]) -> None:
-        """Store messages, hand on the ones now in order, and ask for any gap."""
-        log = self._logs.get(chat_id)
-        if log is None:
-            return
-        for message in messages:
-            if log.add(message):
-                self._sender.matched(message)
-        for message in log.take_deliverable():
-            self._listeners.fire("message", message)
-        self._fill_gap_soon(chat_id)
+    def _ingest(self, chat_id: str, messages: list[Message]) -> None:
+        """Where every received message goes: the log, the sender, listeners, any gap."""
+        with self._changed:
+            log = self._logs.get(chat_id)
+            if log is None:
+                return
+            for message in messages:
+                if log.add(message):
+                    self._sender.matched(message)
+            for message in log.take_deliverable():
+                self._listeners.fire("message", message)
+            self._fill_gap_soon(chat_id)
 
     def _fill_gap_soon(self, chat_id: str) -> None:
         """If messages are missing, fetch them shortly (mid-reconnect, the rejoin does)."""
@@ -392,12 +376,12 @@ class ChatClient:
         """On the chores thread: fetch what is missing after the last seq in order."""
         with self._changed:
             self._changed.wait_for(
-                lambda: self._link.closed, max(0.0, not_before - time.monotonic())
+                lambda: self._connection.closed, max(0.0, not_before - time.monotonic())
             )
             self._gap_fills.discard(chat_id)
             log = self._logs.get(chat_id)
             try:
-                while log is not None and not self._link.closed:
+                while log is not None and not self._connection.closed:
                     after_seq = log.gap_after()
                     if after_seq is None:
                         return
@@ -406,7 +390,7 @@ class ChatClient:
                         "after_seq": after_seq,
                         "limit": protocol.MAX_HISTORY_LIMIT,
                     }
-                    ack = self._link.call(protocol.HISTORY, payload)
+                    ack = self._connection.call(protocol.HISTORY, payload)
                     self._ingest(chat_id, ack.get("messages") or [])
                     if log.delivered_seq == after_seq:
                         return  # the server has nothing for the hole: don't spin
@@ -429,7 +413,7 @@ class ChatClient:
                     with self._changed:
                         self._forget_chat(chat_id)
         with self._changed:
-            self._link.resumed(epoch, error)
+            self._connection.resumed(epoch, error)
             for chat_id in list(self._logs):
                 self._fill_gap_soon(chat_id)  # a live message may have opened one meanwhile
 
@@ -439,7 +423,7 @@ class ChatClient:
             if log is None:
                 return  # left meanwhile
             payload = {"chat_id": chat_id, "after_seq": log.delivered_seq}
-            ack = self._link.call(protocol.JOIN, payload, resuming=True)
+            ack = self._connection.call(protocol.JOIN, payload, resuming=True)
             self._chats[chat_id] = ack["chat"]
             page = ack.get("messages") or []
             self._ingest(chat_id, page)
@@ -449,17 +433,18 @@ class ChatClient:
                     "after_seq": max(message["seq"] for message in page),
                     "limit": protocol.MAX_HISTORY_LIMIT,
                 }
-                ack = self._link.call(protocol.HISTORY, payload, resuming=True)
+                ack = self._connection.call(protocol.HISTORY, payload, resuming=True)
                 page = ack.get("messages") or []
                 self._ingest(chat_id, page)
 
     # -- server events (on Socket.IO threads) -------------------------------
 
-    def _on_message_event(self, message: Any) -> None:
-        if isinstance(message, dict):
+    def _on_message_event(self, payload: Any) -> None:
+        message = protocol.as_message(payload)
+        if message is not None:
             with self._changed:
                 self._sender.seen_broadcast(message)
-                self._ingest(message.get("chat_id"), [message])
+                self._ingest(message["chat_id"], [message])
 
     def _on_delta_event(self, payload: Any) -> None:
         with self._changed:

@@ -1,23 +1,24 @@
 """One send's life: stored, then (in a chat with a responder) answered or given up.
 
-The protocol's pending rule lives here as a small state machine the client
-drives under its lock: a send is awaiting its response from the moment it is
+The protocol's pending rule lives here as a small state machine the sender
+drives under the client's lock: a send is awaiting its response from the moment it is
 accepted until the ack (chat without responder) or until the bot's reply, a
 `reply_failed`, the reply timeout, or a lost connection (chat with one). Every
 path ends in `done`, so the flag cannot stick. The timeline records when each
-step happened, for the widget to show.
+step happened, for the widget to show. `EarlyOutcomes` keeps a reply or a
+`reply_failed` that overtook the ack which tells the send its message id.
 
-Not thread-safe on its own: the client's lock guards every call.
+No I/O and not thread-safe on its own: the sender calls it under the client's lock.
 """
 
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from typing import Any
 
-from .errors import ChatError
-
-Message = dict[str, Any]
+from ..errors import ChatError
+from ..protocol import Message
 
 
 class Timeline:
@@ -64,11 +65,10 @@ class PendingSend:
 
     def is_reply(self, message: Message) -> bool:
         """Whether `message` is the bot's answer to this send."""
-        sender = message.get("sender") or {}
         return (
             self.message is not None
             and message.get("reply_to") == self.message["id"]
-            and sender.get("kind") == "bot"
+            and message["sender"]["kind"] == "bot"
         )
 
     def stored(self, message: Message) -> bool:
@@ -95,3 +95,31 @@ class PendingSend:
         self.error = error
         self.done = True
         return True
+
+
+class EarlyOutcomes:
+    """Replies and reply failures that came before our ack, by the message id they answer."""
+
+    def __init__(self, kept: int = 16) -> None:
+        self._kept = kept
+        self._replies: OrderedDict[str, Message] = OrderedDict()
+        self._failures: OrderedDict[str, ChatError] = OrderedDict()
+
+    def replied(self, reply: Message) -> None:
+        """Note a message if it is a bot's answer (to a message whose ack may be on its way)."""
+        reply_to = reply.get("reply_to")
+        if isinstance(reply_to, str) and reply["sender"]["kind"] == "bot":
+            self._keep(self._replies, reply_to, reply)
+
+    def failed(self, reply_to: str, error: ChatError) -> None:
+        """Note a `reply_failed` for message `reply_to`."""
+        self._keep(self._failures, reply_to, error)
+
+    def take(self, message_id: str) -> tuple[Message | None, ChatError | None]:
+        """The reply and the failure noted for `message_id` (each None if none), forgotten now."""
+        return self._replies.pop(message_id, None), self._failures.pop(message_id, None)
+
+    def _keep(self, kept: OrderedDict[str, Any], key: str, value: Any) -> None:
+        kept[key] = value
+        while len(kept) > self._kept:
+            kept.popitem(last=False)

@@ -10,7 +10,7 @@ import json
 import subprocess
 from pathlib import Path
 
-PEER = Path(__file__).parent / "js_client"
+PEER = Path(__file__).resolve().parents[1] / "js_client"
 
 
 def test_official_socketio_client_can_do_everything_the_protocol_describes(fresh_server):

@@ -1,7 +1,7 @@
-"""ChatClient against the real server: connect, join, send, receive, history, errors.
+"""ChatClient (client/session.py) against the real server: connect, join, send, receive,
+history, errors.
 
-Every test talks to a `chat-widget serve --demo` process over the wire; the
-helpers at the top are shared by the other client test modules.
+Every test talks to a `chat-widget serve --demo` process over the wire.
 """
 
 from __future__ import annotations
@@ -9,8 +9,6 @@ from __future__ import annotations
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -22,53 +20,7 @@ from chat_widget.errors import (
     NotConnectedError,
     ResponsePendingError,
 )
-
-FAST_RECONNECT = {"reconnection_delay": 0.1, "reconnection_delay_max": 0.5}
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float = 10.0, what: str = "it") -> Any:
-    """Poll `predicate` until it is truthy; fail the test after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not (value := predicate()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
-        time.sleep(0.01)
-    return value
-
-
-class Recorder:
-    """A callback that keeps what it receives, and lets a test wait for it."""
-
-    def __init__(self) -> None:
-        self.items: list[Any] = []
-        self._changed = threading.Condition()
-
-    def __call__(self, *args: Any) -> None:
-        with self._changed:
-            self.items.append(args[0] if len(args) == 1 else args)
-            self._changed.notify_all()
-
-    def wait_for(self, predicate: Callable[[list[Any]], Any], timeout: float = 10.0) -> Any:
-        with self._changed:
-            if not self._changed.wait_for(lambda: predicate(self.items), timeout):
-                raise AssertionError(f"timed out after {timeout:g} s; got {self.items!r}")
-            return predicate(self.items)
-
-
-@contextmanager
-def client_for(url: str, token: str, **options: Any) -> Iterator[ChatClient]:
-    """A connected ChatClient, closed after the block even when the test fails."""
-    client = ChatClient(url, token, **options)
-    try:
-        client.connect()
-        yield client
-    finally:
-        client.close()
-
-
-def texts(messages: list[dict[str, Any]]) -> list[str]:
-    return [message["text"] for message in messages]
-
+from tests.client.common import Recorder, client_for, wait_until
 
 # -- connecting ---------------------------------------------------------------
 

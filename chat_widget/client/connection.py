@@ -1,15 +1,20 @@
-"""The client's Socket.IO connection: status, emits with acks, reconnection.
+"""The client's Socket.IO connection: the server list, status, emits with acks, reconnection.
 
 python-socketio (sync `Client`, websocket transport only) runs the socket on
-its own threads. This wrapper adds what a chat session needs on top: a status
+its own threads. `Connection` adds what a chat session needs on top: a status
 the widget can show, an `epoch` bumped by every disconnect so a waiter knows
 its ack is lost, emits that raise `NotConnectedError` instead of
 `BadNamespaceError`, connect refusals that surface as the server's error
-rather than a hang, and a reconnect after the server closes the connection
-(python-socketio itself retries only a lost transport).
+rather than a hang, a reconnect after the server closes the connection
+(python-socketio itself retries only a lost transport), and the move to the
+next server URL of a deployment when the one in use dies.
 
-Every method marked "lock held" runs under the client's one lock, passed in
-as the condition `changed`, which is also what every wait waits on.
+`changed`, the connection's condition (over a reentrant lock), is the
+client's one lock: the session and the sender change their state under it
+too, because that state moves with the socket's events, and every wait waits
+on it. The connection knows nothing of chats or sends: what it hears (server
+events, a lost connection, a reconnect) goes to the handlers registered with
+`on`, which the session wires up.
 """
 
 from __future__ import annotations
@@ -18,24 +23,60 @@ import functools
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 
 import socketio
 
-from ._explain import connect_failure, still_reconnecting
-from ._in_order import InOrderClient
-from ._listeners import Listeners
-from ._serial import SerialExecutor
-from ._servers import ServerList
-from .errors import ChatError, NotConnectedError
+from .._explain import connect_failure, still_reconnecting
+from .._urls import checked_url
+from ..errors import ChatError, NotConnectedError
+from .in_order import InOrderClient
+from .threads import Listeners, SerialExecutor
 
 logger = logging.getLogger(__name__)
 
 Status = Literal["connecting", "connected", "reconnecting", "disconnected"]
 
+LOST = "connection_lost"
+"""`on(LOST, handler)`: `handler(error)` runs (lock held) when a live connection drops."""
+RECONNECTED = "reconnected"
+"""`on(RECONNECTED, handler)`: `handler(epoch)` runs on the chores thread after a reconnect;
+the status stays "reconnecting" until `resumed(epoch)`."""
+
 _KEEP: Any = object()
 _FINAL_REFUSALS = ("unauthorized", "forbidden")  # reconnecting again would not help
+
+
+class ServerList:
+    """The chat server URLs a client may use, as a ring with a current position.
+
+    Each URL is checked up front (`InvalidURLError`), before any connection.
+
+    Several processes of one deployment (sharing PostgreSQL and Redis) act as
+    one server; a client given all their URLs moves to the next when the
+    current one dies. The socket and the HTTP side read `current` from this
+    one place, so an authorization string is always fetched from the server
+    the socket talks to.
+    """
+
+    def __init__(self, urls: str | Sequence[str]) -> None:
+        candidates = [urls] if isinstance(urls, str) else list(urls)
+        self.urls = [checked_url(url) for url in candidates if url]
+        if not self.urls:
+            raise ValueError("give at least one chat server URL")
+        self._index = 0
+        self._lock = threading.Lock()
+
+    @property
+    def current(self) -> str:
+        return self.urls[self._index]
+
+    def advance(self) -> str:
+        """Move on to the next URL (wrapping around) and return it."""
+        with self._lock:
+            self._index = (self._index + 1) % len(self.urls)
+            return self.urls[self._index]
 
 
 def quiet_logger(name: str) -> logging.Logger:
@@ -95,36 +136,33 @@ def checked(payload: Any) -> dict[str, Any]:
     raise ChatError.from_error(error, fallback="the server refused the request")
 
 
-class SocketLink:
-    """One Socket.IO connection and its status, shared by the client's parts."""
+class Connection:
+    """One Socket.IO connection to the current server of `servers`, and its status."""
 
     def __init__(
         self,
         servers: ServerList,
         token: str,
-        changed: threading.Condition,
         listeners: Listeners,
         chores: SerialExecutor,
         *,
         request_timeout: float,
         reconnection_delay: float,
         reconnection_delay_max: float,
-        on_reconnected: Callable[[int], None],
-        on_lost: Callable[[ChatError], None],
     ) -> None:
         self.servers = servers
         self.request_timeout = request_timeout
+        self.changed = threading.Condition(threading.RLock())
         self.status: Status = "disconnected"
         self.last_error: ChatError | None = None
         self.epoch = 0
         self.closed = False
         self._token = token
-        self._changed = changed
+        self._changed = self.changed
         self._listeners = listeners
         self._chores = chores
         self._delays = (reconnection_delay, reconnection_delay_max)
-        self._on_reconnected = on_reconnected
-        self._on_lost = on_lost
+        self._lifecycle: dict[str, Callable[..., None]] = {}
         self._refusal: dict[str, Any] | None = None
         # Reconnection is ours (`_reconnect`), not python-socketio's: it must
         # also follow a server-side close and move on to the next server URL.
@@ -140,26 +178,43 @@ class SocketLink:
         self.on("disconnect", self._on_disconnect)
 
     def on(self, event: str, handler: Callable[..., Any]) -> None:
-        """Handle a server event (on a Socket.IO thread; errors are logged)."""
-        self._sio.on(event, logged(handler))
+        """Handle a server event (on a Socket.IO thread; errors are logged), LOST or RECONNECTED."""
+        if event in (LOST, RECONNECTED):
+            self._lifecycle[event] = handler
+        else:
+            self._sio.on(event, logged(handler))
 
     @property
     def connected(self) -> bool:
         return self.status == "connected"
 
     def set_status(self, status: Status, error: ChatError | None = _KEEP) -> None:
-        """Change status and/or last_error (lock held); listeners hear of real changes."""
-        if error is _KEEP:
-            error = self.last_error
-        if status == self.status and error is self.last_error:
-            return
-        self.status, self.last_error = status, error
-        self._changed.notify_all()
-        self._listeners.fire("status", status, error)
+        """Change status and/or last_error; listeners hear of real changes."""
+        with self._changed:
+            if error is _KEEP:
+                error = self.last_error
+            if status == self.status and error is self.last_error:
+                return
+            self.status, self.last_error = status, error
+            self._changed.notify_all()
+            self._listeners.fire("status", status, error)
 
     def report(self, error: ChatError | None) -> None:
-        """Set `last_error` alone (lock held)."""
+        """Set `last_error` alone."""
         self.set_status(self.status, error)
+
+    def _status_now(self) -> Status:
+        """The status as it is now (the socket's threads change it while a call waits)."""
+        return self.status
+
+    def require_connected(self) -> None:
+        """Raise NotConnectedError unless joins and sends can go out now."""
+        if not self.connected:
+            status = self.status
+            advice = ("it is reconnecting by itself: try again once `connected` is True"
+                      if status == "reconnecting" else "call connect()")
+            raise NotConnectedError(
+                f"not connected to the chat server (status: {status}); {advice}")
 
     # -- connecting -------------------------------------------------------
 
@@ -181,7 +236,7 @@ class SocketLink:
                 self.set_status("disconnected", error)
             raise error from exc
         with self._changed:
-            if self.epoch == epoch and self.status == "connecting":
+            if self.epoch == epoch and self._status_now() == "connecting":
                 self.set_status("connected", None)
 
     def close(self) -> None:
@@ -197,9 +252,10 @@ class SocketLink:
             self.set_status("disconnected")
 
     def resumed(self, epoch: int, error: ChatError | None) -> None:
-        """The chats are rejoined after a reconnect (lock held): usable again, if still that one."""
-        if not self.closed and self.epoch == epoch and self.status == "reconnecting":
-            self.set_status("connected", error)
+        """The chats are rejoined after a reconnect: usable again, if still that connection."""
+        with self._changed:
+            if not self.closed and self.epoch == epoch and self.status == "reconnecting":
+                self.set_status("connected", error)
 
     def _connect_any(self) -> None:
         """Connect to the current server, else each other one in turn; a refusal is final."""
@@ -235,8 +291,9 @@ class SocketLink:
 
     def _on_connect(self) -> None:
         with self._changed:
-            if not self.closed and self.status == "reconnecting":
-                self._chores.submit(self._on_reconnected, self.epoch)
+            resume = self._lifecycle.get(RECONNECTED)
+            if not self.closed and self.status == "reconnecting" and resume is not None:
+                self._chores.submit(resume, self.epoch)
 
     def _on_disconnect(self, reason: str | None = None) -> None:
         with self._changed:
@@ -248,7 +305,9 @@ class SocketLink:
             lost = NotConnectedError(
                 "the connection to the chat server was lost; reconnecting", code="disconnected"
             )
-            self._on_lost(lost)
+            on_lost = self._lifecycle.get(LOST)
+            if on_lost is not None:
+                on_lost(lost)
             self.set_status("reconnecting", lost)
             self._chores.submit(self._reconnect)
 
@@ -286,34 +345,42 @@ class SocketLink:
     def emit(
         self,
         event: str,
-        payload: dict[str, Any],
+        payload: Mapping[str, Any],
         *,
         resuming: bool = False,
         on_ack: Callable[[Any], None] | None = None,
     ) -> Ack:
-        """Emit `event` with an ack (lock held); `on_ack(payload)` runs under the lock.
+        """Emit `event` with an ack; `on_ack(payload)` runs under the lock when it comes.
 
         Raises NotConnectedError unless connected (or `resuming`, mid-reconnect).
         """
-        usable = self.status == "connected" or (resuming and self.status == "reconnecting")
-        if self.closed or not usable:
-            raise NotConnectedError(f"not connected to the chat server (status: {self.status})")
-        ack = Ack(self.epoch)
-        try:
-            self._sio.emit(event, payload, callback=lambda *args: self._acked(ack, args, on_ack))
-        except socketio.exceptions.SocketIOError as exc:  # BadNamespaceError mid-reconnect
-            raise NotConnectedError(f"not connected to the chat server: {exc}") from exc
-        return ack
+        with self._changed:
+            usable = self.status == "connected" or (resuming and self.status == "reconnecting")
+            if self.closed or not usable:
+                raise NotConnectedError(
+                    f"not connected to the chat server (status: {self.status})"
+                )
+            ack = Ack(self.epoch)
+            try:
+                self._sio.emit(
+                    event, payload, callback=lambda *args: self._acked(ack, args, on_ack)
+                )
+            except socketio.exceptions.SocketIOError as exc:  # BadNamespaceError mid-reconnect
+                raise NotConnectedError(f"not connected to the chat server: {exc}") from exc
+            return ack
 
     def lost(self, ack: Ack) -> bool:
-        """Whether the connection `ack` was awaited on is gone (lock held)."""
+        """Whether the connection `ack` was awaited on is gone."""
         return ack.epoch != self.epoch or self.closed
 
     def call(
-        self, event: str, payload: dict[str, Any], *, resuming: bool = False
+        self, event: str, payload: Mapping[str, Any], *, resuming: bool = False
     ) -> dict[str, Any]:
-        """Emit and wait for the ack (lock held; the wait releases it); a refusal raises."""
-        ack = self.emit(event, payload, resuming=resuming)
+        """Emit and wait for the ack (the wait releases the lock); a refusal raises."""
+        with self._changed:
+            return self._await(event, self.emit(event, payload, resuming=resuming))
+
+    def _await(self, event: str, ack: Ack) -> dict[str, Any]:
         if not self._changed.wait_for(lambda: ack.done or self.lost(ack), self.request_timeout):
             raise ChatError(
                 f"the server did not answer {event!r} within {self.request_timeout:g} s",

@@ -1,4 +1,7 @@
-"""Reconnection and catch-up: servers killed, restarted on the same port and database.
+"""The connection (client/connection.py): reconnection and catch-up, and moving between servers.
+
+Servers are killed and restarted on the same port and database, or a client
+is given several URLs of one deployment.
 
 Two server processes on one database without a shared manager do not relay
 each other's broadcasts, which gives these tests messages a client misses
@@ -10,13 +13,48 @@ from __future__ import annotations
 import os
 import signal
 import threading
+import uuid
 from typing import Any
 from urllib.parse import urlparse
 
 import pytest
 
-from chat_widget.errors import AuthorizationError, NotConnectedError
-from tests.test_client import FAST_RECONNECT, Recorder, client_for, wait_until
+from chat_widget.client import ChatClient
+from chat_widget.client.connection import ServerList, checked, refusal_error
+from chat_widget.errors import AuthorizationError, ChatError, NotConnectedError
+from tests.client.common import FAST_RECONNECT, Recorder, client_for, texts, wait_until
+
+# -- the parts without a socket -----------------------------------------------------
+
+
+def test_the_server_list_moves_round_the_urls_given() -> None:
+    servers = ServerList(["http://a:1/", "", "http://b:2"])
+    assert servers.urls == ["http://a:1", "http://b:2"] and servers.current == "http://a:1"
+    assert servers.advance() == "http://b:2" and servers.advance() == "http://a:1"
+    assert ServerList("http://only:3").urls == ["http://only:3"]
+    with pytest.raises(ValueError):
+        ServerList([])
+
+
+def test_a_refused_connect_carries_the_protocol_error_in_its_data() -> None:
+    error = {"code": "unauthorized", "message": "unknown token"}
+    assert refusal_error({"message": "unknown token", "data": error}) == error
+    assert refusal_error(error) == error
+    assert refusal_error("Connection refused by the server") is None
+    assert refusal_error(None) is None
+
+
+def test_an_ack_is_its_payload_if_ok_else_the_error_it_carries() -> None:
+    assert checked({"ok": True, "messages": []}) == {"ok": True, "messages": []}
+    with pytest.raises(ChatError) as caught:
+        checked({"ok": False, "error": {"code": "not_joined", "message": "join first"}})
+    assert caught.value.code == "not_joined" and caught.value.message == "join first"
+    with pytest.raises(ChatError) as caught:
+        checked(None)
+    assert caught.value.code == "internal"
+
+
+# -- reconnecting ----------------------------------------------------------------------
 
 
 def port_of(server: Any) -> int:
@@ -127,3 +165,37 @@ def test_a_token_refused_after_a_restart_stops_the_reconnecting(server_factory) 
         wait_until(lambda: alice.status == "disconnected", timeout=15, what="giving up")
         assert isinstance(alice.last_error, AuthorizationError)
         assert alice.last_error.code == "unauthorized"
+
+
+# -- several server URLs -------------------------------------------------------
+
+
+def test_client_moves_to_the_next_server_and_catches_up(server_factory, postgres_url):
+    channel = f"failover-{uuid.uuid4().hex}"
+    args = ["--redis", "redis://127.0.0.1:6379/0", "--redis-channel", channel]
+    first, second = (server_factory(db_url=postgres_url, extra_args=args) for _ in range(2))
+    tokens = first.tokens
+    with ChatClient([first.url, second.url], tokens["alice"], reconnection_delay=0.05,
+                    reconnection_delay_max=0.2) as alice, \
+            ChatClient(second.url, tokens["bob"]) as bob:
+        alice.join("general")
+        bob.join("general")
+        assert alice.url == first.url
+        bob.send("before the failure")
+        wait_until(lambda: texts(alice.messages) == ["before the failure"], what="first message")
+        first.kill()
+        sent_meanwhile = [bob.send(f"while alice moves {i}")["text"] for i in range(5)]
+        wait_until(lambda: alice.connected and alice.url == second.url, what="failover")
+        alice.send("from the second server")
+        expected = ["before the failure", *sent_meanwhile, "from the second server"]
+        wait_until(lambda: texts(alice.messages) == expected, what="catch-up")
+        wait_until(lambda: texts(bob.messages) == expected, what="bob sees alice")
+        assert [m["seq"] for m in alice.messages] == list(range(1, len(expected) + 1))
+
+
+def test_connect_skips_a_dead_first_url(server):
+    dead = "http://127.0.0.1:9"  # the discard port: nothing listens there
+    with ChatClient([dead, server.url], server.tokens["alice"]) as alice:
+        assert alice.url == server.url
+        alice.join("general")
+        assert alice.send("reached the live server")["text"] == "reached the live server"

@@ -1,11 +1,11 @@
-"""prefetch_auth: the next send's authorization string is fetched ahead of time."""
+"""The HTTP side (client/http.py): with prefetch_auth, the next send's string is fetched ahead."""
 
 from __future__ import annotations
 
 import uuid
 
 from chat_widget.client import ChatClient
-from tests.test_client import wait_until
+from tests.client.common import wait_until
 
 
 def test_prefetched_strings_serve_the_following_sends(server) -> None:

@@ -1,0 +1,128 @@
+"""The client's HTTP side: message authorization strings, on demand or fetched ahead.
+
+`HttpApi` makes the bearer-authenticated calls over one keep-alive session (a
+fresh authorization string is fetched for every send and every retry, so the
+TCP handshake is spared on the hot path). `AuthSupply` hands the sender one
+string per attempt: by default fetched then and there, the send's fourth
+step; with `prefetch` on, the string for the next send to a chat is fetched
+in the background right after a send, so the next send skips that round
+trip. A prefetched string close to expiry is not used, and one the server
+refuses is replaced by a fresh fetch (the sender retries once).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import Future
+from typing import Any, cast
+
+import requests
+
+from .. import protocol
+from ..errors import AuthorizationError, ChatError, NotConnectedError
+from .connection import ServerList
+from .threads import SerialExecutor
+
+EXPIRY_MARGIN = 5.0  # seconds a prefetched string must still be good for
+AUTH_CODES = ("invalid_auth", "auth_expired", "auth_reused")
+
+
+class HttpApi:
+    """Bearer-authenticated calls to the chat server's HTTP routes (the current server)."""
+
+    def __init__(self, servers: ServerList, token: str, timeout: float) -> None:
+        self._servers = servers
+        self.timeout = timeout
+        self._session = requests.Session()
+        self._session.headers["Authorization"] = f"Bearer {token}"
+
+    def message_auth(self, chat_id: str) -> tuple[str, float]:
+        """A single-use authorization string for one message to `chat_id`, and its expiry.
+
+        A refusal raises `AuthorizationError` (or `RateLimitedError`) with the
+        server's code; an unreachable server raises `NotConnectedError`.
+        """
+        body = self._request(
+            "POST", "/api/message-auth", AuthorizationError, json={"chat_id": chat_id}
+        )
+        auth, expires_at = body.get("auth"), body.get("expires_at")
+        if not isinstance(auth, str):
+            raise AuthorizationError("the server sent no authorization string", code="internal")
+        return auth, float(expires_at) if isinstance(expires_at, (int, float)) else 0.0
+
+    def me(self) -> protocol.Me:
+        """The signed-in user (`GET /api/me`); a refused token raises AuthorizationError."""
+        return cast(protocol.Me, self._request("GET", "/api/me", AuthorizationError))
+
+    def close(self) -> None:
+        """Release the kept-alive connection."""
+        self._session.close()
+
+    def _request(
+        self, method: str, path: str, error_class: type[ChatError], **kwargs: Any
+    ) -> dict[str, Any]:
+        try:
+            response = self._session.request(
+                method, self._servers.current + path, timeout=self.timeout, **kwargs
+            )
+        except requests.RequestException as exc:
+            raise NotConnectedError(f"could not reach the chat server: {exc}") from exc
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        if not response.ok:
+            error = body.get("error") if isinstance(body, dict) else None
+            raise error_class.from_error(error, fallback=f"HTTP {response.status_code}")
+        return body if isinstance(body, dict) else {}
+
+
+class AuthSupply:
+    """Hands out one authorization string per send attempt."""
+
+    def __init__(self, http: HttpApi, chores: SerialExecutor, prefetch: bool) -> None:
+        self._http = http
+        self._chores = chores
+        self.prefetch = prefetch
+        # chat_id -> the string fetched ahead (or being fetched): (auth, expires_at)
+        self._ahead: dict[str, Future[tuple[str, float]]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, chat_id: str) -> tuple[str, bool]:
+        """(auth, was_prefetched): the string fetched ahead if still good, else a fresh one.
+
+        A fetch still under way is waited for rather than done twice.
+        """
+        with self._lock:
+            ahead = self._ahead.pop(chat_id, None)
+        if ahead is not None:
+            try:
+                auth, expires_at = ahead.result(timeout=self._http.timeout)
+                if expires_at - time.time() > EXPIRY_MARGIN:
+                    return auth, True
+            except Exception:  # the fresh fetch below reports what went wrong
+                pass
+        auth, _expires_at = self._http.message_auth(chat_id)
+        return auth, False
+
+    def ready(self, chat_id: str) -> bool:
+        """Whether a string for `chat_id` has been fetched ahead and is waiting."""
+        with self._lock:
+            ahead = self._ahead.get(chat_id)
+        return ahead is not None and ahead.done()
+
+    def refill(self, chat_id: str) -> None:
+        """After a send: fetch the next string for `chat_id` in the background."""
+        if not self.prefetch:
+            return
+        ahead: Future[tuple[str, float]] = Future()
+        with self._lock:
+            self._ahead[chat_id] = ahead
+        self._chores.submit(self._fetch, chat_id, ahead)
+
+    def _fetch(self, chat_id: str, ahead: Future[tuple[str, float]]) -> None:
+        try:
+            ahead.set_result(self._http.message_auth(chat_id))
+        except ChatError as error:
+            ahead.set_exception(error)

@@ -1,0 +1,79 @@
+"""Storage (server/store.py) on a real SQLite file, without a server in front.
+
+The checks PROTOCOL.md asks of storage: `seq` from 1 without gaps even under
+concurrent senders, a repeated `client_id` answered with the stored message,
+a spent authorization nonce refused, and pages in ascending `seq`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from chat_widget.errors import ChatError
+from chat_widget.server.store import Store, User
+
+ALICE = User("alice", "Alice", "user")
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    opened = Store(f"sqlite:///{tmp_path / 'store.db'}")
+    await opened.open()
+    await opened.add_workspace("demo")
+    await opened.ensure_user("alice", "Alice", "alice-token", "user")
+    await opened.add_member("demo", "alice")
+    await opened.add_chat("general", "demo")
+    yield opened
+    await opened.close()
+
+
+async def test_concurrent_sends_get_every_seq_from_one_once(store: Store) -> None:
+    stored = await asyncio.gather(*(
+        store.store_message("general", ALICE, f"m{number}", []) for number in range(40)))
+    assert sorted(message["seq"] for message, created in stored if created) == list(range(1, 41))
+    assert (await store.chat("general", fresh=True))["last_seq"] == 40
+
+
+async def test_a_repeated_client_id_is_answered_with_the_stored_message(store: Store) -> None:
+    first, created = await store.store_message("general", ALICE, "once", [], client_id="k1")
+    again, created_again = await store.store_message("general", ALICE, "once", [],
+                                                     client_id="k1")
+    assert created and not created_again and again == first
+    page, _ = await store.messages("general")
+    assert [message["id"] for message in page] == [first["id"]]
+
+
+async def test_a_spent_nonce_is_refused_and_the_failed_message_takes_no_seq(store: Store) -> None:
+    await store.store_message("general", ALICE, "a", [], auth_nonce="n1", auth_expires_at=1e12)
+    with pytest.raises(ChatError) as caught:
+        await store.store_message("general", ALICE, "b", [], auth_nonce="n1",
+                                  auth_expires_at=1e12)
+    assert caught.value.code == "auth_reused"
+    following, _ = await store.store_message("general", ALICE, "c", [])
+    assert following["seq"] == 2
+
+
+async def test_pages_run_in_ascending_seq_before_or_after_a_seq(store: Store) -> None:
+    for number in range(1, 11):
+        await store.store_message("general", ALICE, f"m{number}", [])
+    latest, older = await store.messages("general", limit=4)
+    assert [m["seq"] for m in latest] == [7, 8, 9, 10] and older
+    before, older = await store.messages("general", before_seq=3, limit=4)
+    assert [m["seq"] for m in before] == [1, 2] and not older
+    after, newer = await store.messages("general", after_seq=8, limit=4)
+    assert [m["seq"] for m in after] == [9, 10] and not newer
+
+
+async def test_a_stored_message_has_the_protocol_fields(store: Store) -> None:
+    parts = [{"type": "markdown", "text": "*hi*"}]
+    message, _ = await store.store_message("general", ALICE, "hi", parts, client_id="k")
+    assert set(message) == {"id", "chat_id", "seq", "sender", "text", "parts", "client_id",
+                            "reply_to", "created_at"}
+    assert message["sender"] == {"id": "alice", "name": "Alice", "kind": "user"}
+    assert message["parts"] == parts and message["created_at"].endswith("Z")
+    assert await store.user_by_token("alice-token") == ALICE
+    assert await store.user_by_token("wrong") is None
