@@ -15,9 +15,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import fanout, history, latency, memory, postgres, report, throughput, widget_bytes
+from . import fanout, frontend, history, latency, memory, postgres, report, throughput, widget_bytes
 
-PARTS = ("latency", "throughput", "fanout", "comm", "history", "memory", "stacks")
+PARTS = ("latency", "throughput", "fanout", "comm", "history", "memory", "stacks", "frontend")
 
 
 def main() -> None:
@@ -46,6 +46,7 @@ def main() -> None:
         "history": lambda: _history(quick),
         "memory": lambda: memory.run(100 if quick else 500, 2_000 if quick else 10_000),
         "stacks": lambda: throughput.compare_stacks(300 if quick else 1000),
+        "frontend": lambda: frontend.run(10 if quick else 30),
     }
     for name in PARTS:
         if name in selected:

@@ -38,7 +38,7 @@ SUITES = {
         "tests/server/test_routes.py::test_message_auth_is_bound_to_a_chat_the_user_may_open",
         "tests/server/test_limits.py::test_tokens_and_authorization_strings_never_reach_the_log",
     ],
-    "injection": ["tests/test_browser_injection.py"],
+    "injection": ["tests/browser/test_injection.py"],
     "limits": ["tests/server/test_limits.py", "tests/server/test_events.py::"
                "test_size_limits_are_too_large"],
     "pending": ["tests/client/test_sending.py", "tests/server/test_responders.py",
@@ -170,7 +170,7 @@ def markdown(figures: dict[str, Any]) -> str:
         "--changes 5000 --kills 5`",
         "- Hostile input: `pytest tests/server/test_hostile_input.py --full`",
         "- Authorization, limits, pending flag: the test ids listed in `bench/reliability.py`",
-        "- Script injection: `pytest tests/test_browser_injection.py`",
+        "- Script injection: `pytest tests/browser/test_injection.py`",
         "- Load: `python -m bench.load --connections 500`",
         "",
         "## Raw figures",

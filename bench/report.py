@@ -141,6 +141,15 @@ def markdown(figures: dict[str, Any]) -> str:
                 f"Node socket.io {fan['node_100']['deliveries_per_server_cpu_s']} deliveries "
                 f"per server-CPU second ({fan['node_100']['server_cpu_us_per_delivery']} µs "
                 f"each); bare python-socketio over Node: {fan.get('bare_over_node_100')}"))
+    page = figures.get("frontend", {})
+    if page:
+        lines.append(_row(
+            "frontend: page of 50 messages, new over old", page["new_over_old"],
+            "≤ 1 (a page within one frame, 16.7 ms, is the aim)",
+            f"new front end {page['new_page_ms']} ms for a fresh view's first page (p90 "
+            f"{page['new_p90_ms']} ms), {page['new_next_page_ms']} ms for the next 50; old "
+            f"hand-written renderer {page['old_page_ms']} ms and {page['old_next_page_ms']} ms; "
+            "markdown, code, a table, math, in Chromium, up to the list's layout"))
     if comm:
         burst = comm["burst"]
         lines.append(_row("comm_bytes_growth", comm["comm_bytes_growth"], "≤ 1.1",

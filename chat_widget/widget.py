@@ -17,7 +17,6 @@ a busy kernel (no answer to its request) from a slow server.
 from __future__ import annotations
 
 import contextlib
-import importlib.resources
 import threading
 import uuid
 from collections import OrderedDict, deque
@@ -33,7 +32,7 @@ from . import active, protocol
 from .client import ChatClient
 from .content import MessageContent, to_content
 from .errors import ChatError
-from .protocol import Message
+from .protocol import MAX_TEXT_BYTES, Message
 
 PAGE_SIZE = 50
 """Messages per page: the first page a view shows, and each older page."""
@@ -44,14 +43,13 @@ _NOT_RETRYABLE = frozenset({"bad_request", "too_large"})  # the content itself c
 
 
 def _asset(name: str) -> Path:
-    """Where a front-end file lives: the installed `chat_widget.js` package, else the repo."""
-    try:
-        path = Path(str(importlib.resources.files("chat_widget.js") / name))
-    except ModuleNotFoundError:
-        path = Path()
-    if path.is_file():
-        return path
-    return Path(__file__).resolve().parent.parent / "js" / name
+    """A file of the bundled front end (chat_widget/static/, built from js/ by `npm run build`)."""
+    path = Path(__file__).resolve().parent / "static" / name
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"the widget's front end is not built ({path} is missing): "
+            "run `npm ci && npm run build` in the project folder, or reinstall the package")
+    return path
 
 
 def plain_error(error: BaseException) -> str:
@@ -74,8 +72,7 @@ class ChatWidget(anywidget.AnyWidget):
     ChatClient underneath (`widget.client`).
     """
 
-    _esm = _asset("widget.js")
-    _css = _asset("widget.css")
+    _esm = _asset("widget.js")  # its stylesheet is inside: the view draws in a shadow root
 
     connected = traitlets.Bool(
         False, help="True while sends and joins can go out (the client's status is connected)."
@@ -97,6 +94,9 @@ class ChatWidget(anywidget.AnyWidget):
         "", help="The signed-in user's id: the front end sets this user's messages apart."
     ).tag(sync=True)
     user_name = traitlets.Unicode("", help="The signed-in user's display name.").tag(sync=True)
+    max_text_bytes = traitlets.Int(
+        MAX_TEXT_BYTES, help="The protocol's limit on a message's text: the view shows it as typed."
+    ).tag(sync=True)
 
     def __init__(self, url: str, token: str, chat_id: str = "general",
                  reply_timeout: float = 120.0, **kwargs: Any) -> None:

@@ -12,6 +12,7 @@ message's visible text must contain: the payload is on screen, as text.
 from __future__ import annotations
 
 import base64
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,8 +65,8 @@ _TEMPLATES: list[Payload] = [
     _p("[click me]( javascript:__pwned(NN) )", "javascript:__pwned"),
     _p("[click me](<javascript:__pwned(NN)>)"),
     _p("[click me](java\tscript:__pwned(NN))", "script:__pwned"),
-    _p("[click me](java&#x09;script:__pwned(NN))"),
-    _p("[click me](&#106;avascript:__pwned(NN))"),
+    _p("[click me](java&#x09;script:__pwned(NN))", "[click me](java", "script:__pwned(NN))"),
+    _p("[click me](&#106;avascript:__pwned(NN))", "[click me](javascript:__pwned(NN))"),
     _p("[click me](data:text/html;base64,PHNjcmlwdD5fX3B3bmVkKDEpPC9zY3JpcHQ+)",
        "data:text/html"),
     _p("[click me](vbscript:msgbox(NN))"),
@@ -85,10 +86,11 @@ _TEMPLATES: list[Payload] = [
     _p('![x" onerror="__pwned(NN)](x)', "onerror="),
     _p("![x](data:image/svg+xml;base64,PHN2ZyBvbmxvYWQ9Il9fcHduZWQoMSkiLz4=)",
        "data:image/svg+xml"),
-    # Entities stay as typed, so they cannot turn into markup either.
-    _p("&lt;script&gt;__pwned(NN)&lt;/script&gt;"),
-    _p("&#60;img src=x onerror=__pwned(NN)&#62;"),
-    _p("&amp;lt;b&amp;gt; &quot;quoted&quot; &#x27;"),
+    # Entities become the characters they name (CommonMark), shown as text:
+    # markup spelled with entities is still no markup.
+    _p("&lt;script&gt;__pwned(NN)&lt;/script&gt;", "<script>__pwned(NN)</script>"),
+    _p("&#60;img src=x onerror=__pwned(NN)&#62;", "<img src=x onerror=__pwned(NN)>"),
+    _p("&amp;lt;b&amp;gt; &quot;quoted&quot; &#x27;", "&lt;b&gt; \"quoted\" '"),
     # Unicode tricks: direction overrides, zero-width characters, a BOM.
     _p("\u202egnp.exe <script>__pwned(NN)</script>", "gnp.exe", "<script>"),
     _p("safe \u202e[click](javascript:__pwned(NN))", "javascript:"),
@@ -139,6 +141,12 @@ SVG_WITH_SCRIPT = base64.b64encode(_SVG.encode()).decode("ascii")
 """An SVG image whose scripts (onload, <script>, foreignObject, a javascript: link) must not run."""
 
 
+def as_json() -> str:
+    """The corpus as JSON, for the front end's node tests (`python -m tests.injection_corpus`)."""
+    return json.dumps({"texts": [{"text": p.text, "shows": list(p.shows)} for p in TEXTS],
+                       "parts": hostile_parts(), "part_shows": list(PART_SHOWS)})
+
+
 def hostile_parts() -> list[dict[str, Any]]:
     """Rich parts built to run script: each must show as data, and none may run."""
     return [
@@ -161,3 +169,7 @@ PART_SHOWS = ("<script>__pwned(914)</script>", "<script>__pwned(915)</script>",
               "<img src=x onerror=__pwned(916)>", "[<img src=x onerror=__pwned(919)>]",
               "<img src=x onerror=__pwned(911)>", "javascript:__pwned(912)")
 """What the message with `hostile_parts()` must show, as text."""
+
+
+if __name__ == "__main__":
+    print(as_json())

@@ -13,7 +13,7 @@ from chat_widget import (
     InvalidURLError,
     NotConnectedError,
 )
-from tests.browser_helpers import free_port
+from tests.browser.helpers import free_port
 
 
 def test_both_are_connected_once_constructed(server: Any) -> None:

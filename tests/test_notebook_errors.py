@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from chat_widget._short_traceback import FULL_TRACEBACK_HINT
-from tests.browser_helpers import free_port
+from tests.browser.helpers import free_port
 from tests.kernels import Kernel
 
 

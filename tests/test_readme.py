@@ -34,7 +34,7 @@ from pathlib import Path
 import pytest
 
 from bench.postgres import unused_database
-from tests.browser_helpers import free_port
+from tests.browser.helpers import free_port
 from tests.kernels import Kernel
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,18 +10,19 @@ captures what would have gone to the front end, byte for byte.
 from __future__ import annotations
 
 import asyncio
-import importlib.resources
 import json
 import re
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import anywidget.experimental
 import pytest
 
+import chat_widget.widget
 from bench.history import bulk_load
 from bench.widget_bytes import CommMeter
 from chat_widget import (
@@ -425,19 +426,37 @@ def test_message_text_reaches_the_front_end_as_data_not_html(
         assert "<" not in json.dumps(state)
 
 
+def _front_end_modules() -> list[Path]:
+    """The js/ modules the bundle is built from: widget.js and what it imports, transitively."""
+    js = Path(__file__).resolve().parent.parent / "js"
+    found: list[Path] = []
+    pending = [js / "widget.js"]
+    while pending:
+        module = pending.pop()
+        if module in found:
+            continue
+        found.append(module)
+        for name in re.findall(r'^import .*?"\./([\w-]+\.js)";$', module.read_text(), re.M):
+            pending.append(js / name)
+    return found
+
+
 def test_the_front_end_never_inserts_html() -> None:
-    source = _asset("widget.js").read_text()
-    for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
-        assert sink not in source
-    assert "textContent" in source
+    modules = _front_end_modules()
+    assert {m.name for m in modules} >= {"widget.js", "view.js", "markdown.js", "code.js",
+                                         "math.js", "parts.js", "state.js", "timeline.js"}
+    for module in modules:
+        source = module.read_text()
+        for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(",
+                     "new Function", "highlightElement", "highlightAll", "renderToString"):
+            assert sink not in source, (module.name, sink)
 
 
-def test_the_front_end_files_resolve_from_the_installed_package() -> None:
-    packaged = importlib.resources.files("chat_widget.js")
-    for name in ("widget.js", "widget.css"):
-        assert packaged.joinpath(name).is_file()
-        assert _asset(name).is_file()
-    assert "export default" in _asset("widget.js").read_text()
+def test_the_bundled_front_end_is_package_data() -> None:
+    bundle = _asset("widget.js")
+    assert bundle.parent == Path(chat_widget.widget.__file__).resolve().parent / "static"
+    assert "export{" in bundle.read_text().replace(" ", "")  # one ES module, minified
+    assert str(ChatWidget._esm) == bundle.read_text()  # what anywidget serves to each view
 
 
 # -- what may post into the chat ---------------------------------------------------

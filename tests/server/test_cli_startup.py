@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from bench.postgres import ADMIN_URL, admin_execute, unused_database
-from tests.browser_helpers import free_port
+from tests.browser.helpers import free_port
 from tests.conftest import start_server
 from tests.helpers import RawClient
 

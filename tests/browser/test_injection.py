@@ -28,19 +28,16 @@ import pytest
 from playwright import sync_api
 
 from chat_widget.client import ChatClient
-from tests.browser_helpers import (
+from tests.browser.helpers import (
+    ARTIFACTS,
     AUDIT_JS,
     WIDGET_CELL,
-    JupyterLab,
     NotebookPage,
     Tripwire,
-    launch_chromium,
-    open_notebook,
+    contrast,
     open_standalone,
     push_message,
     server_env,
-    start_jupyterlab,
-    write_notebook,
 )
 from tests.conftest import RunningServer, start_server
 from tests.injection_corpus import PART_SHOWS, TEXTS, hostile_parts
@@ -48,6 +45,13 @@ from tests.injection_corpus import PART_SHOWS, TEXTS, hostile_parts
 pytestmark = pytest.mark.timeout(120)
 SECOND = 1000  # Playwright counts milliseconds
 TYPED = [TEXTS[0], TEXTS[2], TEXTS[30], TEXTS[57], TEXTS[75]]  # alice types these herself
+NOTEBOOK = [
+    WIDGET_CELL,
+    'chat = open_chat("general")\nchat',
+    'flaky = open_chat("general", "FLAKY_URL", "FLAKY_TOKEN")\nflaky',
+    'print("widgets ready")',
+]
+TRIPWIRE = True
 
 
 def flat(text: str) -> str:
@@ -56,13 +60,6 @@ def flat(text: str) -> str:
 
 def shown_text(locator: Any) -> str:
     return flat(locator.inner_text())
-
-
-@pytest.fixture(scope="module")
-def chat_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    running = start_server(tmp_path_factory.mktemp("chat-server"))
-    yield running
-    running.stop()
 
 
 @pytest.fixture(scope="module")
@@ -76,53 +73,28 @@ def flaky_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str,
 
 
 @pytest.fixture(scope="module")
-def bob(chat_server: RunningServer) -> Iterator[ChatClient]:
-    client = ChatClient(chat_server.url, chat_server.tokens["bob"])
-    client.connect()
-    client.join("general")
-    yield client
-    client.close()
-
-
-@pytest.fixture(scope="module")
-def lab(chat_server: RunningServer, flaky_server: dict[str, Any],
-        tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLab]:
-    root = tmp_path_factory.mktemp("lab") / "notebooks"
-    root.mkdir()
-    write_notebook(root / "injection.ipynb", [
-        WIDGET_CELL,
-        'chat = open_chat("general")\nchat',
-        'flaky = open_chat("general", "FLAKY_URL", "FLAKY_TOKEN")\nflaky',
-        'print("widgets ready")',
-    ])
+def lab_env(chat_server: RunningServer, flaky_server: dict[str, Any]) -> dict[str, str]:
+    """alice on both servers: the module's, and the flaky one."""
     flaky: RunningServer = flaky_server["server"]
-    env = server_env(chat_server, FLAKY_URL=flaky.url, FLAKY_TOKEN=flaky.tokens["alice"])
-    running = start_jupyterlab(root, env)
-    yield running
-    running.stop()
+    return server_env(chat_server, FLAKY_URL=flaky.url, FLAKY_TOKEN=flaky.tokens["alice"])
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture(scope="module")
-def notebook(browser: Any, lab: JupyterLab) -> Iterator[tuple[NotebookPage, Tripwire]]:
-    notebook = open_notebook(browser, lab.url("lab/tree/injection.ipynb"), tripwire=True)
-    page, tripwire = notebook.page, notebook.tripwire
-    notebook.run_all()
-    notebook.wait_for_output("widgets ready")
-    yield notebook, tripwire
+@pytest.fixture(scope="module", autouse=True)
+def injection_report(notebook: NotebookPage) -> Iterator[None]:
+    """The reliability report's counts (bench/reliability.py), when it asks for them."""
+    yield
     report = os.environ.get("CHAT_WIDGET_INJECTION_REPORT")
-    if report:  # the reliability report's counts (bench/reliability.py)
+    tripwire = notebook.tripwire
+    if report and tripwire is not None:
         Path(report).write_text(json.dumps({
             "payloads": len(TEXTS) + len(hostile_parts()),
             "executions": len(tripwire.hits()) + len(tripwire.dialogs) + len(tripwire.console)}))
-    page.close()
+
+
+def armed(notebook: NotebookPage) -> Tripwire:
+    """The page's tripwire (this module's notebook always has one)."""
+    assert notebook.tripwire is not None
+    return notebook.tripwire
 
 
 def chat_view(notebook: NotebookPage) -> Any:
@@ -164,13 +136,18 @@ def test_the_view_alone_shows_every_payload_as_text(browser: Any) -> None:
     assert page.evaluate(AUDIT_JS, ".cw-list") == []
     assert errors == []
     tripwire.assert_quiet()
+    # No JupyterLab here, so none of its theme variables: the fallbacks keep it readable.
+    bubble = page.locator(f".cw-message[data-id='{ids[0]}']")
+    assert contrast(bubble.locator(".cw-text"), bubble) >= 4.5
+    bubble.scroll_into_view_if_needed()
+    page.locator(".cw-root").screenshot(path=str(ARTIFACTS / "injection-00-view-alone.png"))
     page.close()
 
 
 def test_hostile_texts_from_another_client_show_as_text(
-    notebook: tuple[NotebookPage, Tripwire], bob: ChatClient
+    notebook: NotebookPage, bob: Any
 ) -> None:
-    page, tripwire = notebook
+    page, tripwire = notebook, armed(notebook)
     view = chat_view(page)
     sent = [bob.send(payload.text) for payload in TEXTS]
     last = view.locator(f".cw-message[data-id='{sent[-1]['id']}']")
@@ -190,9 +167,9 @@ def test_hostile_texts_from_another_client_show_as_text(
 
 
 def test_hostile_parts_show_as_data_and_the_svg_runs_nothing(
-    notebook: tuple[NotebookPage, Tripwire], bob: ChatClient
+    notebook: NotebookPage, bob: Any
 ) -> None:
-    page, tripwire = notebook
+    page, tripwire = notebook, armed(notebook)
     view = chat_view(page)
     message = bob.send({"text": "hostile parts", "parts": hostile_parts()})
     node = view.locator(f".cw-message[data-id='{message['id']}']")
@@ -214,9 +191,9 @@ def test_hostile_parts_show_as_data_and_the_svg_runs_nothing(
 
 
 def test_payloads_typed_into_the_widget_show_as_text(
-    notebook: tuple[NotebookPage, Tripwire], bob: ChatClient
+    notebook: NotebookPage, bob: Any
 ) -> None:
-    page, tripwire = notebook
+    page, tripwire = notebook, armed(notebook)
     view = chat_view(page)
     box = view.locator(".cw-input")
     for payload in TYPED:
@@ -233,27 +210,30 @@ def test_payloads_typed_into_the_widget_show_as_text(
     tripwire.assert_quiet()
 
 
-def test_a_message_too_large_to_send_stays_in_the_box(
-    notebook: tuple[NotebookPage, Tripwire],
-) -> None:
-    page, _ = notebook
+def test_the_size_limit_shows_as_you_type_in_characters(notebook: NotebookPage) -> None:
+    page = notebook
     view = chat_view(page)
-    box = view.locator(".cw-input")
-    text = "x" * 70_000  # over the protocol's 64 KiB of text
+    box, size = view.locator(".cw-input"), view.locator(".cw-size")
+    box.fill("x" * 60_000)  # within the protocol's 64 KiB of text, near it
+    sync_api.expect(size).to_have_text("5,536 characters left before the size limit.")
+    text = "x" * 70_000
     box.fill(text)
-    box.press("Enter")
-    sync_api.expect(view.locator(".cw-error")).to_contain_text("larger than 65536 bytes")
-    sync_api.expect(view.locator(".cw-local")).to_have_count(0)  # nothing a retry could send
+    sync_api.expect(size).to_contain_text("Too long to send: remove 4,464 characters")
+    sync_api.expect(view.locator(".cw-send")).to_be_disabled()
+    box.press("Enter")  # refused by the view, before anything is sent: it says why
+    sync_api.expect(view.locator(".cw-hint")).to_contain_text("remove 4,464 characters")
+    sync_api.expect(view.locator(".cw-local")).to_have_count(0)
     assert box.input_value() == text
-    sync_api.expect(view.locator(".cw-send")).to_be_enabled()
+    assert "bytes" not in size.inner_text()
     page.screenshot("injection-03-too-large")
     box.fill("")
+    sync_api.expect(size).to_be_hidden()
 
 
 def test_a_refused_send_keeps_its_text_and_offers_retry(
-    notebook: tuple[NotebookPage, Tripwire],
+    notebook: NotebookPage, flaky_server: dict[str, Any],
 ) -> None:
-    page, _ = notebook
+    page = notebook
     view = flaky_view(page)
     box = view.locator(".cw-input")
     box.fill("first, within the rate")
@@ -264,8 +244,20 @@ def test_a_refused_send_keeps_its_text_and_offers_retry(
     failed = view.locator(".cw-local[data-state='failed']")
     sync_api.expect(failed).to_have_count(1)
     sync_api.expect(failed.locator(".cw-reason")).to_contain_text("try again in")
+    sync_api.expect(failed.locator(".cw-reason")).to_contain_text("Press Retry")
+    assert "connect()" not in failed.inner_text()
     sync_api.expect(failed.locator(".cw-retry")).to_be_visible()
     assert box.input_value() == "second, too soon after the first"
+    # A message that comes later goes below the failed one: the list stays in the order sent.
+    carol = ChatClient(flaky_server["server"].url, flaky_server["server"].tokens["bob"])
+    with carol:
+        carol.join("general")
+        carol.send("a newer message from bob")
+    newer = view.locator(".cw-items > .cw-message", has_text="a newer message from bob")
+    sync_api.expect(newer).to_have_count(1)
+    order = view.locator(".cw-items > .cw-message").evaluate_all(
+        "nodes => nodes.map((n) => n.dataset.state === 'failed' ? 'failed' : n.textContent)")
+    assert order.index("failed") < next(i for i, t in enumerate(order) if "a newer message" in t)
     page.screenshot("injection-04-refused-send-retry")
     page.page.wait_for_timeout(2200)  # the server's rate window, not an event to await
     failed.locator(".cw-retry").click()
@@ -276,9 +268,9 @@ def test_a_refused_send_keeps_its_text_and_offers_retry(
 
 
 def test_send_is_off_while_disconnected_and_the_typed_text_waits(
-    notebook: tuple[NotebookPage, Tripwire], flaky_server: dict[str, Any],
+    notebook: NotebookPage, flaky_server: dict[str, Any],
 ) -> None:
-    page, _ = notebook
+    page = notebook
     view = flaky_view(page)
     box, button = view.locator(".cw-input"), view.locator(".cw-send")
     dead: RunningServer = flaky_server["server"]
@@ -286,8 +278,10 @@ def test_send_is_off_while_disconnected_and_the_typed_text_waits(
     sync_api.expect(view.locator(".cw-status")).not_to_have_text("connected", timeout=15 * SECOND)
     box.fill("typed while the server is away")
     sync_api.expect(button).to_be_disabled()
-    assert "Cannot send while" in (button.get_attribute("title") or "")
-    box.press("Enter")  # refused by the view: nothing is sent, nothing is lost
+    assert "Not connected to the chat server" in (button.get_attribute("title") or "")
+    box.press("Enter")  # refused by the view, which says why: nothing is sent, nothing is lost
+    sync_api.expect(view.locator(".cw-hint")).to_contain_text(
+        "Not connected to the chat server")
     assert box.input_value() == "typed while the server is away"
     sync_api.expect(view.locator(".cw-local")).to_have_count(0)
     page.screenshot("injection-05-disconnected")

@@ -1,7 +1,9 @@
-"""What the browser tests need around them: JupyterLab, headless Chromium, a slow echo bot.
+"""What the browser tests need: JupyterLab, Notebook 7, headless Chromium, a slow echo bot.
 
-JupyterLab runs as its own process on a free loopback port with a fresh
-settings folder (no news, no update checks: nothing leaves the machine);
+JupyterLab (or Jupyter Notebook 7) runs as its own process on a free loopback
+port with a fresh settings folder (no news, no update checks: nothing leaves
+the machine), its application object exposed to the page so that a test can
+switch themes or restart the kernel through JupyterLab's own commands;
 Chromium is Debian's, driven by Playwright (never `playwright install`).
 `slow_echo` is loaded by the test's chat server (`--responder`), so the reply
 takes long enough to see the widget wait for it. Only the standard library is
@@ -31,13 +33,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
-REPO = Path(__file__).resolve().parent.parent
+from bench.frontend import BUNDLE, CHROMIUM, CHROMIUM_ARGS, STANDALONE_JS
+
+REPO = Path(__file__).resolve().parent.parent.parent
 ARTIFACTS = REPO / "test-artifacts"
+THEMES = ("JupyterLab Light", "JupyterLab Dark", "JupyterLab Dark High Contrast")
 
 
 def slow_echo(message: dict[str, Any]) -> Iterator[str]:
@@ -114,22 +114,30 @@ class JupyterLab:
         return self.log_path.read_text(errors="replace")
 
 
-def start_jupyterlab(root_dir: Path, env: dict[str, str], timeout: float = 60.0) -> JupyterLab:
-    """Serve `root_dir` with JupyterLab on loopback; returns once its API answers."""
+def start_jupyterlab(root_dir: Path, env: dict[str, str], timeout: float = 60.0,
+                     app: str = "jupyterlab") -> JupyterLab:
+    """Serve `root_dir` with JupyterLab (or `app="notebook"`: Notebook 7) on loopback.
+
+    Returns once its API answers. The page gets `window.jupyterapp`.
+    """
     state = root_dir.parent / "lab-state"
     notification = state / "settings" / "@jupyterlab" / "apputils-extension"
     notification.mkdir(parents=True, exist_ok=True)
     (notification / "notification.jupyterlab-settings").write_text(
         json.dumps({"fetchNews": "false", "checkForUpdates": False}))
     port, token = free_port(), secrets.token_hex(16)
+    settings = "LabApp" if app == "jupyterlab" else "JupyterNotebookApp"
     args = [
-        sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root",
+        sys.executable, "-m", app, "--no-browser", "--allow-root",
         f"--port={port}", "--ServerApp.ip=127.0.0.1", f"--ServerApp.token={token}",
-        f"--ServerApp.root_dir={root_dir}", f"--LabApp.user_settings_dir={state / 'settings'}",
-        f"--LabApp.workspaces_dir={state / 'workspaces'}", "--LabApp.news_url=",
-        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        f"--ServerApp.root_dir={root_dir}", f"--{settings}.user_settings_dir={state / 'settings'}",
+        f"--{settings}.workspaces_dir={state / 'workspaces'}",
+        f"--{settings}.expose_app_in_browser=True",
     ]
-    log_path = state / "jupyterlab.log"
+    if app == "jupyterlab":
+        args += ["--LabApp.news_url=",
+                 "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+    log_path = state / f"{app}.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env,
                                    cwd=root_dir, start_new_session=True)
@@ -137,7 +145,7 @@ def start_jupyterlab(root_dir: Path, env: dict[str, str], timeout: float = 60.0)
     deadline = time.monotonic() + timeout
     while True:
         if process.poll() is not None:
-            raise RuntimeError(f"jupyter lab exited:\n{lab.log()}")
+            raise RuntimeError(f"{app} exited:\n{lab.log()}")
         try:
             with urllib.request.urlopen(lab.url("api/status"), timeout=2) as answer:
                 if answer.status == 200:
@@ -146,7 +154,7 @@ def start_jupyterlab(root_dir: Path, env: dict[str, str], timeout: float = 60.0)
             pass
         if time.monotonic() > deadline:
             lab.stop()
-            raise RuntimeError(f"jupyter lab not up in {timeout} s:\n{lab.log()}")
+            raise RuntimeError(f"{app} not up in {timeout} s:\n{lab.log()}")
         time.sleep(0.2)
 
 
@@ -156,32 +164,48 @@ def launch_chromium(playwright: Any) -> Any:
 
 
 class NotebookPage:
-    """A notebook open in JupyterLab, with the few actions the test takes."""
+    """A notebook open in JupyterLab or Notebook 7, with the few actions the test takes."""
 
     def __init__(self, page: Any) -> None:
         self.page = page
         self.tripwire: Tripwire | None = None
 
-    def wait_for_kernel(self) -> None:
+    def wait_for_kernel(self, timeout_ms: int = 60_000) -> None:
         """Until the kernel is started and idle (a Run All sent earlier can be lost)."""
         self.page.locator(".jp-Notebook .jp-Cell").first.wait_for()
-        self.page.locator(".jp-StatusBar-TextItem", has_text="| Idle").first.wait_for()
+        self.page.wait_for_function(KERNEL_IDLE_JS, timeout=timeout_ms)
+
+    def menu(self, menu: str, command: str) -> None:
+        """Click a menu of the menu bar, then its item for `command`, as a person would."""
+        self.page.locator(".lm-MenuBar-itemLabel", has_text=menu).first.click()
+        self.page.locator(f'.lm-Menu-item[data-command="{command}"]').click()
 
     def run_all(self) -> None:
-        """Run > Run All Cells, clicked as a person would; again if no cell started."""
+        """Run > Run All Cells; again if no cell started."""
         from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
         prompt = re.compile(r"\[[*1]\]")
         started = self.page.locator(".jp-CodeCell .jp-InputPrompt", has_text=prompt)
         for _attempt in range(3):
-            self.page.locator("#jp-menu-panel .lm-MenuBar-itemLabel", has_text="Run").first.click()
-            self.page.locator('.lm-Menu-item[data-command="runmenu:run-all"]').click()
+            self.menu("Run", "runmenu:run-all")
             try:
                 started.first.wait_for(timeout=5000)
                 return
             except PlaywrightTimeout:  # the kernel was not listening yet
                 continue
         raise AssertionError("Run All started no cell")
+
+    def restart_kernel(self) -> None:
+        """Kernel > Restart Kernel…, confirmed in JupyterLab's dialog."""
+        self.menu("Kernel", "kernelmenu:restart")
+        self.page.locator(".jp-Dialog .jp-mod-accept").click()
+
+    def set_theme(self, theme: str) -> None:
+        """Switch JupyterLab's theme by its own command; returns once the page shows it."""
+        self.page.evaluate("(theme) => window.jupyterapp.commands.execute("
+                           "'apputils:change-theme', { theme })", theme)
+        self.page.wait_for_function("(theme) => document.body.dataset.jpThemeName === theme",
+                                    arg=theme)
 
     def wait_for_output(self, text: str, timeout: float = 60.0) -> None:
         self.page.locator(".jp-OutputArea-output", has_text=text).first.wait_for(
@@ -207,10 +231,38 @@ class NotebookPage:
         return path
 
 
+KERNEL_IDLE_JS = """
+() => {
+  if (!window.jupyterapp) {  // a JupyterLab that keeps its application to itself
+    return [...document.querySelectorAll('.jp-StatusBar-TextItem')]
+      .some((item) => item.textContent.includes('| Idle'));
+  }
+  const panel = window.jupyterapp.shell.currentWidget;
+  const kernel = panel && panel.sessionContext && panel.sessionContext.session
+    && panel.sessionContext.session.kernel;
+  return Boolean(kernel) && kernel.status === 'idle';
+}
+"""
+"""True once the open notebook's kernel is idle (JupyterLab, with its application exposed or
+not, and Notebook 7)."""
+
+# Every element matching a selector, in the page and inside open shadow roots
+# (each widget view draws in its own shadow root).
+DEEP_QUERY_JS = """
+const deepQueryAll = (selector, root = document) => {
+  const found = [...root.querySelectorAll(selector)];
+  for (const element of root.querySelectorAll('*')) {
+    if (element.shadowRoot) found.push(...deepQueryAll(selector, element.shadowRoot));
+  }
+  return found;
+};
+"""
+
 # Sends one message from a widget and measures, in the page, Enter -> ✓ stored.
 MEASURE_SEND_JS = """
 async ([index, text]) => {
-  const root = document.querySelectorAll('.cw-root')[index];
+""" + DEEP_QUERY_JS + """
+  const root = deepQueryAll('.cw-root')[index];
   const input = root.querySelector('.cw-input');
   input.value = text;
   input.dispatchEvent(new Event('input'));
@@ -282,26 +334,33 @@ class Tripwire:
         assert not any(problems.values()), f"a payload ran: {problems}"
 
 
-# Lists, for every element matching the selector, the markup inside it that a
-# message must never produce: active elements, event handlers, links that are
-# not http(s)/mailto or open in the same tab, images that are not inline data.
+# Lists, for every element matching the selector (in the page or in a view's
+# shadow root), the markup inside it that a message must never produce:
+# active elements, event handlers, links that are not http(s)/mailto or open
+# in the same tab, images that are not inline data, MathML outside a formula.
 AUDIT_JS = """
 (selector) => {
+""" + DEEP_QUERY_JS + """
   const forbidden = new Set(['script', 'iframe', 'frame', 'frameset', 'object', 'embed', 'style',
-    'link', 'meta', 'base', 'form', 'input', 'svg', 'math', 'video', 'audio', 'source', 'details',
+    'link', 'meta', 'base', 'form', 'input', 'svg', 'video', 'audio', 'source', 'details',
     'marquee', 'template', 'noscript', 'applet', 'portal', 'slot']);
+  const mathml = 'http://www.w3.org/1998/Math/MathML';
   const image = /^data:image\\/(png|jpeg|svg\\+xml);base64,[A-Za-z0-9+/]*={0,2}$/;
   const problems = [];
-  for (const root of document.querySelectorAll(selector)) {
+  for (const root of deepQueryAll(selector)) {
     for (const node of root.querySelectorAll('*')) {
       const tag = node.tagName.toLowerCase();
       if (forbidden.has(tag)) problems.push(`<${tag}> element`);
+      if (node.namespaceURI === mathml && !node.closest('.cw-math')) {
+        problems.push(`<${tag}> outside a formula`);
+      }
       for (const attribute of node.attributes) {
         const name = attribute.name.toLowerCase();
         if (name.startsWith('on')) problems.push(`<${tag} ${name}>`);
         if (['srcdoc', 'formaction', 'xlink:href', 'action', 'background'].includes(name)) {
           problems.push(`<${tag} ${name}>`);
         }
+        if (name === 'href' && tag !== 'a') problems.push(`<${tag} href>`);
         if (name === 'style' && /url|expression|javascript|@import/i.test(attribute.value)) {
           problems.push(`<${tag} style="${attribute.value}">`);
         }
@@ -324,45 +383,41 @@ AUDIT_JS = """
 """
 
 
-# -- the view without JupyterLab ---------------------------------------------------
-
-STANDALONE_JS = """
-async ([source, css, user]) => {
-  const style = document.createElement('style');
-  style.textContent = css;
-  document.head.append(style);
-  const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
-  const module = await import(url);  // as anywidget loads it: from a blob: URL
-  const handlers = {};
-  const state = { status: 'connected', connected: true, chat_id: 'general', user_id: user,
-    user_name: user, awaiting_response: false, error: '' };
-  const push = (content) => (handlers['msg:custom'] || []).forEach((handler) => handler(content));
-  const model = {
-    get: (name) => state[name],
-    on: (name, handler) => { (handlers[name] = handlers[name] || []).push(handler); },
-    off: () => {},
-    send: (content) => {
-      window.__sent.push(content);
-      if (content.type === 'sync') {
-        push({ type: 'snapshot', request_id: content.request_id, chat_id: 'general',
-          messages: [], has_more: false, outbox: [], events: [] });
-      }
-    },
+# The contrast between an element's text colour and the background it sits on
+# (WCAG's formula), from computed styles: rgb(), rgba() and color(srgb …).
+CONTRAST_JS = """
+([text, background]) => {
+  const parse = (value) => {
+    const srgb = /color\\(srgb ([\\d.e-]+) ([\\d.e-]+) ([\\d.e-]+)/.exec(value);
+    if (srgb) return srgb.slice(1, 4).map(Number);
+    const rgb = /rgba?\\(([\\d.]+),? ([\\d.]+),? ([\\d.]+)/.exec(value);
+    if (rgb) return rgb.slice(1, 4).map((c) => Number(c) / 255);
+    throw new Error(`colour ${value}`);
   };
-  window.__sent = [];
-  window.__push = push;
-  const el = document.createElement('div');
-  document.body.append(el);
-  module.default.render({ model, el });
+  const luminance = (value) => {
+    const linear = (c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4);
+    const [r, g, b] = parse(value).map(linear);
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const [a, b] = [luminance(getComputedStyle(text).color),
+                  luminance(getComputedStyle(background).backgroundColor)];
+  return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
 }
 """
+
+
+def contrast(text: Any, background: Any) -> float:
+    return text.evaluate("(node, background) => (" + CONTRAST_JS + ")([node, background])",
+                         background.element_handle())
+
+
+# -- the view without JupyterLab ---------------------------------------------------
 
 
 def open_standalone(page: Any, user: str = "alice") -> None:
     """Render the widget's view in `page` with a stand-in model; `push_message` feeds it."""
     page.goto("data:text/html,<!doctype html><title>view</title>")  # init scripts run here
-    page.evaluate(STANDALONE_JS, [(REPO / "js" / "widget.js").read_text(),
-                                  (REPO / "js" / "widget.css").read_text(), user])
+    page.evaluate(STANDALONE_JS, [BUNDLE.read_text(), "", user])
 
 
 def push_message(page: Any, seq: int, text: str, parts: list[dict[str, Any]] | None = None,
@@ -375,6 +430,16 @@ def push_message(page: Any, seq: int, text: str, parts: list[dict[str, Any]] | N
         "parts": parts or [], "client_id": None, "reply_to": None,
         "created_at": "2026-01-01T12:00:00Z"}})
     return message_id
+
+
+def bob_receives(bob: Any, text: str, timeout: float = 15.0) -> dict[str, Any]:
+    """The message with `text` once bob (the conftest's recording client) has it."""
+    def find() -> list[dict[str, Any]]:
+        return [m for m in bob.received if m["text"] == text]
+
+    with bob.arrived:
+        assert bob.arrived.wait_for(find, timeout), f"bob never got {text!r}"
+        return find()[0]
 
 
 def server_env(server: Any, user: str = "alice", **extra: str) -> dict[str, str]:
@@ -390,7 +455,8 @@ def open_notebook(browser: Any, url: str, timeout_ms: int = 30_000,
     With `tripwire`, `notebook.tripwire` records any script a message runs
     (set up before the page loads, as it must be).
     """
-    page = browser.new_page(viewport={"width": 1280, "height": 1400})
+    page = browser.new_page(viewport={"width": 1280, "height": 1400},
+                            permissions=["clipboard-read", "clipboard-write"])
     page.set_default_timeout(timeout_ms)
     watcher = Tripwire(page) if tripwire else None
     page.goto(url)

@@ -10,90 +10,20 @@ sides. Screenshots go to test-artifacts/.
 
 from __future__ import annotations
 
-import shutil
+import re
 import statistics
-import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from playwright import sync_api
 
-from chat_widget.client import ChatClient
-from tests.browser_helpers import (
-    MEASURE_SEND_JS,
-    REPO,
-    JupyterLab,
-    NotebookPage,
-    launch_chromium,
-    open_notebook,
-    server_env,
-    start_jupyterlab,
-)
-from tests.conftest import RunningServer, start_server
+from tests.browser.helpers import MEASURE_SEND_JS, NotebookPage, bob_receives
 
 pytestmark = pytest.mark.timeout(120)
 SECOND = 1000  # Playwright counts milliseconds
-
-
-@pytest.fixture(scope="module")
-def chat_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("PYTHONPATH", str(REPO))  # where the server finds the slow echo
-        running = start_server(
-            tmp_path_factory.mktemp("chat-server"),
-            extra_args=["--responder", "echo=tests.browser_helpers:slow_echo"],
-        )
-    yield running
-    running.stop()
-
-
-@pytest.fixture(scope="module")
-def bob(chat_server: RunningServer) -> Iterator[Any]:
-    """bob in the test process: what he receives is recorded, and can be awaited."""
-    client = ChatClient(chat_server.url, chat_server.tokens["bob"])
-    client.connect()
-    client.join("general")
-    client.received = []  # type: ignore[attr-defined]
-    client.arrived = threading.Condition()  # type: ignore[attr-defined]
-
-    def record(message: dict[str, Any]) -> None:
-        with client.arrived:
-            client.received.append(message)
-            client.arrived.notify_all()
-
-    client.on_message(record)
-    yield client
-    client.close()
-
-
-def bob_receives(bob: Any, text: str, timeout: float = 15.0) -> dict[str, Any]:
-    def find() -> list[dict[str, Any]]:
-        return [m for m in bob.received if m["text"] == text]
-
-    with bob.arrived:
-        assert bob.arrived.wait_for(find, timeout), f"bob never got {text!r}"
-        return find()[0]
-
-
-@pytest.fixture(scope="module")
-def lab(
-    chat_server: RunningServer, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[JupyterLab]:
-    root = tmp_path_factory.mktemp("lab") / "notebooks"
-    shutil.copytree(REPO / "notebooks", root)
-    running = start_jupyterlab(root, server_env(chat_server))
-    yield running
-    running.stop()
-
-
-@pytest.fixture(scope="module")
-def notebook(lab: JupyterLab) -> Iterator[NotebookPage]:
-    with sync_api.sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        notebook = open_notebook(browser, lab.url("lab/tree/quickstart.ipynb"))
-        yield notebook
-        browser.close()
+SERVER_RESPONDERS = ["echo=tests.browser.helpers:slow_echo"]
+NOTEBOOK = "quickstart"
+READY_TEXT = "arrived in echo"
 
 
 def widget(notebook: NotebookPage, index: int) -> Any:
@@ -101,8 +31,6 @@ def widget(notebook: NotebookPage, index: int) -> Any:
 
 
 def test_run_all_shows_the_widgets_connected(notebook: NotebookPage) -> None:
-    notebook.run_all()
-    notebook.wait_for_output("arrived in echo")
     expect = sync_api.expect
     expect(notebook.widgets()).to_have_count(2)
     for index in (0, 1):
@@ -158,14 +86,20 @@ def test_the_send_button_waits_for_the_echo_reply(notebook: NotebookPage) -> Non
     box.fill("")
 
 
-def test_the_events_toggle_shows_each_sends_timeline(notebook: NotebookPage) -> None:
+def test_how_it_was_sent_shows_each_step_in_words(notebook: NotebookPage) -> None:
     general = widget(notebook, 0)
-    general.locator(".cw-events-toggle").click()
+    toggle = general.locator(".cw-how-sent-toggle")
+    sync_api.expect(toggle).to_have_text("How it was sent")
+    toggle.click()
     row = general.locator(".cw-timeline-row", has_text="typed in the browser")
     for kind in ("auth_fetch_start", "auth_fetched", "emit", "ack", "broadcast"):
         sync_api.expect(row.locator(f".cw-step[data-kind='{kind}']")).to_have_count(1)
-    notebook.screenshot("04-events")
-    general.locator(".cw-events-toggle").click()
+    sync_api.expect(row).to_contain_text("asked the chat server for a one-time permission")
+    sync_api.expect(row).to_contain_text("it reached everyone in the chat")
+    panel = general.locator(".cw-timeline").inner_text()
+    assert not re.search(r"\b(py|js|req)-[0-9a-z]{6,}", panel), panel  # no internal ids
+    notebook.screenshot("04-how-it-was-sent")
+    toggle.click()
 
 
 def test_a_busy_kernel_is_said_so_and_the_message_goes_later(

@@ -18,7 +18,7 @@ from pathlib import Path
 from playwright import sync_api
 
 from chat_widget.embedded import DATA_DIR_VARIABLE
-from tests.browser_helpers import free_port, launch_chromium, open_notebook
+from tests.browser.helpers import free_port, launch_chromium, open_notebook
 
 
 def test_demo_lab_opens_a_working_chat_in_jupyterlab(tmp_path: Path) -> None:

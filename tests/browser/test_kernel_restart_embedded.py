@@ -19,7 +19,7 @@ from playwright import sync_api
 
 from chat_widget import ChatClient
 from chat_widget.embedded import data_dir
-from tests.browser_helpers import (
+from tests.browser.helpers import (
     launch_chromium,
     open_notebook,
     start_jupyterlab,
@@ -60,10 +60,7 @@ def test_the_chat_is_back_after_jupyterlabs_restart_kernel(tmp_path: Path) -> No
             bob = ChatClient(url, embedded_tokens(data_dir())["bob"])
             bob.join("general")
 
-            notebook.page.locator("#jp-menu-panel .lm-MenuBar-itemLabel",
-                                  has_text="Kernel").first.click()
-            notebook.page.locator('.lm-Menu-item[data-command="kernelmenu:restart"]').click()
-            notebook.page.locator(".jp-Dialog .jp-mod-accept").click()
+            notebook.restart_kernel()
             wait_until(lambda: "still trying" in str(bob.last_error), "bob to say how long")
             assert bob.status == "reconnecting"
             assert f"no answer from the chat server at {url} for " in str(bob.last_error)

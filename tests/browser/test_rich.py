@@ -9,7 +9,7 @@ rich content to `general`. Screenshots go to test-artifacts/rich-*.png.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
 from itertools import pairwise
 from typing import Any
 
@@ -17,24 +17,28 @@ import pandas as pd
 import pytest
 from playwright import sync_api
 
-from chat_widget.client import ChatClient
-from tests.browser_helpers import (
-    AUDIT_JS,
+from tests.browser.helpers import (
+    THEMES,
     WIDGET_CELL,
-    JupyterLab,
     NotebookPage,
-    add_chats,
-    launch_chromium,
-    open_notebook,
-    server_env,
-    start_jupyterlab,
-    write_notebook,
+    contrast,
 )
-from tests.conftest import RunningServer, start_server
 
 pytestmark = pytest.mark.timeout(120)
 SECOND = 1000  # Playwright counts milliseconds
-GENERAL, NUMBERS, ECHO = 0, 1, 2  # the widgets, in the notebook's order
+GENERAL, NUMBERS, ECHO, QUIET = 0, 1, 2, 3  # the widgets, in the notebook's order
+SERVER_CHATS = ["numbers", "quiet"]
+SERVER_RESPONDERS = ["numbers=chat_widget.responders_examples:analyze",
+                     "echo=chat_widget.responders_examples:stream_words"]
+NOTEBOOK = [
+    WIDGET_CELL,
+    'chat = open_chat("general")\nchat',
+    'numbers = open_chat("numbers")\nnumbers',
+    'echo = open_chat("echo")\necho',
+    'quiet = open_chat("quiet")\nquiet',
+    'print("widgets ready")',
+]
+TRIPWIRE = True
 
 # Records, in the page, each text the streamed reply shows in the echo widget.
 RECORD_STREAM_JS = """
@@ -53,59 +57,6 @@ RECORD_STREAM_JS = """
 """
 
 
-@pytest.fixture(scope="module")
-def chat_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    folder = tmp_path_factory.mktemp("chat-server")
-    db_url = f"sqlite:///{folder / 'chat.db'}"
-    add_chats(db_url, ["numbers"])
-    running = start_server(folder, db_url=db_url, extra_args=[
-        "--responder", "numbers=chat_widget.responders_examples:analyze",
-        "--responder", "echo=chat_widget.responders_examples:stream_words",
-    ])
-    yield running
-    running.stop()
-
-
-@pytest.fixture(scope="module")
-def bob(chat_server: RunningServer) -> Iterator[ChatClient]:
-    client = ChatClient(chat_server.url, chat_server.tokens["bob"])
-    client.connect()
-    client.join("general")
-    yield client
-    client.close()
-
-
-@pytest.fixture(scope="module")
-def lab(chat_server: RunningServer,
-        tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterLab]:
-    root = tmp_path_factory.mktemp("lab") / "notebooks"
-    root.mkdir()
-    write_notebook(root / "rich.ipynb", [
-        WIDGET_CELL,
-        'chat = open_chat("general")\nchat',
-        'numbers = open_chat("numbers")\nnumbers',
-        'echo = open_chat("echo")\necho',
-        'print("widgets ready")',
-    ])
-    running = start_jupyterlab(root, server_env(chat_server))
-    yield running
-    running.stop()
-
-
-@pytest.fixture(scope="module")
-def notebook(lab: JupyterLab) -> Iterator[NotebookPage]:
-    with sync_api.sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        notebook = open_notebook(browser, lab.url("lab/tree/rich.ipynb"), tripwire=True)
-        page, tripwire = notebook.page, notebook.tripwire
-        notebook.run_all()
-        notebook.wait_for_output("widgets ready")
-        yield notebook
-        assert page.evaluate(AUDIT_JS, ".cw-list") == []
-        tripwire.assert_quiet()
-        browser.close()
-
-
 def view(notebook: NotebookPage, index: int) -> Any:
     return notebook.widgets().nth(index)
 
@@ -115,7 +66,7 @@ def column(table: Any, index: int) -> list[str]:
 
 
 def test_a_data_frame_is_a_table_sorted_by_a_click(notebook: NotebookPage,
-                                                   bob: ChatClient) -> None:
+                                                   bob: Any) -> None:
     frame = pd.DataFrame({"host": ["web-2", "web-10", "db-1", "cache"],
                           "p50 ms": [12.5, None, 3.25, 40.0], "ok": [True, False, True, True]})
     sent = bob.send(["Latency by host:", frame])
@@ -139,7 +90,7 @@ def test_a_data_frame_is_a_table_sorted_by_a_click(notebook: NotebookPage,
 
 
 def test_a_figure_fits_the_message_and_a_click_enlarges_it(notebook: NotebookPage,
-                                                           bob: ChatClient) -> None:
+                                                           bob: Any) -> None:
     from matplotlib.figure import Figure
 
     figure = Figure(figsize=(10, 3), dpi=100)
@@ -161,7 +112,7 @@ def test_a_figure_fits_the_message_and_a_click_enlarges_it(notebook: NotebookPag
 
 
 def test_markdown_and_code_are_rendered_and_highlighted(notebook: NotebookPage,
-                                                        bob: ChatClient) -> None:
+                                                        bob: Any) -> None:
     text = ("The **fix** is in `load()`, see [the docs](https://example.com/docs).\n\n"
             "- reads the *whole* file\n- closes it\n\n> quoted\n\n"
             "```sql\nSELECT host, avg(ms) FROM hits -- per host\n```")
@@ -183,12 +134,18 @@ def test_markdown_and_code_are_rendered_and_highlighted(notebook: NotebookPage,
     assert body.locator("li em").inner_text() == "whole"
     assert body.locator("blockquote").inner_text() == "quoted"
     assert body.locator("pre .cw-tok-keyword").all_inner_texts()[:2] == ["SELECT", "FROM"]
-    part = message.locator("pre.cw-part.cw-code")
+    part = message.locator(".cw-code-block.cw-part")
     assert part.get_attribute("data-language") == "python"
     assert part.locator(".cw-tok-keyword").all_inner_texts() == ["def", "return"]
     assert part.locator(".cw-tok-comment").inner_text() == "# the whole file"
     assert part.locator("code").text_content() == code  # every character, only coloured
     sync_api.expect(message.locator(".cw-unknown")).to_have_text("[chart]")
+    # JupyterLab's `.jp-OutputArea-output pre { white-space: pre-wrap }` and its
+    # link reset do not reach into the view: code does not wrap, links look like links.
+    assert part.locator("pre").evaluate("p => getComputedStyle(p).whiteSpace") == "pre"
+    link_style = link.evaluate("a => [getComputedStyle(a).textDecorationLine, "
+                               "getComputedStyle(a).color, getComputedStyle(a.parentNode).color]")
+    assert link_style[0] == "underline" and link_style[1] != link_style[2], link_style
     notebook.screenshot("rich-03-markdown-and-code")
 
 
@@ -235,3 +192,117 @@ def test_the_numbers_bot_answers_with_a_table_and_a_plot(notebook: NotebookPage)
     assert image.evaluate("i => i.complete && i.naturalWidth") > 0
     numbers.scroll_into_view_if_needed()
     notebook.screenshot("rich-06-numbers-bot")
+
+
+def test_math_renders_as_mathml_and_a_broken_formula_shows_its_source(
+    notebook: NotebookPage, bob: Any
+) -> None:
+    sent = bob.send("Area: $\\int_0^1 x^2\\,dx$, and\n\n$$\\sum_{k=1}^n k = \\frac{n(n+1)}{2}$$\n\n"
+                    "broken: $\\frac{1}{$")
+    message = view(notebook, GENERAL).locator(f".cw-message[data-id='{sent['id']}']")
+    formulas = message.locator(".cw-math:not(.cw-math-failed)")
+    sync_api.expect(formulas).to_have_count(2)
+    for index in range(2):
+        box = formulas.nth(index).locator("math").bounding_box()
+        assert box and box["width"] > 20 and box["height"] > 10  # drawn by the browser's MathML
+    assert formulas.nth(0).locator("annotation").text_content() == "\\int_0^1 x^2\\,dx"
+    assert formulas.nth(1).locator("mfrac").count() == 1
+    assert message.locator(".cw-math-failed").inner_text() == "$\\frac{1}{$"
+    message.scroll_into_view_if_needed()
+    notebook.screenshot("rich-07-math")
+
+
+def test_a_code_blocks_copy_button_copies_the_code(notebook: NotebookPage, bob: Any) -> None:
+    code = "for host in hosts:\n    print(host, latency[host])  # one line each"
+    sent = bob.send(f"Try this:\n\n```python\n{code}\n```")
+    block = view(notebook, GENERAL).locator(f".cw-message[data-id='{sent['id']}'] .cw-code-block")
+    copy = block.locator("button.cw-copy")
+    copy.click()
+    sync_api.expect(copy).to_have_text("Copied")
+    assert notebook.page.evaluate("() => navigator.clipboard.readText()") == code + "\n"
+    # This JupyterLab gives the page its application (--expose-app-in-browser),
+    # so the code can also go into a new cell.
+    cells = notebook.page.locator(".jp-Notebook .jp-Cell")
+    before = cells.count()
+    block.locator("button.cw-insert").click()
+    sync_api.expect(cells).to_have_count(before + 1)
+    inserted = notebook.page.locator(".jp-Notebook .jp-Cell .cm-content",
+                                     has_text="for host in hosts")
+    sync_api.expect(inserted).to_have_count(1)
+    assert inserted.inner_text() == code
+
+
+def test_a_short_message_gets_a_short_bubble_with_a_dated_time(
+    notebook: NotebookPage, bob: Any
+) -> None:
+    sent = bob.send("ok")
+    general = view(notebook, GENERAL)
+    bubble = general.locator(f".cw-message[data-id='{sent['id']}']")
+    width = bubble.evaluate("b => b.getBoundingClientRect().width")
+    list_width = general.locator(".cw-list").evaluate("l => l.clientWidth")
+    assert width < 0.4 * list_width, (width, list_width)
+    time = bubble.locator("time.cw-time")
+    assert time.get_attribute("datetime") == sent["created_at"]
+    assert str(sent["created_at"])[:4] in (time.get_attribute("title") or "")  # the full date
+
+
+def test_an_empty_chat_says_so(notebook: NotebookPage) -> None:
+    quiet = view(notebook, QUIET)
+    sync_api.expect(quiet.locator(".cw-empty")).to_have_text(
+        "No messages in quiet yet: write the first one below.")
+    quiet.scroll_into_view_if_needed()
+    notebook.screenshot("rich-08-empty-chat")
+
+
+def test_new_messages_below_are_announced_while_scrolled_up(
+    notebook: NotebookPage, bob: Any
+) -> None:
+    general = view(notebook, GENERAL)
+    for number in range(12):
+        bob.send(f"filler {number}")
+    fillers = general.locator(".cw-message", has_text=re.compile(r"^bob.*filler \d+$"))
+    sync_api.expect(fillers).to_have_count(12)  # all of them, whatever order they came in
+    general.locator(".cw-list").evaluate("l => { l.scrollTop = 0; }")
+    indicator = general.locator(".cw-new-below")
+    sync_api.expect(indicator).to_be_hidden()
+    bob.send("news while you read")
+    bob.send("more news")
+    sync_api.expect(indicator).to_have_text("↓ 2 new messages")
+    general.scroll_into_view_if_needed()
+    notebook.screenshot("rich-09-new-messages-below")
+    indicator.click()
+    sync_api.expect(indicator).to_be_hidden()
+    sync_api.expect(general.locator(".cw-message", has_text="more news")).to_be_in_viewport()
+
+
+def test_the_views_styles_stay_inside_it(notebook: NotebookPage) -> None:
+    leaked = notebook.page.evaluate("""() => [...document.styleSheets].some((sheet) => {
+        try { return [...sheet.cssRules].some((rule) => rule.cssText.includes('.cw-')); }
+        catch (error) { return false; }
+    })""")
+    assert not leaked  # the stylesheet lives in each view's shadow root, not in the page
+    output = notebook.page.locator(".jp-OutputArea-output pre", has_text="widgets ready")
+    assert output.evaluate("p => getComputedStyle(p).whiteSpace") == "pre-wrap"  # the page's own
+
+
+@pytest.mark.parametrize("theme", THEMES)
+def test_each_theme_keeps_the_chat_readable(notebook: NotebookPage, theme: str) -> None:
+    notebook.set_theme(theme)
+    general, numbers = view(notebook, GENERAL), view(notebook, NUMBERS)
+    own = numbers.locator(".cw-message.cw-own").last
+    other = general.locator(".cw-message:not(.cw-own)").last
+    bot = numbers.locator(".cw-message.cw-bot").last
+    for bubble in (own, other, bot):
+        text = bubble.locator(".cw-text").first
+        assert contrast(text, bubble) >= 4.5, (theme, bubble.get_attribute("class"))
+    root_bg = general.evaluate("r => getComputedStyle(r).backgroundColor")
+    page_bg = notebook.page.evaluate(
+        "() => getComputedStyle(document.body).getPropertyValue('--jp-layout-color1').trim()")
+    assert page_bg, "the theme's variables are there"
+    assert root_bg != "rgba(0, 0, 0, 0)"
+    numbers.scroll_into_view_if_needed()
+    slug = theme.lower().replace("jupyterlab ", "").replace(" ", "-")
+    numbers.screenshot(path=str(notebook.screenshot(f"rich-theme-{slug}").with_name(
+        f"rich-theme-{slug}-widget.png")))
+    if theme == THEMES[-1]:
+        notebook.set_theme(THEMES[0])

@@ -1,0 +1,42 @@
+// @ts-check
+// Creating elements: the one way text gets into the page is textContent.
+
+/**
+ * An element with an optional class and text (set as textContent, never parsed).
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag
+ * @param {string | null} [className]
+ * @param {unknown} [text]
+ * @returns {HTMLElementTagNameMap[K]}
+ */
+export function h(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined && text !== null) node.textContent = String(text);
+  return node;
+}
+
+/**
+ * A button that never submits anything.
+ * @param {string} className
+ * @param {string} label
+ * @param {string} [title]
+ * @returns {HTMLButtonElement}
+ */
+export function button(className, label, title) {
+  const node = h("button", className, label);
+  node.type = "button";
+  if (title) node.title = title;
+  return node;
+}
+
+/**
+ * `text` flattened to one line and cut to `length` characters.
+ * @param {unknown} text
+ * @param {number} [length]
+ * @returns {string}
+ */
+export function snippet(text, length = 80) {
+  const flat = String(text || "").replace(/\s+/g, " ").trim();
+  return flat.length > length ? `${flat.slice(0, length - 1)}…` : flat;
+}
