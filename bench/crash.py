@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -142,29 +143,37 @@ class ResilientClient:
                                wait_timeout=10, retry=True)
         await asyncio.wait_for(self.ready.wait(), 30)
 
-    async def send(self, http: aiohttp.ClientSession, text: str, client_id: str) -> None:
-        """Send until acknowledged, with the same client_id on every try."""
+    async def acknowledged(self, http: aiohttp.ClientSession, event: str,
+                           payload: dict[str, Any], needs_auth: bool) -> dict[str, Any]:
+        """Emit `event` until acknowledged, the same payload on every try (with a fresh
+        authorization string each time when `needs_auth`); returns the ack's message."""
         while True:
             try:
                 await asyncio.wait_for(self.ready.wait(), 30)
-                async with http.post(self.url + "/api/message-auth",
-                                     json={"chat_id": self.chat_id},
-                                     headers={"Authorization": f"Bearer {self.token}"}) as reply:
-                    auth = (await reply.json())["auth"]
-                ack = await self.sio.call("send_message", {
-                    "chat_id": self.chat_id, "text": text, "auth": auth,
-                    "client_id": client_id}, timeout=5)
+                body = dict(payload, chat_id=self.chat_id)
+                if needs_auth:
+                    async with http.post(self.url + "/api/message-auth",
+                                         json={"chat_id": self.chat_id},
+                                         headers={"Authorization": f"Bearer {self.token}"},
+                                         ) as reply:
+                        body["auth"] = (await reply.json())["auth"]
+                ack = await self.sio.call(event, body, timeout=5)
                 if ack.get("ok"):
-                    self.acked.append(ack["message"])
-                    return
+                    return ack["message"]
             except Exception:
                 pass
             self.retries += 1
             await asyncio.sleep(0.05)
 
+    async def send(self, http: aiohttp.ClientSession, text: str, client_id: str) -> None:
+        """Send until acknowledged, with the same client_id on every try."""
+        self.acked.append(await self.acknowledged(
+            http, "send_message", {"text": text, "client_id": client_id}, needs_auth=True))
 
-async def _run(clients: int, rooms: int, messages: int, kills: int, seed: int) -> dict[str, Any]:
-    folder = Path(tempfile.mkdtemp(prefix="chat-widget-crash-"))
+
+async def server_for_rooms(rooms: int, prefix: str) -> ServerUnderFire:
+    """A started server on a free port, on a new SQLite database with `rooms` chats."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
     db_url = f"sqlite:///{folder / 'crash.db'}"
     await asyncio.to_thread(prepare_rooms, db_url, rooms)
     with socket.socket() as probe:
@@ -172,6 +181,22 @@ async def _run(clients: int, rooms: int, messages: int, kills: int, seed: int) -
         port = probe.getsockname()[1]
     server = ServerUnderFire(db_url, port, folder)
     await asyncio.to_thread(server.start)
+    return server
+
+
+async def kill_at_marks(server: ServerUnderFire, marks: list[float],
+                        progress: Callable[[], int], random_source: random.Random) -> None:
+    """SIGKILL and restart the server each time `progress()` passes the next mark."""
+    for mark in sorted(marks):
+        while progress() < mark:
+            await asyncio.sleep(0.01)
+        await asyncio.to_thread(server.kill)
+        await asyncio.sleep(random_source.uniform(0.0, 0.3))
+        await asyncio.to_thread(server.start)
+
+
+async def _run(clients: int, rooms: int, messages: int, kills: int, seed: int) -> dict[str, Any]:
+    server = await server_for_rooms(rooms, "chat-widget-crash-")
     random_source = random.Random(seed)
     users = ["alice", "bob"]
     fleet = [ResilientClient(f"client-{i}", server.url, server.tokens[users[i % 2]],
@@ -190,18 +215,10 @@ async def _run(clients: int, rooms: int, messages: int, kills: int, seed: int) -
 
     # Kill at random moments spread over the whole run: when the count of
     # acknowledged messages passes randomly drawn marks.
-    marks = sorted(random_source.uniform(0.05, 0.95) * per_client * clients
-                   for _ in range(kills))
-
-    async def killer() -> None:
-        for mark in marks:
-            while sum(len(c.acked) for c in fleet) < mark:
-                await asyncio.sleep(0.01)
-            await asyncio.to_thread(server.kill)
-            await asyncio.sleep(random_source.uniform(0.0, 0.3))
-            await asyncio.to_thread(server.start)
-
-    await asyncio.gather(killer(), *(sender(client) for client in fleet))
+    marks = [random_source.uniform(0.05, 0.95) * per_client * clients for _ in range(kills)]
+    killer = kill_at_marks(server, marks, lambda: sum(len(c.acked) for c in fleet),
+                           random_source)
+    await asyncio.gather(killer, *(sender(client) for client in fleet))
     elapsed = time.perf_counter() - started
     for client in fleet:
         await asyncio.wait_for(client.ready.wait(), 30)
@@ -246,16 +263,17 @@ def run(clients: int = 50, rooms: int = 5, messages: int = 10_000, kills: int = 
     return asyncio.run(_run(clients, rooms, messages, kills, seed))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clients", type=int, default=50)
-    parser.add_argument("--rooms", type=int, default=5)
-    parser.add_argument("--messages", type=int, default=10_000)
-    parser.add_argument("--kills", type=int, default=5)
+def command_line(doc: str, run_with: Callable[..., dict[str, Any]], **counts: int) -> None:
+    """`python -m bench.<crash test> --name N ... --seed S`: print the report as JSON."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    for name, default in counts.items():
+        parser.add_argument(f"--{name}", type=int, default=default)
     parser.add_argument("--seed", type=int)
-    args = parser.parse_args()
-    print(json.dumps(run(args.clients, args.rooms, args.messages, args.kills, args.seed),
-                     indent=2))
+    print(json.dumps(run_with(**vars(parser.parse_args())), indent=2))
+
+
+def main() -> None:
+    command_line(__doc__, run, clients=50, rooms=5, messages=10_000, kills=5)
 
 
 if __name__ == "__main__":

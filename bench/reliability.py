@@ -21,7 +21,7 @@ import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 from typing import Any
 
-from . import crash, load
+from . import crash, crash_changes, load
 
 REPO = Path(__file__).resolve().parent.parent
 REPORT = REPO / "docs" / "reliability.md"
@@ -83,6 +83,9 @@ def collect(quick: bool) -> dict[str, Any]:
         "machine": f"{platform.platform()}, {os.cpu_count()} cores", "quick": quick}
     figures["crash"] = (crash.run(clients=50, rooms=5, messages=10_000, kills=5) if full
                         else crash.run(clients=10, rooms=2, messages=1_000, kills=2))
+    figures["crash_changes"] = (
+        crash_changes.run(clients=50, rooms=5, changes=5_000, kills=5) if full
+        else crash_changes.run(clients=10, rooms=2, changes=500, kills=2))
     for name, targets in SUITES.items():
         figures[name] = run_suite(name, targets, full)
     figures["load"] = load.run(connections=500 if full else 100, rooms=5, senders=5,
@@ -99,6 +102,7 @@ def _suite_line(result: dict[str, Any]) -> str:
 
 def markdown(figures: dict[str, Any]) -> str:
     crash_run, load_run = figures["crash"], figures["load"]
+    changes_run = figures["crash_changes"]
     hostile = figures["hostile"].get("details", {})
     tried = hostile.get("tried", {})
     injection = figures["injection"].get("details", {})
@@ -119,6 +123,16 @@ def markdown(figures: dict[str, Any]) -> str:
         f"{crash_run['retries']} retries, {crash_run['seconds']} s | lost {crash_run['lost']}, "
         f"doubled {crash_run['doubled']}, never stored {crash_run['never_stored']}, clients "
         f"with a different history {crash_run['divergent_clients']} |",
+        f"| 1b. Changes under crashes | {changes_run['clients']} clients in "
+        f"{changes_run['rooms']} chats edit and react while the server is SIGKILLed and "
+        f"restarted {changes_run['kills']} times; unacknowledged changes are retried as they "
+        f"were; clients catch up with after_version and changes | "
+        f"{changes_run['changes_made']:,} changes, {changes_run['acknowledged']:,} "
+        f"acknowledged, {changes_run['versions_taken']:,} versions taken, "
+        f"{changes_run['retries']} retries, {changes_run['seconds']} s | lost "
+        f"{changes_run['lost']}, doubled {changes_run['doubled']}, repeated versions "
+        f"{changes_run['repeated_versions']}, clients with a different state "
+        f"{changes_run['divergent_clients']} |",
         f"| 2. Hostile input | property-based payloads (hypothesis) over every Socket.IO "
         f"event and HTTP route, malformed frames | {sum(tried.values()):,} payloads "
         f"({', '.join(f'{k} {v:,}' for k, v in tried.items())}); "
@@ -152,6 +166,8 @@ def markdown(figures: dict[str, Any]) -> str:
         "## Reproduce one item",
         "",
         "- Crashes: `python -m bench.crash --clients 50 --rooms 5 --messages 10000 --kills 5`",
+        "- Changes under crashes: `python -m bench.crash_changes --clients 50 --rooms 5 "
+        "--changes 5000 --kills 5`",
         "- Hostile input: `pytest tests/server/test_hostile_input.py --full`",
         "- Authorization, limits, pending flag: the test ids listed in `bench/reliability.py`",
         "- Script injection: `pytest tests/browser/test_injection.py`",

@@ -1,6 +1,6 @@
 """The wire contract's names and limits, shared by the server and the clients.
 
-Everything here mirrors PROTOCOL.md (version 1): event names, error codes with
+Everything here mirrors PROTOCOL.md (version 1.1): event names, error codes with
 their HTTP status, size limits, the shapes of what goes over the wire (as
 TypedDicts, so the client, the server and the widget name one `Message`), and
 the plain validation functions that both sides call without a socket.
@@ -8,6 +8,8 @@ the plain validation functions that both sides call without a socket.
 
 from __future__ import annotations
 
+import json
+import unicodedata
 from typing import Any, TypedDict
 
 from .errors import ChatError
@@ -17,11 +19,19 @@ JOIN = "join"
 LEAVE = "leave"
 HISTORY = "history"
 SEND_MESSAGE = "send_message"
+# Protocol 1.1: changing a stored message, and catching up on changes.
+EDIT_MESSAGE = "edit_message"
+DELETE_MESSAGE = "delete_message"
+REACT = "react"
+CHANGES = "changes"
 
 # Socket.IO events the server emits.
 MESSAGE = "message"
 MESSAGE_DELTA = "message_delta"
 REPLY_FAILED = "reply_failed"
+MESSAGE_UPDATED = "message_updated"
+
+PROTOCOL_VERSION = "1.1"
 
 # Error codes and the HTTP status each one maps to.
 ERROR_STATUS: dict[str, int] = {
@@ -47,6 +57,7 @@ MAX_HISTORY_LIMIT = 500
 JOIN_CATCH_UP_LIMIT = 500
 
 IMAGE_MIMES = ("image/png", "image/jpeg", "image/svg+xml")
+MAX_EMOJI_CODE_POINTS = 32
 
 
 # --- shapes -----------------------------------------------------------------
@@ -84,6 +95,13 @@ class Part(_PartType, total=False):
     data: str
 
 
+class Reaction(TypedDict):
+    """One emoji on a message and who put it there, in the order they did."""
+
+    emoji: str
+    users: list[str]
+
+
 class Message(TypedDict):
     """A stored chat message, as every event and answer carries it."""
 
@@ -96,16 +114,33 @@ class Message(TypedDict):
     client_id: str | None
     reply_to: str | None
     created_at: str
+    # protocol 1.1
+    version: int
+    edited_at: str | None
+    deleted: bool
+    reactions: list[Reaction]
+    mentions: list[str]
 
 
-class Chat(TypedDict):
-    """A chat: `responder` is None between people, else the bot that answers there."""
-
+class _ChatBase(TypedDict):
     id: str
     workspace_id: str
     title: str
     responder: str | None
     last_seq: int
+    last_version: int
+
+
+class Chat(_ChatBase, total=False):
+    """A chat: `responder` is None between people, else the bot that answers there.
+
+    Answered to a user (`GET /api/chats`, `join`), it carries that user's
+    `last_read_seq`, `unread` and `unread_mentions` too.
+    """
+
+    last_read_seq: int
+    unread: int
+    unread_mentions: int
 
 
 class _ErrorBase(TypedDict):
@@ -154,10 +189,16 @@ class Page(TypedDict):
     has_more: bool
 
 
-class Joined(Page):
-    """What a `join` answers (besides `ok`): the chat and its latest or missed messages."""
-
+class _JoinedBase(Page):
     chat: Chat
+
+
+class Joined(_JoinedBase, total=False):
+    """What a `join` answers (besides `ok`): the chat and its latest or missed messages,
+    and with `after_version` the messages changed since."""
+
+    updated: list[Message]
+    has_more_updates: bool
 
 
 class MessageAuth(TypedDict):
@@ -274,6 +315,34 @@ def message_text(value: Any) -> str:
         raise _bad("text must not contain NUL characters")
     if len(value.encode("utf-8")) > MAX_TEXT_BYTES:
         raise ChatError(f"text is larger than {MAX_TEXT_BYTES} bytes", code="too_large")
+    return value
+
+
+def check_message_size(payload: dict[str, Any]) -> None:
+    """A send or an edit is at most 1 MiB in all, as JSON."""
+    if len(json.dumps(payload, ensure_ascii=False).encode()) > MAX_MESSAGE_BYTES:
+        raise ChatError("the message is larger than 1 MiB", code="too_large")
+
+
+def reaction_emoji(value: Any) -> str:
+    """A reaction's emoji: 1..32 Unicode code points, no whitespace.
+
+    Control characters are refused too (an extension: they cannot be shown).
+    """
+    if not isinstance(value, str) or not value:
+        raise _bad("emoji must be a non-empty string")
+    if len(value) > MAX_EMOJI_CODE_POINTS:
+        raise _bad(f"emoji is longer than {MAX_EMOJI_CODE_POINTS} code points")
+    check_encodable(value, "emoji")
+    if any(ch.isspace() or unicodedata.category(ch) == "Cc" for ch in value):
+        raise _bad("emoji must not contain whitespace or control characters")
+    return value
+
+
+def require_bool(value: Any, name: str) -> bool:
+    """A JSON boolean (not 0/1, not a string)."""
+    if not isinstance(value, bool):
+        raise _bad(f"{name} must be true or false")
     return value
 
 

@@ -38,7 +38,7 @@ class RawClient:
         self.token = token
         self.events: queue.Queue[tuple[str, dict[str, Any]]] = queue.Queue()
         self.sio = socketio.Client(reconnection=False)
-        for name in ("message", "message_delta", "reply_failed"):
+        for name in ("message", "message_delta", "reply_failed", "message_updated"):
             self.sio.on(name, self._recorder(name))
         self.sio.connect(server.url, auth={"token": token}, transports=["websocket"],
                          wait_timeout=10)
@@ -62,6 +62,33 @@ class RawClient:
                    "client_id": client_id or uuid.uuid4().hex, **extra}
         return self.call("send_message", payload)
 
+    def edit(self, chat_id: str, message_id: str, text: str, **extra: Any) -> dict[str, Any]:
+        """Fetch a fresh authorization string and edit; returns the ack."""
+        return self.call("edit_message", {
+            "chat_id": chat_id, "id": message_id, "text": text,
+            "auth": fetch_auth(self.server, self.token, chat_id), **extra})
+
+    def delete(self, chat_id: str, message_id: str) -> dict[str, Any]:
+        return self.call("delete_message", {"chat_id": chat_id, "id": message_id})
+
+    def react(self, chat_id: str, message_id: str, emoji: str, on: bool = True,
+              ) -> dict[str, Any]:
+        return self.call("react", {"chat_id": chat_id, "id": message_id, "emoji": emoji,
+                                   "on": on})
+
+    def all_changes(self, chat_id: str, after_version: int = 0,
+                    limit: int = 500) -> list[dict[str, Any]]:
+        """Page through `changes` until `has_more` is false."""
+        found: list[dict[str, Any]] = []
+        while True:
+            ack = self.call("changes", {"chat_id": chat_id, "after_version": after_version,
+                                        "limit": limit})
+            assert ack["ok"], ack
+            found += ack["messages"]
+            if not ack["has_more"]:
+                return found
+            after_version = found[-1]["version"]
+
     def next_event(self, name: str | None = None, timeout: float = 10.0) -> dict[str, Any]:
         """The next recorded event (of `name`, skipping others)."""
         deadline = time.monotonic() + timeout
@@ -73,12 +100,17 @@ class RawClient:
             if name is None or event == name:
                 return payload
 
-    def no_event_within(self, seconds: float) -> bool:
-        try:
-            self.events.get(timeout=seconds)
-        except queue.Empty:
-            return True
-        return False
+    def no_event_within(self, seconds: float, name: str | None = None) -> bool:
+        """True when no event (of `name`, if given) arrives within `seconds`."""
+        deadline = time.monotonic() + seconds
+        while (remaining := deadline - time.monotonic()) > 0:
+            try:
+                event, _payload = self.events.get(timeout=remaining)
+            except queue.Empty:
+                return True
+            if name is None or event == name:
+                return False
+        return True
 
     def close(self) -> None:
         self.sio.disconnect()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench import crash, load
+from bench import crash, crash_changes, load
 
 
 def test_sigkill_during_sends_loses_and_doubles_nothing(full_counts):
@@ -14,6 +14,17 @@ def test_sigkill_during_sends_loses_and_doubles_nothing(full_counts):
     assert report["acknowledged"] == report["messages_sent"] == report["stored"], report
     assert (report["lost"], report["doubled"], report["unexpected"], report["never_stored"],
             report["divergent_clients"]) == (0, 0, 0, 0, 0), report
+
+
+def test_sigkill_during_changes_loses_and_doubles_none(full_counts):
+    if full_counts:
+        report = crash_changes.run(clients=50, rooms=5, changes=5_000, kills=5)
+    else:
+        report = crash_changes.run(clients=10, rooms=2, changes=300, kills=2)
+    assert report["server_starts"] == report["kills"] + 1
+    assert report["acknowledged"] == report["changes_made"] == report["versions_taken"], report
+    assert (report["lost"], report["doubled"], report["repeated_versions"],
+            report["divergent_clients"]) == (0, 0, 0, 0), report
 
 
 def test_many_connections_all_receive_while_messages_flow(full_counts):

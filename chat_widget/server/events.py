@@ -17,6 +17,7 @@ import socketio
 
 from .. import protocol
 from ..errors import ChatError
+from ..protocol import Message
 from .limits import ConnectionLimiter
 from .service import ChatService
 
@@ -25,6 +26,8 @@ logger = logging.getLogger(__name__)
 Handler = Callable[[str, dict[str, Any]], Awaitable[Mapping[str, Any]]]
 # Puts a connection in a chat's room: (sid, chat_id, the last seq its join answer covered).
 Enter = Callable[[str, str, int], Awaitable[None]]
+# A service method that writes a message: (user, payload, chats joined) -> message.
+Write = Callable[[Any, dict[str, Any], set[str]], Awaitable[Message]]
 
 
 def room_of(chat_id: str) -> str:
@@ -98,7 +101,8 @@ def register_events(sio: socketio.AsyncServer, service: ChatService,
     @acknowledged
     async def join(sid: str, payload: dict[str, Any]) -> Mapping[str, Any]:
         user, joined = session(sid)
-        result = await service.join(user, payload.get("chat_id"), payload.get("after_seq"))
+        result = await service.join(user, payload.get("chat_id"), payload.get("after_seq"),
+                                    payload.get("after_version"))
         chat_id = result["chat"]["id"]
         snapshot_seq = max([result["chat"]["last_seq"], *(m["seq"] for m in result["messages"])])
         await enter(sid, chat_id, snapshot_seq)
@@ -123,11 +127,28 @@ def register_events(sio: socketio.AsyncServer, service: ChatService,
         return await service.history(user, payload.get("chat_id"), payload.get("before_seq"),
                                      payload.get("after_seq"), payload.get("limit"))
 
-    @sio.on(protocol.SEND_MESSAGE)
+    def answering_message(event: str, write: Write) -> Handler:
+        """A handler for an event that writes one message and acks it as stored."""
+
+        async def handler(sid: str, payload: dict[str, Any]) -> Mapping[str, Any]:
+            user, joined = session(sid)
+            return {"message": await write(user, payload, joined)}
+
+        handler.__name__ = event
+        return handler
+
+    for event, write in ((protocol.SEND_MESSAGE, service.send),
+                         (protocol.EDIT_MESSAGE, service.edit),
+                         (protocol.DELETE_MESSAGE, service.delete),
+                         (protocol.REACT, service.react)):
+        sio.on(event, acknowledged(answering_message(event, write)))
+
+    @sio.on(protocol.CHANGES)
     @acknowledged
-    async def send_message(sid: str, payload: dict[str, Any]) -> Mapping[str, Any]:
+    async def changes(sid: str, payload: dict[str, Any]) -> Mapping[str, Any]:
         user, joined = session(sid)
-        return {"message": await service.send(user, payload, joined)}
+        return await service.changes(user, payload.get("chat_id"), payload.get("after_version"),
+                                     payload.get("limit"), joined)
 
     @sio.on("*")
     async def unknown_event(event: str, sid: str, *_args: Any) -> dict[str, Any]:

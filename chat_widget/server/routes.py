@@ -59,6 +59,7 @@ HEALTH_CHECKS: web.AppKey[dict[str, Callable[[], str]]] = web.AppKey("health_che
 async def health(request: web.Request) -> web.Response:
     checks = request.app.get(HEALTH_CHECKS, {})
     return web.json_response({"status": "ok", "version": __version__,
+                              "protocol": protocol.PROTOCOL_VERSION,
                               **{name: check() for name, check in checks.items()}})
 
 
@@ -76,6 +77,13 @@ async def chat_messages(request: web.Request, user: User) -> Mapping[str, Any]:
         user, request.match_info["chat_id"],
         before_seq=_query_int(query, "before_seq"), after_seq=_query_int(query, "after_seq"),
         limit=_query_int(query, "limit"))
+
+
+async def chat_changes(request: web.Request, user: User) -> Mapping[str, Any]:
+    query = request.query
+    return await request.app[SERVICE_KEY].changes(
+        user, request.match_info["chat_id"], _query_int(query, "after_version"),
+        _query_int(query, "limit"))
 
 
 async def message_auth(request: web.Request, user: User) -> Mapping[str, Any]:
@@ -123,4 +131,5 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/me", _authed(me))
     app.router.add_get("/api/chats", _authed(chats))
     app.router.add_get("/api/chats/{chat_id}/messages", _authed(chat_messages))
+    app.router.add_get("/api/chats/{chat_id}/changes", _authed(chat_changes))
     app.router.add_post("/api/message-auth", _authed(message_auth))

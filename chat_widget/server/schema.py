@@ -1,10 +1,17 @@
-"""The database tables, declared once for SQLite and PostgreSQL alike."""
+"""The database tables, declared once for SQLite and PostgreSQL alike.
+
+This is the model the queries are written against. The tables themselves are
+made and changed by the migrations in `migrations/versions/` (Alembic), so a
+database of an older release is upgraded in place; a test checks that the
+migrated schema and this one agree.
+"""
 
 from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     Float,
     ForeignKey,
@@ -14,6 +21,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 metadata = MetaData()
@@ -56,6 +64,8 @@ chats = Table(
     Column("title", Text, nullable=False),
     Column("responder", String(200)),
     Column("last_seq", BigInteger, nullable=False, default=0),
+    # The chat's change counter: every edit, delete or reaction takes the next one.
+    Column("last_version", BigInteger, nullable=False, default=0, server_default="0"),
 )
 
 messages = Table(
@@ -70,8 +80,36 @@ messages = Table(
     Column("client_id", String(200)),
     Column("reply_to", String(64)),
     Column("created_at", String(40), nullable=False),
+    # Protocol 1.1: the chat's `last_version` at this message's last change (0: never).
+    Column("version", BigInteger, nullable=False, default=0, server_default="0"),
+    Column("edited_at", String(40)),
+    Column("deleted", Boolean, nullable=False, default=False, server_default=false()),
+    Column("reactions", JSON, nullable=False, default=list, server_default="[]"),
+    Column("mentions", JSON, nullable=False, default=list, server_default="[]"),
     UniqueConstraint("chat_id", "seq", name="uq_messages_chat_seq"),
     UniqueConstraint("chat_id", "sender_id", "client_id", name="uq_messages_client_id"),
+)
+# `changes` pages through a chat's messages by version.
+Index("ix_messages_chat_version", messages.c.chat_id, messages.c.version)
+
+# Protocol 1.1: each user's read marker per chat (0 where no row).
+read_markers = Table(
+    "read_markers",
+    metadata,
+    Column("chat_id", String(200), ForeignKey("chats.id"), primary_key=True),
+    Column("user_id", String(200), ForeignKey("users.id"), primary_key=True),
+    Column("last_read_seq", BigInteger, nullable=False, default=0, server_default="0"),
+)
+
+# Who each live message mentions, as rows, so unread mentions are counted by an
+# index rather than by reading every message's `mentions`. Kept in step with
+# `messages.mentions` by the same transactions (send, edit, delete).
+message_mentions = Table(
+    "message_mentions",
+    metadata,
+    Column("chat_id", String(200), ForeignKey("chats.id"), primary_key=True),
+    Column("user_id", String(200), primary_key=True),
+    Column("seq", BigInteger, primary_key=True),
 )
 
 # Nonces of message authorization strings already spent: single use across

@@ -7,18 +7,19 @@ transport's framing, then calls one method here. Every refusal is a
 
 from __future__ import annotations
 
-import json
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from .. import protocol
 from ..errors import ChatError
-from ..protocol import Chat, Joined, Me, Message, MessageAuth, Page, Part
+from ..protocol import Chat, Me, Message, MessageAuth, Page, Part
+from . import changes
 from .auth import MessageAuthSigner
 from .limits import RateLimiter
 from .responders import Responder, ResponderRunner
-from .store import Store, User
+from .store import Change, Store, User
 
 logger = logging.getLogger(__name__)
 
@@ -79,12 +80,37 @@ class ChatService:
             chat["id"], before, after, protocol.history_limit(limit))
         return {"messages": page, "has_more": has_more}
 
-    async def join(self, user: User, chat_id: Any, after_seq: Any = None) -> Joined:
-        chat = await self.open_chat(user, chat_id, fresh=True)
+    async def join(self, user: User, chat_id: Any, after_seq: Any = None,
+                   after_version: Any = None) -> dict[str, Any]:
+        """The chat, its latest messages (or those after `after_seq`), and, with
+        `after_version`, the messages changed since (protocol 1.1)."""
         after = protocol.optional_int(after_seq, "after_seq")
+        since = protocol.optional_int(after_version, "after_version")
+        chat = await self.store.chat_for_reader(
+            await self.open_chat(user, chat_id, fresh=True), user.id)
         limit = protocol.DEFAULT_HISTORY_LIMIT if after is None else protocol.JOIN_CATCH_UP_LIMIT
         page, has_more = await self.store.messages(chat["id"], after_seq=after, limit=limit)
-        return {"chat": chat, "messages": page, "has_more": has_more}
+        answer = {"chat": chat, "messages": page, "has_more": has_more}
+        if since is not None:
+            updated, more = await self.store.changes(
+                chat["id"], since, protocol.JOIN_CATCH_UP_LIMIT)
+            answer.update(updated=updated, has_more_updates=more)
+        return answer
+
+    async def changes(self, user: User, chat_id: Any, after_version: Any, limit: Any = None,
+                      joined: set[str] | None = None) -> dict[str, Any]:
+        """A page of the messages changed after `after_version` (the `changes` event
+        passes the connection's joined chats; the HTTP route needs none)."""
+        since = protocol.optional_int(after_version, "after_version")
+        if since is None:
+            raise ChatError("after_version is required", code="bad_request")
+        page_limit = protocol.history_limit(limit)
+        if joined is None:
+            chat = await self.open_chat(user, chat_id)
+        else:
+            chat = await self._joined_chat(user, chat_id, joined)
+        page, has_more = await self.store.changes(chat["id"], since, page_limit)
+        return {"messages": page, "has_more": has_more}
 
     # --- writing -----------------------------------------------------------------
 
@@ -92,6 +118,13 @@ class ChatService:
         chat = await self.open_chat(user, chat_id)
         auth, expires_at = self.signer.issue(user.id, chat["id"])
         return {"auth": auth, "chat_id": chat["id"], "expires_at": expires_at}
+
+    async def _joined_chat(self, user: User, chat_id: Any, joined: set[str]) -> Chat:
+        """The chat, which this connection must have joined (`not_joined`)."""
+        chat = await self.open_chat(user, chat_id)
+        if chat["id"] not in joined:
+            raise ChatError("join the chat first", code="not_joined")
+        return chat
 
     async def send(self, user: User, payload: dict[str, Any], joined: set[str]) -> Message:
         """The protocol's `send_message`: validate, authorise, store once, broadcast."""
@@ -102,11 +135,8 @@ class ChatService:
         if client_id is not None:
             client_id = protocol.require_text(
                 client_id, "client_id", protocol.MAX_CLIENT_ID_LENGTH)
-        if len(json.dumps(payload, ensure_ascii=False).encode()) > protocol.MAX_MESSAGE_BYTES:
-            raise ChatError("the message is larger than 1 MiB", code="too_large")
-        chat = await self.open_chat(user, chat_id)
-        if chat_id not in joined:
-            raise ChatError("join the chat before sending to it", code="not_joined")
+        protocol.check_message_size(payload)
+        chat = await self._joined_chat(user, chat_id, joined)
         verified = self.signer.verify(payload.get("auth"), user.id, chat_id)
         self.rate_limiter.check(user.id)
         message, created = await self.store.store_message(
@@ -116,6 +146,56 @@ class ChatService:
             await self._broadcast(protocol.MESSAGE, message, chat_id)
             if chat["responder"]:
                 self.responders.answer(chat["responder"], message)
+        return message
+
+    # --- changing a stored message (protocol 1.1) ------------------------------------
+
+    async def edit(self, user: User, payload: dict[str, Any], joined: set[str]) -> Message:
+        """`edit_message`: the send's checks (content, join, a fresh authorization
+        string, rate), then the new text in place. No responder answers an edit."""
+        chat_id, message_id = self._target(payload)
+        text = protocol.message_text(payload.get("text"))
+        parts = payload.get("parts")
+        parts = None if parts is None else protocol.message_parts(parts)
+        protocol.check_message_size(payload)
+        await self._joined_chat(user, chat_id, joined)
+        verified = self.signer.verify(payload.get("auth"), user.id, chat_id)
+        change = functools.partial(changes.edit, user_id=user.id, text=text, parts=parts)
+        return await self._change(user, chat_id, message_id, change, verified.nonce,
+                                  verified.expires_at)
+
+    async def delete(self, user: User, payload: dict[str, Any],
+                     joined: set[str]) -> Message:
+        """`delete_message`: the sender turns the message into a tombstone."""
+        chat_id, message_id = self._target(payload)
+        await self._joined_chat(user, chat_id, joined)
+        return await self._change(user, chat_id, message_id,
+                                  functools.partial(changes.delete, user_id=user.id))
+
+    async def react(self, user: User, payload: dict[str, Any], joined: set[str]) -> Message:
+        """`react`: add or take back this user's emoji on a message."""
+        chat_id, message_id = self._target(payload)
+        emoji = protocol.reaction_emoji(payload.get("emoji"))
+        on = protocol.require_bool(payload.get("on"), "on")
+        await self._joined_chat(user, chat_id, joined)
+        return await self._change(user, chat_id, message_id,
+                                  functools.partial(changes.react, user_id=user.id,
+                                                    emoji=emoji, on=on))
+
+    @staticmethod
+    def _target(payload: dict[str, Any]) -> tuple[str, str]:
+        return (protocol.require_text(payload.get("chat_id"), "chat_id"),
+                protocol.require_text(payload.get("id"), "id"))
+
+    async def _change(self, user: User, chat_id: str, message_id: str, change: Change,
+                      auth_nonce: str | None = None,
+                      auth_expires_at: float = 0.0) -> Message:
+        """Rate-check, store the change, and broadcast it if something changed."""
+        self.rate_limiter.check(user.id)
+        message, changed = await self.store.change_message(
+            chat_id, message_id, change, auth_nonce, auth_expires_at)
+        if changed:
+            await self._broadcast(protocol.MESSAGE_UPDATED, message, chat_id)
         return message
 
     def register_responder(self, name: str, responder: Responder) -> None:

@@ -6,17 +6,22 @@ same statements for both databases; `Database` runs each in one transaction.
 in the transaction that inserts the message: the row lock (or SQLite's single
 writer) serialises senders per chat, and a rollback gives the number back, so
 `seq` has no gaps. A message is acknowledged only after its commit.
+
+A change to a stored message (protocol 1.1: edit, delete, react) works the
+same way with the chat's `last_version`: the chat row is locked, the message
+read, the change computed (`changes.py`), and only a real change takes
+`last_version + 1` and rewrites the message row, all in one transaction.
 """
 
 from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection, and_, bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -25,13 +30,20 @@ from sqlalchemy.exc import IntegrityError
 from .. import protocol
 from ..errors import ChatError
 from ..protocol import Chat, Message, Part
-from . import auth
+from . import auth, migrate
 from .database import Database
-from .schema import chats, memberships, messages, metadata, settings, used_auth, users, workspaces
+from .mentions import find_mentions
+from .schema import chats, memberships, messages, settings, used_auth, users, workspaces
+from .unread import index_mentions, reader_fields
 
 # How long a chat's static attributes (workspace, responder) may be served from
 # memory; chats are set up by admin commands in other processes.
 CHAT_CACHE_SECONDS = 10.0
+
+
+# A change computes, from the stored message and a way to find mentions in a
+# text, the fields that change (None: nothing changes). See changes.py.
+Change = Callable[[Message, Callable[[str], list[str]]], "dict[str, Any] | None"]
 
 
 @dataclass(frozen=True)
@@ -74,8 +86,8 @@ class Store:
         self._members: set[tuple[str, str]] = set()
 
     async def open(self) -> None:
-        """Create the tables if they are missing (safe when processes start together)."""
-        await self.db.run(_create_schema)
+        """Create or upgrade the tables (safe when processes start together)."""
+        await self.db.run(migrate.upgrade)
 
     async def close(self) -> None:
         await self.db.close()
@@ -136,7 +148,14 @@ class Store:
         return await self.db.run(_user_workspaces, user_id)
 
     async def chats_for_user(self, user_id: str) -> list[Chat]:
-        return await self.db.run(_chats_for_user, user_id)
+        """Every chat the user may open, with what the user has yet to read (counting
+        may read many rows: off the event loop on SQLite)."""
+        return await self.db.read_pages(_chats_for_user, user_id)
+
+    async def chat_for_reader(self, chat: Chat, user_id: str) -> Chat:
+        """`chat` with this user's `last_read_seq`, `unread` and `unread_mentions`."""
+        fields = await self.db.read_pages(reader_fields, user_id, [chat["id"]])
+        return cast(Chat, {**chat, **fields[chat["id"]]})
 
     async def chat(self, chat_id: str, fresh: bool = False) -> Chat | None:
         """A chat; its static attributes may come from a short-lived cache unless `fresh`."""
@@ -175,6 +194,11 @@ class Store:
         """
         return await self.db.read_pages(_messages_page, chat_id, before_seq, after_seq, limit)
 
+    async def changes(self, chat_id: str, after_version: int, limit: int,
+                      ) -> tuple[list[Message], bool]:
+        """The messages changed after `after_version`, ascending `version`, each once."""
+        return await self.db.read_pages(_changes_page, chat_id, after_version, limit)
+
     # --- the write path ----------------------------------------------------------
 
     async def store_message(
@@ -190,7 +214,8 @@ class Store:
         """
         row = {"id": message_id or uuid.uuid4().hex, "chat_id": chat_id, "seq": None,
                "sender_id": sender.id, "text": text, "parts": parts, "client_id": client_id,
-               "reply_to": reply_to, "created_at": ""}
+               "reply_to": reply_to, "created_at": "", "version": 0, "edited_at": None,
+               "deleted": False, "reactions": [], "mentions": []}
         for _attempt in range(3):
             try:
                 return await self.db.run(_store_message, row, sender, auth_nonce,
@@ -202,19 +227,25 @@ class Store:
                     raise
         raise ChatError("could not store the message", code="internal")
 
+    async def change_message(
+        self, chat_id: str, message_id: str, change: Change,
+        auth_nonce: str | None = None, auth_expires_at: float = 0.0,
+    ) -> tuple[Message, bool]:
+        """Apply `change` to one message; returns (message as it now stands, changed).
+
+        In one transaction: spend the authorization nonce (if any), lock the
+        chat, read the message, and, if `change` answers new fields, take the
+        chat's next `version` and rewrite the row. A refusal rolls it all back.
+        """
+        return await self.db.run(_change_message, chat_id, message_id, change, auth_nonce,
+                                 auth_expires_at)
+
     async def prune_used_auth(self) -> int:
         """Forget spent nonces whose strings have expired anyway."""
         return await self.db.run(_prune_used_auth, time.time())
 
 
 # --- the operations, each run in one transaction ---------------------------------
-
-
-def _create_schema(conn: Connection) -> None:
-    if conn.dialect.name == "postgresql":
-        # Serialise schema creation between processes starting at once.
-        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(727272)")
-    metadata.create_all(conn)
 
 
 def _insert_ignore(conn: Connection, table: Any, row: dict[str, Any]) -> bool:
@@ -275,7 +306,9 @@ def _chats_for_user(conn: Connection, user_id: str) -> list[Chat]:
     rows = conn.execute(
         select(chats).join(memberships, memberships.c.workspace_id == chats.c.workspace_id)
         .where(memberships.c.user_id == user_id).order_by(chats.c.id))
-    return [_chat_dict(r) for r in rows]
+    found = [_chat_dict(r) for r in rows]
+    fields = reader_fields(conn, user_id, [chat["id"] for chat in found])
+    return [cast(Chat, {**chat, **fields[chat["id"]]}) for chat in found]
 
 
 def _chat(conn: Connection, chat_id: str) -> Chat | None:
@@ -318,6 +351,18 @@ _PAGE_QUERIES = {key: query.limit(bindparam("limit")) for key, query in _PAGE_QU
 _BY_CLIENT_ID = _MESSAGE_SELECT.where(
     _IN_CHAT, messages.c.sender_id == bindparam("sender_id"),
     messages.c.client_id == bindparam("client_id"))
+_BY_ID = _MESSAGE_SELECT.where(_IN_CHAT, messages.c.id == bindparam("message_id"))
+_CHANGES_PAGE = _MESSAGE_SELECT.where(_IN_CHAT, messages.c.version > bindparam("after_version")) \
+    .order_by(messages.c.version.asc()).limit(bindparam("limit"))
+# Locks the chat row (PostgreSQL; SQLite's single writer needs no lock) so the
+# read-change-write of one message and its version run one at a time per chat.
+_LOCK_CHAT = select(chats.c.responder).where(chats.c.id == bindparam("chat_id")) \
+    .with_for_update()
+_NEXT_VERSION = update(chats).where(chats.c.id == bindparam("chat_id")) \
+    .values(last_version=chats.c.last_version + 1).returning(chats.c.last_version)
+_MEMBER_IDS = select(memberships.c.user_id).join(
+    chats, chats.c.workspace_id == memberships.c.workspace_id).where(
+    chats.c.id == bindparam("chat_id"))
 _NEXT_SEQ = update(chats).where(chats.c.id == bindparam("chat_id")) \
     .values(last_seq=chats.c.last_seq + 1).returning(chats.c.last_seq)
 _INSERT_MESSAGE = insert(messages)
@@ -341,14 +386,36 @@ def _messages_page(conn: Connection, chat_id: str, before_seq: int | None,
     return [_message_dict(r) for r in rows], has_more
 
 
-def _store_message(conn: Connection, row: dict[str, Any], sender: User,
-                   auth_nonce: str | None, auth_expires_at: float,
-                   ) -> tuple[Message, bool]:
+def _spend_auth(conn: Connection, auth_nonce: str | None, auth_expires_at: float) -> None:
+    """Record the string's nonce as spent; `auth_reused` if it already was."""
     if auth_nonce is not None and not conn.execute(
             _SPEND_AUTH[conn.dialect.name],
             {"nonce": auth_nonce, "expires_at": auth_expires_at}).rowcount:
         raise ChatError("this message authorization string was already used; fetch a new one",
                         code="auth_reused")
+
+
+def _mentions(conn: Connection, chat_id: str, text: str,
+              responder: str | None = None) -> list[str]:
+    """The chat's members (its bot included) that `text` names as @user_id.
+
+    `responder` is the chat's, when the caller has read it already ("" for
+    none); None reads it here.
+    """
+    if "@" not in text:
+        return []
+    member_ids = list(conn.scalars(_MEMBER_IDS, {"chat_id": chat_id}))
+    if responder is None:
+        responder = conn.scalar(select(chats.c.responder).where(chats.c.id == chat_id))
+    if responder:
+        member_ids.append(f"bot:{responder}")
+    return find_mentions(text, member_ids)
+
+
+def _store_message(conn: Connection, row: dict[str, Any], sender: User,
+                   auth_nonce: str | None, auth_expires_at: float,
+                   ) -> tuple[Message, bool]:
+    _spend_auth(conn, auth_nonce, auth_expires_at)
     if row["client_id"] is not None:
         existing = conn.execute(_BY_CLIENT_ID, {"chat_id": row["chat_id"],
                                                 "sender_id": sender.id,
@@ -358,9 +425,40 @@ def _store_message(conn: Connection, row: dict[str, Any], sender: User,
     seq = conn.execute(_NEXT_SEQ, {"chat_id": row["chat_id"]}).scalar()
     if seq is None:
         raise ChatError(f"no chat {row['chat_id']!r}", code="not_found")
-    row = {**row, "seq": seq, "created_at": utc_now_rfc3339()}
+    row = {**row, "seq": seq, "created_at": utc_now_rfc3339(),
+           "mentions": _mentions(conn, row["chat_id"], row["text"])}
     conn.execute(_INSERT_MESSAGE, row)
+    index_mentions(conn, row["chat_id"], seq, row["mentions"], replace=False)
     return _message_from_row(row, sender), True
+
+
+def _change_message(conn: Connection, chat_id: str, message_id: str, change: Change,
+                    auth_nonce: str | None, auth_expires_at: float,
+                    ) -> tuple[Message, bool]:
+    _spend_auth(conn, auth_nonce, auth_expires_at)
+    chat = conn.execute(_LOCK_CHAT, {"chat_id": chat_id}).first()
+    if chat is None:
+        raise ChatError(f"no chat {chat_id!r}", code="not_found")
+    row = conn.execute(_BY_ID, {"chat_id": chat_id, "message_id": message_id}).first()
+    if row is None:
+        raise ChatError(f"there is no message {message_id!r} in this chat", code="not_found")
+    message = _message_dict(row)
+    fields = change(message, lambda text: _mentions(conn, chat_id, text, chat.responder or ""))
+    if fields is None:
+        return message, False
+    version = conn.execute(_NEXT_VERSION, {"chat_id": chat_id}).scalar()
+    fields = {**fields, "version": version}
+    conn.execute(update(messages).where(messages.c.id == message_id).values(**fields))
+    if "mentions" in fields:
+        index_mentions(conn, chat_id, message["seq"], fields["mentions"], replace=True)
+    return cast(Message, {**message, **fields}), True
+
+
+def _changes_page(conn: Connection, chat_id: str, after_version: int, limit: int,
+                  ) -> tuple[list[Message], bool]:
+    rows = list(conn.execute(_CHANGES_PAGE, {"chat_id": chat_id, "after_version": after_version,
+                                             "limit": limit + 1}))
+    return [_message_dict(r) for r in rows[:limit]], len(rows) > limit
 
 
 def _prune_used_auth(conn: Connection, now: float) -> int:
@@ -376,10 +474,13 @@ def _message_from_row(row: Any, sender: User) -> Message:
         "id": row["id"], "chat_id": row["chat_id"], "seq": row["seq"],
         "sender": sender.as_sender(), "text": row["text"], "parts": row["parts"] or [],
         "client_id": row["client_id"], "reply_to": row["reply_to"],
-        "created_at": row["created_at"],
+        "created_at": row["created_at"], "version": row["version"],
+        "edited_at": row["edited_at"], "deleted": bool(row["deleted"]),
+        "reactions": row["reactions"] or [], "mentions": row["mentions"] or [],
     }
 
 
 def _chat_dict(row: Any) -> Chat:
     return {"id": row.id, "workspace_id": row.workspace_id, "title": row.title,
-            "responder": row.responder, "last_seq": row.last_seq}
+            "responder": row.responder, "last_seq": row.last_seq,
+            "last_version": row.last_version}

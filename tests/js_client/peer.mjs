@@ -51,7 +51,9 @@ try {
   findings.bad_token = error.data && error.data.code;
 }
 
-findings.health = (await http("GET", "/api/health")).body.status;
+const health = (await http("GET", "/api/health")).body;
+findings.health = health.status;
+findings.protocol = health.protocol;
 findings.me = (await http("GET", "/api/me", aliceToken)).body.id;
 findings.chats = (await http("GET", "/api/chats", aliceToken)).body.chats.map((c) => c.id).sort();
 
@@ -103,6 +105,39 @@ const echoed = await call(alice, "send_message", {
 });
 const answer = await nextEvent(alice, "message", (m) => m.reply_to === echoed.message.id);
 findings.echo = answer.text === "echo me" && answer.sender.kind === "bot";
+
+// Protocol 1.1: edit, react, delete, and catching up on changes.
+const target = sent.message.id;
+const bobSeesEdit = nextEvent(bob, "message_updated", (m) => m.id === target);
+const edited = await call(alice, "edit_message", {
+  chat_id: "general", id: target, text: "hello, edited", auth: await auth(aliceToken, "general"),
+});
+findings.edit = [edited.message.text, edited.message.version, typeof edited.message.edited_at];
+findings.bob_saw_edit = (await bobSeesEdit).version === edited.message.version;
+findings.edit_forbidden = (await call(bob, "edit_message", {
+  chat_id: "general", id: target, text: "not mine", auth: await auth(bobToken, "general"),
+})).error.code;
+findings.edit_not_found = (await call(alice, "edit_message", {
+  chat_id: "general", id: "nope", text: "x", auth: await auth(aliceToken, "general"),
+})).error.code;
+const reacted = await call(bob, "react", { chat_id: "general", id: target, emoji: "👍", on: true });
+findings.reactions = reacted.message.reactions;
+findings.bad_emoji = (await call(bob, "react", {
+  chat_id: "general", id: target, emoji: "two words", on: true,
+})).error.code;
+const deleted = await call(alice, "delete_message", { chat_id: "general", id: target });
+findings.tombstone = [deleted.message.deleted, deleted.message.text, deleted.message.version,
+  deleted.message.reactions.length];
+findings.react_tombstone = (await call(bob, "react", {
+  chat_id: "general", id: target, emoji: "🎉", on: true,
+})).error.code;
+const changes = await call(bob, "changes", { chat_id: "general", after_version: 0 });
+findings.changes = changes.messages.map((m) => [m.id === target, m.version]).concat([changes.has_more]);
+const rejoined = await call(bob, "join", { chat_id: "general", after_version: 1 });
+findings.chat_fields = Object.keys(rejoined.chat).sort();
+findings.join_updated = [rejoined.updated.length, rejoined.has_more_updates, rejoined.chat.last_version];
+const httpChanges = await http("GET", "/api/chats/general/changes?after_version=0&limit=1", bobToken);
+findings.http_changes = [httpChanges.body.messages[0].version, httpChanges.body.has_more];
 
 findings.left = (await call(bob, "leave", { chat_id: "general" })).ok;
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import random
 from pathlib import Path
 
 import pytest
@@ -56,6 +57,11 @@ parts = st.one_of(
 )
 
 
+message_ids = st.one_of(st.sampled_from(["OWN", "OTHERS", "0" * 32, ""]), json_values)
+emoji = st.one_of(st.sampled_from(["👍", "👍🏽", "a b", "x" * 33, "\x00", "\ud800"]),
+                  st.text(max_size=40), json_values)
+
+
 def payload_for(fields: dict[str, st.SearchStrategy]) -> st.SearchStrategy:
     """Objects with any subset of the event's fields plus stray extra keys, or non-objects."""
     objects = st.fixed_dictionaries({}, optional=fields).flatmap(
@@ -84,8 +90,20 @@ EVENT_PAYLOADS = {
             parts.map(lambda value: {**base, "parts": value}),
         )),
     ),
+    # Protocol 1.1: "OWN" and "OTHERS" stand for a message of the attacker's and one of
+    # another user's (filled in at run time), "VALID" for a fresh authorization string.
+    "edit_message": payload_for({
+        "chat_id": chat_ids, "id": message_ids, "text": json_values, "parts": parts,
+        "auth": st.one_of(st.just("VALID"), json_values)}),
+    "delete_message": payload_for({"chat_id": chat_ids, "id": message_ids}),
+    "react": payload_for({"chat_id": chat_ids, "id": message_ids, "emoji": emoji,
+                          "on": st.one_of(st.booleans(), json_values)}),
+    "changes": payload_for({"chat_id": chat_ids, "after_version": seqs, "limit": seqs}),
+    "join_after_version": payload_for({"chat_id": chat_ids, "after_seq": seqs,
+                                       "after_version": seqs}),
     "no_such_event": json_values,
 }
+CHANGE_EVENTS = ("edit_message", "delete_message", "react")
 
 
 def examples(full: bool, share: float) -> int:
@@ -98,10 +116,18 @@ def hostile(server):
     attacker.join("general")
     attacker.join("echo")
     listener = RawClient(server, server.tokens["bob"])
-    start_seq = {chat_id: listener.join(chat_id)["chat"]["last_seq"]
-                 for chat_id in ("general", "echo")}
+    listener.join("general")
+    targets = {"OWN": [attacker.send("general", f"target {n}")["message"]["id"]
+                       for n in range(5)],
+               "OTHERS": [listener.send("general", "not yours")["message"]["id"]]}
+    chats = {chat_id: listener.join(chat_id)["chat"] for chat_id in ("general", "echo")}
+    start_seq = {chat_id: chat["last_seq"] for chat_id, chat in chats.items()}
+    while not listener.events.empty():  # the targets' own broadcasts
+        listener.events.get()
     state = {"accepted": [], "server": server, "attacker": attacker, "listener": listener,
-             "start_seq": start_seq, "tried": {}}
+             "start_seq": start_seq, "tried": {}, "targets": targets, "changed": [],
+             "start_version": {chat_id: chat["last_version"] for chat_id, chat in chats.items()},
+             "received": []}
     yield state
     report = os.environ.get("CHAT_WIDGET_HOSTILE_REPORT")
     if report:  # the reliability report's counts (scripts/reliability_report.py)
@@ -129,7 +155,8 @@ def check_ack(ack: object) -> bool:
 def test_hostile_event_payloads_get_protocol_errors(hostile, full_counts, event):
     server, attacker = hostile["server"], hostile["attacker"]
 
-    @settings(max_examples=examples(full_counts, 0.2), deadline=None, database=None,
+    # Spread over eleven kinds of event: about as many payloads in all as the six of 1.0 got.
+    @settings(max_examples=examples(full_counts, 0.12), deadline=None, database=None,
               suppress_health_check=list(HealthCheck))
     @given(payload=EVENT_PAYLOADS[event])
     def attempt(payload):
@@ -140,10 +167,14 @@ def test_hostile_event_payloads_get_protocol_errors(hostile, full_counts, event)
                                      headers={"Authorization": f"Bearer {server.tokens['alice']}"})
             if response.status_code == 200:
                 payload = {**payload, "auth": response.json()["auth"]}
-        ack = attacker.call(event, payload)
+        if isinstance(payload, dict) and payload.get("id") in ("OWN", "OTHERS"):
+            payload = {**payload, "id": random.choice(hostile["targets"][payload["id"]])}
+        ack = attacker.call(event.removesuffix("_after_version"), payload)
         hostile["tried"][event] = hostile["tried"].get(event, 0) + 1
         if check_ack(ack) and event == "send_message":
             hostile["accepted"].append(ack["message"])
+        if ack.get("ok") and event in CHANGE_EVENTS:
+            hostile["changed"].append(ack["message"])
         if event == "leave" and ack.get("ok"):
             attacker.join(payload["chat_id"])
 
@@ -169,6 +200,9 @@ def test_hostile_http_requests_get_protocol_errors(hostile, full_counts):
         responses = [
             session.get(f"{server.url}/api/chats/{safe_chat}/messages", params=query,
                         headers=headers, timeout=10),
+            session.get(f"{server.url}/api/chats/{safe_chat}/changes",
+                        params={("after_version" if k == "after_seq" else k): v
+                                for k, v in query.items()}, headers=headers, timeout=10),
             session.post(f"{server.url}/api/message-auth", data=json.dumps(body),
                          headers=headers, timeout=10),
             session.get(f"{server.url}/api/me", headers=headers, timeout=10),
@@ -240,6 +274,14 @@ def test_malformed_frames_leave_the_server_up(hostile, frame):
     survivor.close()
 
 
+def received(hostile) -> list[tuple[str, dict]]:
+    """Every event the listener received so far (kept for the tests that follow)."""
+    events = hostile["listener"].events
+    while not events.empty():
+        hostile["received"].append(events.get())
+    return hostile["received"]
+
+
 def test_nothing_refused_was_stored_or_broadcast(hostile):
     """Runs last in this module: what was stored and broadcast is exactly what was accepted."""
     listener = hostile["listener"]
@@ -253,10 +295,22 @@ def test_nothing_refused_was_stored_or_broadcast(hostile):
             if not page["has_more"]:
                 break
             after = page["messages"][-1]["seq"]
-    broadcast = set()
-    while not listener.events.empty():
-        kind, payload = listener.events.get()
-        if kind == "message" and payload["sender"]["kind"] == "user":
-            broadcast.add(payload["id"])
+    broadcast = {payload["id"] for kind, payload in received(hostile)
+                 if kind == "message" and payload["sender"]["kind"] == "user"}
     assert stored == accepted_ids
     assert broadcast == accepted_ids
+
+
+def test_no_refused_change_was_stored_or_broadcast(hostile):
+    """Every change stored or broadcast during the attack is one an ack accepted."""
+    listener = hostile["listener"]
+    start = hostile["start_version"]
+    accepted = {(m["id"], m["version"]) for m in hostile["changed"]
+                if m["version"] > start[m["chat_id"]]}
+    stored = set()
+    for chat_id, after in start.items():
+        stored |= {(m["id"], m["version"]) for m in listener.all_changes(chat_id, after)}
+    broadcast = {(m["id"], m["version"]) for kind, m in received(hostile)
+                 if kind == "message_updated"}
+    assert stored <= accepted
+    assert broadcast == accepted

@@ -29,4 +29,12 @@ def test_official_socketio_client_can_do_everything_the_protocol_describes(fresh
         "bob_received": True, "reused": "auth_reused", "retry_same_id": True,
         "invalid_auth": "invalid_auth", "too_large": "too_large", "history_first": True,
         "http_history_first": True, "echo": True, "left": True,
+        # protocol 1.1
+        "protocol": "1.1", "edit": ["hello, edited", 1, "string"], "bob_saw_edit": True,
+        "edit_forbidden": "forbidden", "edit_not_found": "not_found",
+        "reactions": [{"emoji": "👍", "users": ["bob"]}], "bad_emoji": "bad_request",
+        "tombstone": [True, "", 3, 0], "react_tombstone": "not_found",
+        "changes": [[True, 3], False], "join_updated": [1, False, 3],
+        "chat_fields": ["id", "last_read_seq", "last_seq", "last_version", "responder", "title",
+                        "unread", "unread_mentions", "workspace_id"], "http_changes": [3, False],
     }

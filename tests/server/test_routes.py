@@ -25,7 +25,8 @@ def test_chats_lists_only_the_users_workspaces(server):
     assert {c["id"] for c in carol} == {"staff-room"}
     echo = next(c for c in alice if c["id"] == "echo")
     assert echo["responder"] == "echo" and echo["workspace_id"] == "demo"
-    assert set(echo) == {"id", "workspace_id", "title", "responder", "last_seq"}
+    assert set(echo) == {"id", "workspace_id", "title", "responder", "last_seq",
+                         "last_version", "last_read_seq", "unread", "unread_mentions"}
 
 
 def test_missing_or_unknown_token_is_unauthorized(server):

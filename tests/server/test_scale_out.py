@@ -18,20 +18,26 @@ def two_processes(server_factory, postgres_url):
     return [server_factory(db_url=postgres_url, extra_args=args) for _ in range(2)]
 
 
-def test_a_client_on_either_process_sees_every_message(two_processes):
+@pytest.fixture
+def alice_and_bob(two_processes):
+    """alice on the first process and bob on the second, both in general."""
     first, second = two_processes
-    alice = RawClient(first, first.tokens["alice"])
-    bob = RawClient(second, second.tokens["bob"])
-    alice.join("general")
-    bob.join("general")
+    clients = (RawClient(first, first.tokens["alice"]), RawClient(second, second.tokens["bob"]))
+    for client in clients:
+        client.join("general")
+    yield clients
+    for client in clients:
+        client.close()
+
+
+def test_a_client_on_either_process_sees_every_message(alice_and_bob):
+    alice, bob = alice_and_bob
     from_alice = alice.send("general", "sent on process one")["message"]
     from_bob = bob.send("general", "sent on process two")["message"]
     assert bob.next_event("message")["id"] == from_alice["id"]
     assert bob.next_event("message")["id"] == from_bob["id"]
     assert alice.next_event("message")["id"] == from_alice["id"]
     assert alice.next_event("message")["id"] == from_bob["id"]
-    alice.close()
-    bob.close()
 
 
 def test_echo_answers_reach_clients_on_the_other_process(two_processes):
@@ -65,3 +71,13 @@ def test_demo_seed_is_safe_when_processes_start_together(server_factory, postgre
         thread.join(timeout=60)
     assert errors == []
     assert len({tuple(sorted(r.tokens.items())) for r in results}) == 1
+
+
+def test_changes_reach_clients_on_the_other_process(alice_and_bob):
+    alice, bob = alice_and_bob
+    message = alice.send("general", "to be changed")["message"]
+    edited = alice.edit("general", message["id"], "changed on process one")["message"]
+    reacted = bob.react("general", message["id"], "👍")["message"]
+    assert [bob.next_event("message_updated") for _ in range(2)] == [edited, reacted]
+    assert [alice.next_event("message_updated") for _ in range(2)] == [edited, reacted]
+    assert (edited["version"], reacted["version"]) == (1, 2)

@@ -72,7 +72,8 @@ async def test_a_stored_message_has_the_protocol_fields(store: Store) -> None:
     parts = [{"type": "markdown", "text": "*hi*"}]
     message, _ = await store.store_message("general", ALICE, "hi", parts, client_id="k")
     assert set(message) == {"id", "chat_id", "seq", "sender", "text", "parts", "client_id",
-                            "reply_to", "created_at"}
+                            "reply_to", "created_at", "version", "edited_at", "deleted",
+                            "reactions", "mentions"}
     assert message["sender"] == {"id": "alice", "name": "Alice", "kind": "user"}
     assert message["parts"] == parts and message["created_at"].endswith("Z")
     assert await store.user_by_token("alice-token") == ALICE
