@@ -1,6 +1,7 @@
 """The `chat-widget` command: run the server and manage its people and chats.
 
-`serve` runs the server; `add-workspace`, `add-user`, `add-chat` and
+`serve` runs the server; `login` keeps a user's token for a server (so
+notebooks need not hold it); `add-workspace`, `add-user`, `add-chat` and
 `add-member` set up a real deployment without code; `tokens` prints the demo
 users' tokens; `demo` runs the embedded server and a short scripted chat
 through it. A server that cannot start (no database, Redis or port) says why
@@ -181,6 +182,45 @@ def _print_tokens(db_url: str, user: str | None) -> int:
     return 0
 
 
+def _login(url: str, token: str | None) -> int:
+    """`chat-widget login URL`: check a token against the server, then keep it for that URL.
+
+    The token comes from `--token`, else from stdin when it is not a terminal
+    (`... | chat-widget login URL`, for scripts), else from a password prompt.
+    Nothing is saved unless the server accepts it (`GET /api/me`).
+    """
+    import getpass
+
+    from ._explain import connect_failure
+    from ._urls import checked_url
+    from .client.connection import ServerList
+    from .client.http import HttpApi
+    from .credentials import save_token
+    from .errors import NotConnectedError
+
+    url = checked_url(url)
+    if token is None:
+        if sys.stdin is not None and not sys.stdin.isatty():
+            token = sys.stdin.readline()
+        else:
+            token = getpass.getpass(f"Token for the chat server at {url} (not shown): ")
+    token = token.strip()
+    if not token:
+        print("chat-widget: no token given: nothing saved", file=sys.stderr)
+        return 1
+    http = HttpApi(ServerList(url), token, timeout=10.0)
+    try:
+        me = http.me()
+    except NotConnectedError:
+        raise connect_failure(url, None) from None
+    finally:
+        http.close()
+    path = save_token(url, token)
+    print(f"logged in to {url} as {me.get('name')} ({me.get('id')}); "
+          f"the token is kept in {path} (readable by you alone)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="chat-widget", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -213,6 +253,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="how much the server logs (never tokens or authorization strings)")
     serve.add_argument("--responder-timeout", type=float, default=60.0,
                        help="seconds a responder may take before reply_failed")
+
+    login = commands.add_parser(
+        "login", help="check a token against a server and keep it, for ChatClient(url)")
+    login.add_argument("url", help="the chat server, e.g. http://127.0.0.1:8765")
+    login.add_argument("--token", help="the token (default: stdin when piped, else a prompt)")
 
     demo = commands.add_parser("demo", help="run the embedded server and a chat through it")
     demo.add_argument("--db", default=None, help="database (default: a temporary SQLite file)")
@@ -257,6 +302,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .demo import run_lab, run_terminal_demo
 
             return run_lab(args.port) if args.lab else run_terminal_demo(args.db)
+        if args.command == "login":
+            return _login(args.url, args.token)
         if args.command == "tokens":
             from .embedded import database_url
 

@@ -67,7 +67,10 @@ class ChatWidget(anywidget.AnyWidget):
     """One user's chat in a notebook cell: messages, an input box, and the pending flag.
 
     `ChatWidget(url, token, chat_id)` connects and joins at once (a refusal
-    raises the server's error). Setting `chat_id` switches chat. `send`,
+    raises the server's error). Without `token` it is found as `ChatClient`
+    finds it (`CHAT_WIDGET_TOKEN`, the file of `chat-widget login`, a
+    password prompt): it stays in the kernel, never in a trait or a message
+    to the front end. Setting `chat_id` switches chat. `send`,
     `wait_for_reply`, `messages`, `on_message` and `close` work as on the
     ChatClient underneath (`widget.client`).
     """
@@ -98,7 +101,7 @@ class ChatWidget(anywidget.AnyWidget):
         MAX_TEXT_BYTES, help="The protocol's limit on a message's text: the view shows it as typed."
     ).tag(sync=True)
 
-    def __init__(self, url: str, token: str, chat_id: str = "general",
+    def __init__(self, url: str, token: str | None = None, chat_id: str = "general",
                  reply_timeout: float = 120.0, **kwargs: Any) -> None:
         self._ready = False  # the chat_id validator joins only after construction
         self._lock = threading.RLock()  # orders "read client state, then push" sequences

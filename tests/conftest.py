@@ -21,12 +21,17 @@ from typing import Any
 
 import pytest
 
+from chat_widget.credentials import CREDENTIALS_VARIABLE, TOKEN_VARIABLE
 from chat_widget.embedded import DATA_DIR_VARIABLE
 
 # The embedded server's data never goes to the user's own data directory:
 # a folder for the whole run (servers and kernels started by session fixtures
 # inherit it), and one of its own for each test (below).
 os.environ[DATA_DIR_VARIABLE] = tempfile.mkdtemp(prefix="chat-widget-test-data-")
+# Nor are the user's own token or credentials file read, or written.
+os.environ.pop(TOKEN_VARIABLE, None)
+os.environ[CREDENTIALS_VARIABLE] = str(
+    Path(tempfile.mkdtemp(prefix="chat-widget-test-credentials-")) / "credentials.json")
 
 
 @dataclass
@@ -101,6 +106,16 @@ def private_data_dir(tmp_path_factory: pytest.TempPathFactory,
     folder = tmp_path_factory.mktemp("data")
     monkeypatch.setenv(DATA_DIR_VARIABLE, str(folder))
     return folder
+
+
+@pytest.fixture(autouse=True)
+def private_credentials(tmp_path_factory: pytest.TempPathFactory,
+                        monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test's credentials file (`chat-widget login`) starts absent, in a folder of its own."""
+    path = tmp_path_factory.mktemp("credentials") / "credentials.json"
+    monkeypatch.setenv(CREDENTIALS_VARIABLE, str(path))
+    monkeypatch.delenv(TOKEN_VARIABLE, raising=False)
+    return path
 
 
 @pytest.fixture(scope="session")

@@ -39,6 +39,13 @@ def test_a_bad_token_names_the_tokens_command(kernel: Kernel, server: Any) -> No
     assert "refused this token" in text and "`chat-widget tokens`" in text
 
 
+def test_no_token_in_a_notebook_that_takes_no_input_names_the_ways(kernel: Kernel,
+                                                                    server: Any) -> None:
+    text = shown(kernel, f"ChatWidget({server.url!r})")  # nbclient answers no input request
+    assert text.startswith("AuthorizationError [unauthorized]: no token for the chat server")
+    assert "CHAT_WIDGET_TOKEN" in text and f"`chat-widget login {server.url}`" in text
+
+
 def test_no_server_running_says_how_to_start_one(kernel: Kernel) -> None:
     url = f"http://127.0.0.1:{free_port()}"
     text = shown(kernel, f"ChatClient({url!r}, 'some-token')")

@@ -32,6 +32,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, cast
 
 from .. import active, protocol
+from ..credentials import resolve_token
 from ..errors import ChatError, NotConnectedError
 from ..protocol import Chat, Message
 from .connection import LOST, RECONNECTED, Connection, ServerList, Status
@@ -59,6 +60,11 @@ class ChatClient:
     send, taking the HTTP round trip off the next send's path (off by
     default: then each send fetches its own, as its fourth step).
 
+    Without `token`, it comes from `CHAT_WIDGET_TOKEN`, else the file
+    `chat-widget login URL` writes, else a password prompt where one can be
+    answered (`credentials.resolve_token`); none of them raises
+    `AuthorizationError` naming the three.
+
     Like `ChatWidget`, it connects on construction: a refused token raises
     `AuthorizationError`, an unreachable server `NotConnectedError`, a
     malformed URL `InvalidURLError`, each before the constructor returns.
@@ -69,7 +75,7 @@ class ChatClient:
     def __init__(
         self,
         url: str | Sequence[str],
-        token: str,
+        token: str | None = None,
         reply_timeout: float = 120.0,
         *,
         send_timeout: float = 30.0,
@@ -80,6 +86,7 @@ class ChatClient:
         connect: bool = True,
     ) -> None:
         self._servers = ServerList(url)
+        token = resolve_token(self._servers.urls, token)
         self._chats: dict[str, Chat] = {}
         self._logs: dict[str, MessageLog] = {}
         self._chat_id: str | None = None
