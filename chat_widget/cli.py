@@ -84,7 +84,8 @@ async def _serve(args: argparse.Namespace) -> int:
         allowed_origins=args.allowed_origin or [],
         rate_limit=args.rate_limit, rate_burst=args.rate_burst,
         max_connections_per_user=args.max_connections_per_user,
-        responder_timeout=args.responder_timeout)
+        responder_timeout=args.responder_timeout,
+        ping_interval=args.ping_interval, ping_timeout=args.ping_timeout)
     for chat_id, spec in args.responder or []:
         config.responders[spec] = load_responder(spec)
         config.chat_responders[chat_id] = spec
@@ -253,6 +254,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="how much the server logs (never tokens or authorization strings)")
     serve.add_argument("--responder-timeout", type=float, default=60.0,
                        help="seconds a responder may take before reply_failed")
+    serve.add_argument("--ping-interval", type=float, default=4.0,
+                       help="seconds between engine.io pings to each client (a link silent "
+                       "for interval + timeout is dropped)")
+    serve.add_argument("--ping-timeout", type=float, default=4.0,
+                       help="seconds a client has to answer a ping")
 
     login = commands.add_parser(
         "login", help="check a token against a server and keep it, for ChatClient(url)")

@@ -2,7 +2,7 @@
 
 Each carries `.code`: the protocol's error code where the server gave one, or
 a client-side code (`not_connected`, `response_pending`, `timeout`,
-`disconnected`) for what happens before or after the wire.
+`disconnected`, `not_sent`) for what happens before or after the wire.
 """
 
 from __future__ import annotations

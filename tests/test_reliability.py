@@ -33,3 +33,23 @@ def test_many_connections_all_receive_while_messages_flow(full_counts):
     # Each room holds connections/5 listeners; every send reaches each of them.
     assert report["deliveries"] == report["deliveries_expected"] == 5 * 20 * (connections // 5)
     assert report["send_loaded"]["n"] == 100
+
+
+def test_a_frozen_link_is_noticed_and_after_the_reset_nothing_is_lost(full_counts):
+    from bench import frozen_link
+
+    report = frozen_link.run(freeze_seconds=30.0 if full_counts else 10.0,
+                             messages=20 if full_counts else 5)
+    assert report["noticed_s"] is not None and report["noticed_s"] <= 10.0, report
+    # carol's authorization fetch timed out after 1 s: the status left "connected" then,
+    # before engine.io's heartbeat could have said so (it needs 4 s at least).
+    assert report["noticed_by_failed_fetch_s"] is not None, report
+    assert report["noticed_by_failed_fetch_s"] < 3.0, report
+    not_sent = report["not_sent"]
+    assert not_sent["code"] == "not_sent" and "never left this client" in not_sent["message"]
+    assert abs(not_sent["seconds"] - report["carol_send_timeout_s"]) <= 1.0, report
+    assert not report["carol_message_stored"], report
+    assert report["reconnected_after_reset_s"] is not None, report
+    assert report["pending_send"]["ok"] and report["pending_send_stored"] == 1, report
+    assert report["caught_up"] and report["in_seq_order"], report
+    assert (report["missing_at_alice"], report["doubled_at_alice"]) == (0, 0), report

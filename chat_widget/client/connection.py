@@ -19,6 +19,7 @@ events, a lost connection, a reconnect) goes to the handlers registered with
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import threading
@@ -339,6 +340,26 @@ class Connection:
                     if not self.closed and self.status == "reconnecting":
                         self.report(still_reconnecting(
                             self.servers.urls, time.monotonic() - since, delay))
+
+    def link_failed(self) -> None:
+        """Evidence from outside the socket (an HTTP request that could not reach the
+        server) that the link is down: abort the transport, so the status leaves
+        "connected" now and the usual reconnect and catch-up follow.
+
+        A frozen link stays silent until engine.io's ping timeout; a request
+        that timed out over it already says as much. The websocket is aborted,
+        not closed: a closing handshake over a frozen link would hang.
+        """
+        with self._changed:
+            if self.closed or self.status != "connected":
+                return
+        socket = getattr(self._sio.eio, "ws", None)
+        if socket is None:
+            return
+        logger.info("an HTTP request could not reach %s: dropping the socket",
+                    self.servers.current)
+        with contextlib.suppress(OSError):
+            socket.abort()  # wakes the reading thread, which reports the disconnect
 
     # -- emitting ---------------------------------------------------------
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any, cast
 
@@ -29,22 +30,32 @@ AUTH_CODES = ("invalid_auth", "auth_expired", "auth_reused")
 
 
 class HttpApi:
-    """Bearer-authenticated calls to the chat server's HTTP routes (the current server)."""
+    """Bearer-authenticated calls to the chat server's HTTP routes (the current server).
 
-    def __init__(self, servers: ServerList, token: str, timeout: float) -> None:
+    A request that cannot reach the server (refused, reset, timed out) calls
+    `on_unreachable`: the session hands that evidence to the socket, which
+    may not have noticed yet that the link is down.
+    """
+
+    def __init__(self, servers: ServerList, token: str, timeout: float,
+                 on_unreachable: Callable[[], None] | None = None) -> None:
         self._servers = servers
         self.timeout = timeout
+        self.on_unreachable = on_unreachable
         self._session = requests.Session()
         self._session.headers["Authorization"] = f"Bearer {token}"
 
-    def message_auth(self, chat_id: str) -> tuple[str, float]:
+    def message_auth(self, chat_id: str, timeout: float | None = None) -> tuple[str, float]:
         """A single-use authorization string for one message to `chat_id`, and its expiry.
 
         A refusal raises `AuthorizationError` (or `RateLimitedError`) with the
         server's code; an unreachable server raises `NotConnectedError`.
+        `timeout` (default: the client's request timeout) bounds the request,
+        so a send's own deadline can cut it short.
         """
         body = self._request(
-            "POST", "/api/message-auth", AuthorizationError, json={"chat_id": chat_id}
+            "POST", "/api/message-auth", AuthorizationError, json={"chat_id": chat_id},
+            timeout=self.timeout if timeout is None else timeout,
         )
         auth, expires_at = body.get("auth"), body.get("expires_at")
         if not isinstance(auth, str):
@@ -62,11 +73,12 @@ class HttpApi:
     def _request(
         self, method: str, path: str, error_class: type[ChatError], **kwargs: Any
     ) -> dict[str, Any]:
+        kwargs.setdefault("timeout", self.timeout)
         try:
-            response = self._session.request(
-                method, self._servers.current + path, timeout=self.timeout, **kwargs
-            )
+            response = self._session.request(method, self._servers.current + path, **kwargs)
         except requests.RequestException as exc:
+            if self.on_unreachable is not None:
+                self.on_unreachable()
             raise NotConnectedError(f"could not reach the chat server: {exc}") from exc
         try:
             body = response.json()
@@ -89,21 +101,26 @@ class AuthSupply:
         self._ahead: dict[str, Future[tuple[str, float]]] = {}
         self._lock = threading.Lock()
 
-    def take(self, chat_id: str) -> tuple[str, bool]:
+    def take(self, chat_id: str, timeout: float | None = None) -> tuple[str, bool]:
         """(auth, was_prefetched): the string fetched ahead if still good, else a fresh one.
 
-        A fetch still under way is waited for rather than done twice.
+        A fetch still under way is waited for rather than done twice. `timeout`
+        (default: the request timeout) bounds the whole wait.
         """
+        deadline = time.monotonic() + (self._http.timeout if timeout is None else timeout)
         with self._lock:
             ahead = self._ahead.pop(chat_id, None)
         if ahead is not None:
             try:
-                auth, expires_at = ahead.result(timeout=self._http.timeout)
+                auth, expires_at = ahead.result(timeout=max(0.0, deadline - time.monotonic()))
                 if expires_at - time.time() > EXPIRY_MARGIN:
                     return auth, True
             except Exception:  # the fresh fetch below reports what went wrong
                 pass
-        auth, _expires_at = self._http.message_auth(chat_id)
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise NotConnectedError("no authorization string came in time", code="timeout")
+        auth, _expires_at = self._http.message_auth(chat_id, timeout=left)
         return auth, False
 
     def ready(self, chat_id: str) -> bool:

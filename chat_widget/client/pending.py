@@ -59,6 +59,11 @@ class PendingSend:
         """The protocol's pending flag for this send."""
         return not self.done
 
+    @property
+    def emitted(self) -> bool:
+        """Whether `send_message` went out at least once (else the server never saw it)."""
+        return any(event["kind"] == "emit" for event in self.timeline.events)
+
     def is_own(self, message: Message) -> bool:
         """Whether `message` is this send, stored (from the ack, broadcast or catch-up)."""
         return message.get("client_id") == self.client_id and message.get("chat_id") == self.chat_id

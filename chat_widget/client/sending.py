@@ -9,7 +9,10 @@ fetched (`http.AuthSupply`); (5) `send_message` is emitted and its ack
 awaited. If the ack is lost (the connection drops, or no answer in time) it
 waits for the connection and tries again with the same `client_id` and a new
 authorization string, which the server answers with the stored message
-without broadcasting it twice. The message can also turn up first as a
+without broadcasting it twice. Every wait (the authorization fetch included)
+is cut to what is left of `send_timeout`, so a send ends on time; one that
+never went out ends with the client-side code `not_sent`, apart from one that
+went out unconfirmed (`timeout`, or `disconnected`). The message can also turn up first as a
 broadcast or in a reconnect's catch-up: the session reports each message new
 to it (`matched`), and any of the three settles the send. `send` returns the
 stored message, and the session puts it into its log.
@@ -142,7 +145,7 @@ class Sender:
                 if message is not None:
                     return message
                 if not self._wait_to_retry(pending, deadline, pause):
-                    raise self._undelivered()
+                    raise self._undelivered(pending)
                 pause = min(pause * 2, 2.0)
         except BaseException as exc:  # KeyboardInterrupt too: the flag must not stick
             failure = exc if isinstance(exc, ChatError) else ChatError(repr(exc), code="internal")
@@ -245,18 +248,25 @@ class Sender:
         None: no ack came on a live connection (the caller retries).
         """
         try:
-            return self._attempt_with(pending, payload, deadline, *self._auth_for(pending))
+            return self._attempt_with(pending, payload, deadline,
+                                      *self._auth_for(pending, deadline))
         except ChatError as error:
             if error.code not in AUTH_CODES or not error.details.get("prefetched"):
                 raise
         # A string fetched ahead was refused (the server restarted, say): fetch anew.
-        return self._attempt_with(pending, payload, deadline, *self._auth_for(pending))
+        return self._attempt_with(pending, payload, deadline, *self._auth_for(pending, deadline))
 
-    def _auth_for(self, pending: PendingSend) -> tuple[str, bool]:
-        """Step 4: the authorization string for this attempt, and whether it was fetched ahead."""
+    def _auth_for(self, pending: PendingSend, deadline: float) -> tuple[str, bool]:
+        """Step 4: the authorization string for this attempt, and whether it was fetched ahead.
+
+        The fetch waits no longer than the send has left, so `send_timeout` holds.
+        """
         with self._changed:
             self._record(pending, "auth_fetch_start")
-        auth, prefetched = self._auth.take(pending.chat_id)
+        left = min(self._connection.request_timeout, deadline - time.monotonic())
+        if left <= 0:
+            raise NotConnectedError("the send's time ran out", code="timeout")
+        auth, prefetched = self._auth.take(pending.chat_id, timeout=left)
         with self._changed:
             self._record(pending, "auth_fetched")
         return auth, prefetched
@@ -308,7 +318,8 @@ class Sender:
         """Pause (a dead server takes a moment to notice), then wait for the connection."""
         connection = self._connection
         with self._changed:
-            self._changed.wait_for(lambda: connection.closed or pending.message is not None, pause)
+            self._changed.wait_for(lambda: connection.closed or pending.message is not None,
+                                   max(0.0, min(pause, deadline - time.monotonic())))
             self._changed.wait_for(
                 lambda: connection.closed or pending.message is not None or connection.connected,
                 max(0.0, deadline - time.monotonic()),
@@ -318,9 +329,15 @@ class Sender:
             in_time = connection.connected and time.monotonic() < deadline
             return pending.message is not None or in_time
 
-    def _undelivered(self) -> ChatError:
+    def _undelivered(self, pending: PendingSend) -> ChatError:
         if self._connection.closed:
             return NotConnectedError("the client was closed while sending", code="disconnected")
+        if not pending.emitted:
+            return NotConnectedError(
+                f"the message was not sent: the chat server could not be reached within "
+                f"{self.send_timeout:g} s (it never left this client; sending it again is safe)",
+                code="not_sent",
+            )
         if not self._connection.connected:
             return NotConnectedError(
                 "the connection was lost while sending; if the server stored the message "

@@ -104,6 +104,7 @@ class ChatClient:
             reconnection_delay_max=reconnection_delay_max,
         )
         self._changed = self._connection.changed
+        self._http.on_unreachable = self._connection.link_failed
         self._sender = Sender(
             self._connection,
             AuthSupply(self._http, self._chores, prefetch_auth),

@@ -129,10 +129,10 @@ def test_send_whose_ack_is_lost_is_retried_with_the_same_client_id(
         alice.on_event(events)
         fetch = alice._http.message_auth
 
-        def fetch_then_freeze_server(chat_id: str) -> str:
+        def fetch_then_freeze_server(chat_id: str, **options: Any) -> str:
             # The server stops after handing out the authorization string, so the
             # emit that follows is never answered: its ack is lost for certain.
-            auth = fetch(chat_id)
+            auth = fetch(chat_id, **options)
             monkeypatch.setattr(alice._http, "message_auth", fetch)
             os.kill(first.process.pid, signal.SIGSTOP)
             return auth
