@@ -53,3 +53,21 @@ def test_a_frozen_link_is_noticed_and_after_the_reset_nothing_is_lost(full_count
     assert report["pending_send"]["ok"] and report["pending_send_stored"] == 1, report
     assert report["caught_up"] and report["in_seq_order"], report
     assert (report["missing_at_alice"], report["doubled_at_alice"]) == (0, 0), report
+
+
+def test_postgres_restarts_answer_clearly_and_no_request_fails_after(full_counts):
+    from bench import postgres_restart
+
+    if full_counts:
+        report = postgres_restart.run(clients=50, processes=3, restarts=3, down_for=2.0)
+    else:
+        report = postgres_restart.run(clients=4, processes=1, restarts=1, down_for=1.0)
+    assert report["restarts"] == (3 if full_counts else 1)
+    assert report["failed_sends"] == 0 and report["acknowledged"] == report["sends"], report
+    assert (report["lost"], report["doubled"]) == (0, 0), report
+    # What the server said while its database was down: the protocol's code, in words.
+    assert report["outage_answers"] and set(report["outage_answers"]) == {"500 internal"}, report
+    assert all("the chat server's database is unavailable" in message
+               for message in report["outage_messages"]), report
+    assert report["failed_after_recovery"] == 0, report
+    assert report["idle_process_requests"] > 0 and report["idle_process_failed"] == [], report

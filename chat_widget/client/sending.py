@@ -9,10 +9,12 @@ fetched (`http.AuthSupply`); (5) `send_message` is emitted and its ack
 awaited. If the ack is lost (the connection drops, or no answer in time) it
 waits for the connection and tries again with the same `client_id` and a new
 authorization string, which the server answers with the stored message
-without broadcasting it twice. Every wait (the authorization fetch included)
-is cut to what is left of `send_timeout`, so a send ends on time; one that
-never went out ends with the client-side code `not_sent`, apart from one that
-went out unconfirmed (`timeout`, or `disconnected`). The message can also turn up first as a
+without broadcasting it twice. A refusal with the code `internal` (the
+server's database restarting, say) is retried the same way. Every wait (the
+authorization fetch included) is cut to what is left of `send_timeout`, so a
+send ends on time; one that never went out ends with the client-side code
+`not_sent`, apart from one that went out unconfirmed (`timeout`, or
+`disconnected`). The message can also turn up first as a
 broadcast or in a reconnect's catch-up: the session reports each message new
 to it (`matched`), and any of the three settles the send. `send` returns the
 stored message, and the session puts it into its log.
@@ -43,6 +45,9 @@ from .http import AUTH_CODES, AuthSupply
 from .pending import EarlyOutcomes, PendingSend
 from .threads import Listeners
 
+RETRIED_SERVER_CODE = "internal"
+"""A server fault (its database restarting, its disk full) is not the message's: the send
+tries again, with the same client_id, until `send_timeout`."""
 _RECENT_SENDS = 16  # sends whose timeline still collects a late "broadcast" or "reply"
 
 
@@ -138,14 +143,19 @@ class Sender:
         pause = 0.1
         try:
             while True:
+                server_fault: ChatError | None = None
                 try:
                     message = self._attempt(pending, payload, deadline)
                 except NotConnectedError:
                     message = None
+                except ChatError as error:
+                    if error.code != RETRIED_SERVER_CODE:
+                        raise
+                    message, server_fault = None, error
                 if message is not None:
                     return message
                 if not self._wait_to_retry(pending, deadline, pause):
-                    raise self._undelivered(pending)
+                    raise server_fault or self._undelivered(pending)
                 pause = min(pause * 2, 2.0)
         except BaseException as exc:  # KeyboardInterrupt too: the flag must not stick
             failure = exc if isinstance(exc, ChatError) else ChatError(repr(exc), code="internal")

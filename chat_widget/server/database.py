@@ -13,6 +13,15 @@ written once. This module decides how they run:
   worker thread, so a 500-message catch-up never stalls the loop; WAL mode
   lets it read while the writer writes.
 
+A database that cannot be reached (PostgreSQL restarting, a connection cut)
+or cannot take a write (SQLite's disk full) fails the request with a
+`ChatError` whose code is the protocol's `internal` and whose sentence says
+which, so clients know to try again (`ChatClient` does, with the same
+`client_id`); nothing half-done stays behind, since the transaction rolls
+back. PostgreSQL connections are pinged when taken from the pool
+(`pool_pre_ping`), so the first request after a restart gets a fresh
+connection rather than one the restart closed.
+
 WAL mode keeps every commit across a killed process (synchronous=NORMAL
 syncs at checkpoints, which a power cut, not a process kill, could undo);
 `BEGIN IMMEDIATE` and a busy timeout make processes sharing a file wait for
@@ -22,12 +31,16 @@ each other rather than fail.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import create_async_engine
+
+from ..errors import ChatError
 
 T = TypeVar("T")
 
@@ -65,24 +78,27 @@ class Database:
             self._reader = _sqlite_engine(url, writer=False)
             self._reads = ThreadPoolExecutor(1, thread_name_prefix="chat-widget-sqlite-read")
         else:
-            self._async_engine = create_async_engine(url, pool_size=10, max_overflow=10)
+            self._async_engine = create_async_engine(url, pool_size=10, max_overflow=10,
+                                                     pool_pre_ping=True)
 
     async def run(self, operation: Callable[..., T], *args: Any) -> T:
         """A write or a small read."""
-        if self.dialect == "sqlite":
-            if self._writer_conn is None:
-                self._writer_conn = self._writer.connect()
-            with self._writer_conn.begin():
-                return operation(self._writer_conn, *args)
-        async with self._async_engine.begin() as conn:
-            return await conn.run_sync(operation, *args)
+        with _unavailable_as_chat_error():
+            if self.dialect == "sqlite":
+                if self._writer_conn is None:
+                    self._writer_conn = self._writer.connect()
+                with self._writer_conn.begin():
+                    return operation(self._writer_conn, *args)
+            async with self._async_engine.begin() as conn:
+                return await conn.run_sync(operation, *args)
 
     async def read_pages(self, operation: Callable[..., T], *args: Any) -> T:
         """A read that may be large (pages of messages): off the event loop on SQLite."""
         if self.dialect == "sqlite":
             loop = asyncio.get_running_loop()
-            return await loop.run_in_executor(
-                self._reads, _in_transaction, self._reader, operation, args)
+            with _unavailable_as_chat_error():
+                return await loop.run_in_executor(
+                    self._reads, _in_transaction, self._reader, operation, args)
         return await self.run(operation, *args)
 
     async def close(self) -> None:
@@ -95,6 +111,63 @@ class Database:
             self._writer.dispose()
         else:
             await self._async_engine.dispose()
+
+
+def unavailable(error: BaseException) -> ChatError | None:
+    """The protocol's error for a database that cannot serve now, or None for other errors.
+
+    An unreachable or restarting server (a refused or cut connection), and a
+    full disk, are the database's state, not the request's fault: the
+    request may be repeated once it is back. Anything else (a constraint,
+    a bug) is left to propagate as it is.
+    """
+    if isinstance(error, ChatError):
+        return None
+    text = str(error).lower()
+    if isinstance(error, OperationalError) and ("disk is full" in text or "disk full" in text):
+        return ChatError("the chat server's disk is full: nothing was stored; "
+                         "try again once space is freed", code="internal")
+    disconnected = isinstance(error, DBAPIError) and error.connection_invalidated
+    if (disconnected or isinstance(error, (OperationalError, InterfaceError, OSError))
+            or _is_asyncpg_connection_error(error)):
+        return ChatError("the chat server's database is unavailable for a moment: "
+                         "nothing was stored; try again", code="internal")
+    return None
+
+
+@contextlib.contextmanager
+def _unavailable_as_chat_error() -> Iterator[None]:
+    try:
+        yield
+    except Exception as error:
+        failure = unavailable(error)
+        if failure is None:
+            raise
+        raise failure from error
+
+
+def _is_asyncpg_connection_error(error: BaseException) -> bool:
+    """asyncpg's errors for a server that is starting, stopping or gone, however wrapped.
+
+    SQLAlchemy wraps some ("the database system is starting up") in a plain
+    DBAPIError; the asyncpg error is then further down the chain. SQLSTATE
+    classes 08 (connection exception) and 57P (shutdown, cannot connect now)
+    say the same.
+    """
+    import asyncpg
+
+    gone = (asyncpg.exceptions.CannotConnectNowError, asyncpg.exceptions.PostgresConnectionError,
+            asyncpg.exceptions.ConnectionDoesNotExistError,
+            asyncpg.exceptions.AdminShutdownError, asyncpg.exceptions.InterfaceError)
+    found: BaseException | None = error
+    for _depth in range(6):
+        if found is None:
+            return False
+        state = str(getattr(found, "sqlstate", "") or "")
+        if isinstance(found, gone) or state.startswith(("08", "57P")):
+            return True
+        found = getattr(found, "orig", None) or found.__cause__ or found.__context__
+    return False
 
 
 def _in_transaction(engine: Engine, operation: Callable[..., T], args: tuple[Any, ...]) -> T:
