@@ -71,3 +71,22 @@ def test_postgres_restarts_answer_clearly_and_no_request_fails_after(full_counts
                for message in report["outage_messages"]), report
     assert report["failed_after_recovery"] == 0, report
     assert report["idle_process_requests"] > 0 and report["idle_process_failed"] == [], report
+
+
+def test_a_full_disk_refuses_sends_clearly_and_sending_resumes_after(full_counts):
+    import pytest
+
+    from bench import disk_full
+
+    if not disk_full.mountable():
+        pytest.skip("this machine does not let the test mount a small tmpfs (needs root)")
+    report = disk_full.run(refused=20 if full_counts else 3, before=5 if full_counts else 2)
+    assert report["first_refusal"] is not None, report  # the disk did fill up
+    assert report["refused"] == report["asked_while_full"], report
+    assert report["refusal_codes"] == ["internal"], report
+    assert report["refusal_messages"] == [
+        "the chat server's disk is full: nothing was stored; try again once space is freed"]
+    assert report["failed_after_space_came_back"] == [], report
+    assert report["sent_after_space_came_back"] == report["asked_after_space_came_back"] > 0
+    assert report["integrity_check"] == "ok", report
+    assert (report["lost"], report["doubled"], report["refused_but_stored"]) == (0, 0, 0), report
