@@ -1,0 +1,125 @@
+"""The engine-fault items of docs/reliability.md: a frozen link, PostgreSQL restarts, a full disk,
+what the faster heartbeat costs, and tokens kept out of notebooks.
+
+`collect(quick, run_suite)` runs them (small counts with `quick`, as CI does)
+and `rows(figures)` / `reproduce()` give their lines of the report; kept
+apart from bench/reliability.py so each group of items reads (and merges)
+on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from . import disk_full, frozen_link, heartbeat, postgres_restart
+
+TOKEN_SUITE = ["tests/client/test_credentials.py", "tests/browser/test_token_privacy.py",
+               "tests/test_notebook_errors.py::"
+               "test_no_token_in_a_notebook_that_takes_no_input_names_the_ways"]
+
+
+def collect(quick: bool, run_suite: Callable[[str, list[str], bool], dict[str, Any]],
+            ) -> dict[str, Any]:
+    full = not quick
+    figures: dict[str, Any] = {}
+    figures["frozen_link"] = frozen_link.run(freeze_seconds=30.0 if full else 10.0,
+                                             messages=20 if full else 5)
+    figures["heartbeat"] = heartbeat.run(connections=500 if full else 100,
+                                         seconds=20.0 if full else 5.0)
+    figures["postgres_restart"] = (
+        postgres_restart.run(clients=50, processes=3, restarts=3, down_for=2.0) if full
+        else postgres_restart.run(clients=4, processes=1, restarts=1, down_for=1.0))
+    figures["disk_full"] = (disk_full.run(refused=20 if full else 3, before=5 if full else 2)
+                            if disk_full.mountable() else {"skipped": "tmpfs not mountable"})
+    figures["tokens"] = run_suite("tokens", TOKEN_SUITE, full)
+    return figures
+
+
+def rows(figures: dict[str, Any], suite_line: Callable[[dict[str, Any]], str]) -> list[str]:
+    """The report's table rows for these items."""
+    frozen, beat = figures["frozen_link"], figures["heartbeat"]
+    restart, disk, tokens = figures["postgres_restart"], figures["disk_full"], figures["tokens"]
+    fast = beat["fast"]
+    not_sent = frozen["not_sent"]
+    lines = [
+        f"| 8. Frozen link | a loopback proxy stops forwarding for {frozen['freeze_seconds']:g} s, "
+        "then resets every connection; alice's send goes into the freeze, carol's fetch of "
+        f"an authorization string times out, bob sends {frozen['bob_messages']} meanwhile | "
+        f"noticed after {frozen['noticed_s']} s (heartbeat {fast['ping_interval_s']:g} s + "
+        f"{fast['ping_timeout_s']:g} s; was 45 s), after {frozen['noticed_by_failed_fetch_s']} s "
+        f"from carol's failed fetch; carol's send failed `{not_sent.get('code')}` after "
+        f"{not_sent['seconds']} s of its {frozen['carol_send_timeout_s']:g} s; reconnected "
+        f"{frozen['reconnected_after_reset_s']} s after the reset | alice's pending send "
+        f"stored {frozen['pending_send_stored']} time(s); missing at alice "
+        f"{frozen['missing_at_alice']}, doubled {frozen['doubled_at_alice']}, caught up "
+        f"{frozen['caught_up']}; carol's unsent message on the server: "
+        f"{frozen['carol_message_stored']} |",
+        f"| 9. PostgreSQL restarts | {restart['clients']} clients on {restart['processes']} "
+        f"process(es) send steadily while a private PostgreSQL is stopped (fast) and "
+        f"started {restart['restarts']} times; a prober asks every 50 ms; an idle process is "
+        f"asked after each recovery | {restart['sends']:,} sends, {restart['retries']} "
+        f"retries, outages {', '.join(f'{s} s' for s in restart['outage_s'])}; answers "
+        f"during outages: {_counts(restart['outage_answers'])} | lost {restart['lost']}, "
+        f"doubled {restart['doubled']}, failed sends {restart['failed_sends']}; requests "
+        f"failed after recovery {restart['failed_after_recovery']} of "
+        f"{restart['probes']} probes, idle process "
+        f"{len(restart['idle_process_failed'])} of {restart['idle_process_requests']} |",
+    ]
+    if "skipped" in disk:
+        lines.append(f"| 10. Disk full | skipped: {disk['skipped']} | | |")
+    else:
+        lines.append(
+            f"| 10. Disk full | SQLite on a {disk['filesystem']}; a file takes every free "
+            f"byte while {disk['message_bytes'] // 1000} kB messages are sent, then is "
+            f"removed | {disk['asked_while_full']} sends while full, "
+            f"{disk['stored_after_the_disk_filled']} stored into WAL space already held; "
+            f"refused with {', '.join(f'`{code}`' for code in disk['refusal_codes'])}: "
+            f"\"{'; '.join(disk['refusal_messages'])}\" | integrity check "
+            f"{disk['integrity_check']}; lost {disk['lost']}, doubled {disk['doubled']}, "
+            f"refused but stored {disk['refused_but_stored']}; sent after space came back "
+            f"{disk['sent_after_space_came_back']} of {disk['asked_after_space_came_back']} |")
+    lines.append(
+        f"| 11. Tokens kept out of notebooks | `CHAT_WIDGET_TOKEN`, `chat-widget login` "
+        "(file mode 0600), password prompt, the error naming the three; every websocket "
+        "frame, the DOM and the saved notebook searched for the token in Chromium | "
+        f"{tokens['passed'] + tokens['failed']} checks | {suite_line(tokens)} |")
+    return lines
+
+
+def heartbeat_note(figures: dict[str, Any]) -> list[str]:
+    """What the faster heartbeat costs, measured."""
+    beat = figures["heartbeat"]
+    fast, default = beat["fast"], beat["engine.io default"]
+    return [
+        "## What the faster heartbeat costs",
+        "",
+        f"The server pings each connection every {fast['ping_interval_s']:g} s and drops one "
+        f"that has not answered within {fast['ping_timeout_s']:g} s more; clients drop a link "
+        f"silent for {fast['noticed_within_s']:g} s (engine.io's defaults: "
+        f"{default['ping_interval_s']:g} s + {default['ping_timeout_s']:g} s, "
+        f"{default['noticed_within_s']:g} s). With {beat['connections']} idle connections "
+        f"held for {beat['seconds']:g} s the server used {fast['server_cpu_percent']} % of a "
+        f"core at {fast['ping_interval_s']:g} s against {default['server_cpu_percent']} % at "
+        f"{default['ping_interval_s']:g} s: {beat['extra_cpu_percent_per_1000_connections']} "
+        "% of a core more per 1,000 connections; on the wire "
+        f"{fast['bytes_per_connection_per_minute']} bytes per connection per minute instead "
+        f"of {default['bytes_per_connection_per_minute']} (websocket frames, before TCP). "
+        "`chat-widget serve --ping-interval S --ping-timeout S` trades one for the other.",
+        "",
+    ]
+
+
+def reproduce() -> list[str]:
+    return [
+        "- Frozen link: `python -m bench.frozen_link --freeze 30`",
+        "- PostgreSQL restarts: `python -m bench.postgres_restart --clients 50 --processes 3 "
+        "--restarts 3`",
+        "- Disk full: `python -m bench.disk_full` (as root: it mounts a tmpfs)",
+        "- Heartbeat cost: `python -m bench.heartbeat --connections 500`",
+        f"- Tokens: `pytest {' '.join(TOKEN_SUITE)}`",
+    ]
+
+
+def _counts(counted: dict[str, int]) -> str:
+    return ", ".join(f"{count} × {what}" for what, count in counted.items()) or "none"
