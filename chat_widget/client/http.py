@@ -77,7 +77,8 @@ class HttpApi:
         try:
             response = self._session.request(method, self._servers.current + path, **kwargs)
         except requests.RequestException as exc:
-            if self.on_unreachable is not None:
+            unreachable = isinstance(exc, (requests.ConnectionError, requests.Timeout))
+            if unreachable and self.on_unreachable is not None:
                 self.on_unreachable()
             raise NotConnectedError(f"could not reach the chat server: {exc}") from exc
         try:
