@@ -23,14 +23,14 @@ def collect(quick: bool, run_suite: Callable[[str, list[str], bool], dict[str, A
             ) -> dict[str, Any]:
     full = not quick
     figures: dict[str, Any] = {}
-    figures["frozen_link"] = frozen_link.run(freeze_seconds=30.0 if full else 10.0,
+    figures["frozen_link"] = frozen_link.run(freeze_seconds=30.0 if full else 0.0,
                                              messages=20 if full else 5)
     figures["heartbeat"] = heartbeat.run(connections=500 if full else 100,
                                          seconds=20.0 if full else 5.0)
     figures["postgres_restart"] = (
         postgres_restart.run(clients=50, processes=3, restarts=3, down_for=2.0) if full
-        else postgres_restart.run(clients=4, processes=1, restarts=1, down_for=1.0))
-    figures["disk_full"] = (disk_full.run(refused=20 if full else 3, before=5 if full else 2)
+        else postgres_restart.run(clients=4, processes=1, restarts=1, down_for=0.5))
+    figures["disk_full"] = (disk_full.run(refused=20 if full else 2, before=5 if full else 1)
                             if disk_full.mountable() else {"skipped": "tmpfs not mountable"})
     figures["tokens"] = run_suite("tokens", TOKEN_SUITE, full)
     return figures
