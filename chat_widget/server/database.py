@@ -32,6 +32,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -43,6 +45,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from ..errors import ChatError
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 
 def driver_url(db_url: str) -> str:
@@ -130,9 +133,14 @@ def unavailable(error: BaseException) -> ChatError | None:
     disconnected = isinstance(error, DBAPIError) and error.connection_invalidated
     if (disconnected or isinstance(error, (OperationalError, InterfaceError, OSError))
             or _is_asyncpg_connection_error(error)):
-        return ChatError("the chat server's database is unavailable for a moment: "
-                         "nothing was stored; try again", code="internal")
+        # Not "nothing was stored": a connection cut during COMMIT leaves that open.
+        return ChatError("the chat server's database is unavailable for a moment; "
+                         "try again", code="internal")
     return None
+
+
+_last_warned = [0.0]  # when the log last said the database failed (monotonic seconds)
+_WARN_EVERY = 10.0
 
 
 @contextlib.contextmanager
@@ -143,6 +151,11 @@ def _unavailable_as_chat_error() -> Iterator[None]:
         failure = unavailable(error)
         if failure is None:
             raise
+        now = time.monotonic()
+        if now - _last_warned[0] >= _WARN_EVERY:  # an outage is logged, not each request
+            _last_warned[0] = now
+            logger.warning("the database failed a request (%s: %s); answering internal",
+                           type(error).__name__, str(error).splitlines()[0][:200])
         raise failure from error
 
 
