@@ -155,3 +155,21 @@ def test_a_terminal_is_asked_with_a_password_prompt(server: RunningServer,
     finally:
         child.close(force=True)
 
+
+
+def test_login_in_a_terminal_asks_with_a_password_prompt(server: RunningServer,
+                                                         private_credentials: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(REPO), CREDENTIALS_VARIABLE: str(private_credentials)}
+    child = pexpect.spawn(sys.executable, ["-m", "chat_widget", "login", server.url], env=env,
+                          timeout=30, encoding="utf-8")
+    child.logfile_read = shown = io.StringIO()
+    try:
+        child.expect(f"Token for the chat server at {server.url}")
+        child.sendline(server.tokens["bob"])
+        child.expect(pexpect.EOF)
+    finally:
+        child.close(force=True)
+    assert child.exitstatus == 0, shown.getvalue()
+    assert "logged in to" in shown.getvalue() and "as bob" in shown.getvalue()
+    assert server.tokens["bob"] not in shown.getvalue()  # not echoed, not printed
+    assert stat.S_IMODE(private_credentials.stat().st_mode) == 0o600
