@@ -105,7 +105,11 @@ def heartbeat_note(figures: dict[str, Any]) -> list[str]:
         "% of a core more per 1,000 connections; on the wire "
         f"{fast['bytes_per_connection_per_minute']} bytes per connection per minute instead "
         f"of {default['bytes_per_connection_per_minute']} (websocket frames, before TCP). "
-        "`chat-widget serve --ping-interval S --ping-timeout S` trades one for the other.",
+        "`chat-widget serve --ping-interval S --ping-timeout S` trades one for the other. "
+        "The other cost: a notebook cell that holds the GIL (a long pure-C loop) for longer "
+        "than that cannot answer the pings, so the server drops its link; the client "
+        "reconnects and catches up when the cell ends, and a message typed meanwhile waits "
+        "for the link instead of failing.",
         "",
     ]
 

@@ -40,6 +40,7 @@ PAGE_SIZE = 50
 _EVENTS_KEPT = 300  # timeline events a newly rendered view can still show
 _FAILED_KEPT = 20  # failed sends kept (with their retry button) for new views
 _NOT_RETRYABLE = frozenset({"bad_request", "too_large"})  # the content itself can't go
+_RECONNECT_WAIT = 30.0  # seconds a typed message waits for a reconnect before it fails
 
 
 def _asset(name: str) -> Path:
@@ -108,6 +109,7 @@ class ChatWidget(anywidget.AnyWidget):
         self._outbox: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self._events: deque[dict[str, Any]] = deque(maxlen=_EVENTS_KEPT)
         self._in_flight: str | None = None  # the local id (= client_id) being sent
+        self._link_up = threading.Event()  # set while the client's status is "connected"
         self._sends = ThreadPoolExecutor(1, thread_name_prefix="chat-widget-send")
         self._loads = ThreadPoolExecutor(1, thread_name_prefix="chat-widget-load")
         self.client = ChatClient(url, token, reply_timeout=reply_timeout)  # connects
@@ -229,6 +231,10 @@ class ChatWidget(anywidget.AnyWidget):
     # -- client callbacks (the client's callback thread) ---------------------
 
     def _on_status(self, status: str, error: ChatError | None) -> None:
+        if status == "connected":
+            self._link_up.set()
+        else:
+            self._link_up.clear()
         with self.hold_sync():
             self.status = status
             self.connected = status == "connected"
@@ -318,7 +324,15 @@ class ChatWidget(anywidget.AnyWidget):
             del self._outbox[key]
 
     def _send_for_front_end(self, local_id: str, text: str) -> None:
-        """Worker thread: a send the front end asked for; the outcome goes back as messages."""
+        """Worker thread: a send the front end asked for; the outcome goes back as messages.
+
+        While the client reconnects by itself (a restarting server, or a cell
+        that held the GIL past the heartbeat, so the server dropped the link),
+        what the person typed waits for the link, shown as sending, rather
+        than failing at once.
+        """
+        if self.client.status == "reconnecting":
+            self._link_up.wait(_RECONNECT_WAIT)
         with contextlib.suppress(ChatError):  # reported as send_failed, and in `error`
             self._deliver(local_id, text, text)
 

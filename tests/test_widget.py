@@ -173,9 +173,16 @@ def test_traits_follow_the_connection(server_factory: Callable[..., Any]) -> Non
         with pytest.raises(NotConnectedError):
             widget.send("nobody is listening")
         assert widget.error.startswith("Not connected")
+        # What a person types meanwhile waits for the link instead of failing.
+        front_end_says(widget, {"type": "send", "request_id": "r0", "local_id": "L0",
+                                "text": "typed while reconnecting"})
 
         server_factory(db_url=server.db_url, port=urlsplit(server.url).port)
         wait_for(widget, lambda: widget.connected, timeout=30)
+        sent = recorder.wait_custom(lambda c: c["type"] == "sent" and c["local_id"] == "L0",
+                                    timeout=30)
+        assert sent["message"]["text"] == "typed while reconnecting"
+        assert [c for c in recorder.customs("send_failed") if c["local_id"] == "L0"] == []
         assert (widget.status, widget.error) == ("connected", "")
         recorder.wait_state("status", "connected")
         assert widget.send("back again")["text"] == "back again"
