@@ -245,7 +245,7 @@ export class MessageChanges {
       this.host.redraw(id);
       return;
     }
-    this.edits.saving(id, this.host.request({ type: "edit", id, text }));
+    this.edits.saving(id, this.host.request({ type: "edit", chat_id: message.chat_id, id, text }));
     this.host.redraw(id);
   }
 
@@ -276,7 +276,8 @@ export class MessageChanges {
   /** @param {string} id */
   delete(id) {
     this.confirming.delete(id);
-    this.pending.set(this.host.request({ type: "delete", id }), { action: "delete", id });
+    const chatId = this.host.message(id)?.chat_id;
+    this.pending.set(this.host.request({ type: "delete", chat_id: chatId, id }), { action: "delete", id });
     this.host.redraw(id);
   }
 
@@ -287,7 +288,8 @@ export class MessageChanges {
    */
   react(id, emoji, on) {
     this.errors.delete(id);
-    this.pending.set(this.host.request({ type: "react", id, emoji, on }), { action: "react", id });
+    const chatId = this.host.message(id)?.chat_id;
+    this.pending.set(this.host.request({ type: "react", chat_id: chatId, id, emoji, on }), { action: "react", id });
     this.host.redraw(id);
   }
 
