@@ -179,6 +179,23 @@ class ChatWidget(anywidget.AnyWidget):
         """Call `callback(message)` per new message, on the client's thread; returns a remover."""
         return self.client.on_message(callback)
 
+    def on_message_updated(self, callback: Callable[[Message], Any]) -> Callable[[], None]:
+        """Call `callback(message)` per change (edit, delete, reaction), as `ChatClient` does."""
+        return self.client.on_message_updated(callback)
+
+    def edit(self, message_id: str, content: Any, *, chat_id: str | None = None) -> Message:
+        """Replace the content of one of your messages and return it (see `ChatClient.edit`)."""
+        return self.client.edit(message_id, content, chat_id=chat_id)
+
+    def delete(self, message_id: str, *, chat_id: str | None = None) -> Message:
+        """Delete one of your messages and return its tombstone (see `ChatClient.delete`)."""
+        return self.client.delete(message_id, chat_id=chat_id)
+
+    def react(self, message_id: str, emoji: str, on: bool = True, *,
+              chat_id: str | None = None) -> Message:
+        """Add (or with `on=False` take back) your emoji on a message (see `ChatClient.react`)."""
+        return self.client.react(message_id, emoji, on, chat_id=chat_id)
+
     def timeline(self, client_id: str | None = None) -> list[dict[str, Any]]:
         """Recent send steps (auth fetch, emit, ack, broadcast, reply), oldest first.
 
