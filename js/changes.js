@@ -353,6 +353,18 @@ export class MessageChanges {
   }
 
   /**
+   * The kernel is gone: nothing under way will be answered. Edits keep their
+   * text with `words`; deletes and reactions say so under their message.
+   * @param {string} words
+   */
+  kernelGone(words) {
+    for (const edit of [...this.edits.byId.values()]) {
+      if (edit.request_id) this.failed(edit.request_id, "edit", words);
+    }
+    for (const [requestId, pending] of [...this.pending]) this.failed(requestId, pending.action, words);
+  }
+
+  /**
    * @param {string} id
    * @returns {Element | null}
    */

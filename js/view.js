@@ -267,6 +267,7 @@ export class ChatView {
       this.state.upsertLocal(item.local_id, item.text, "failed", { code: "kernel_gone", message: words });
       this.drawLocal(item);
     }
+    this.changes.kernelGone(words);
     this.ui.input.placeholder = words;
     this.refreshState();
   }
@@ -407,8 +408,10 @@ export class ChatView {
 
   /**
    * Draws a stored message again in its place. What is on screen stays where
-   * it is (a message above the visible part that grows or shrinks moves the
-   * scroll position with it), and focus stays on the same control.
+   * it is: a message above the visible part that grows or shrinks moves the
+   * scroll position with it (Chromium's and Firefox's scroll anchoring already
+   * do, and the shift measured is then 0; WebKit has none). Focus stays on the
+   * same control.
    * @param {string | null} id
    */
   redrawMessage(id) {
