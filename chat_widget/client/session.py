@@ -55,7 +55,8 @@ _DROPPED_CHAT_CODES = ("forbidden", "not_found", "unauthorized")
 
 
 class ChatClient:
-    """A chat session: connect, join a chat, send and receive messages in `seq` order.
+    """A chat session: connect, join a chat, send and receive messages in `seq` order;
+    edit, delete and react to them, and hear each change in `version` order.
 
     `url` is a server URL, or several of one deployment: the client moves to
     the next when the one in use dies, and catches up there with `after_seq`.
