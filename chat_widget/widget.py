@@ -362,8 +362,9 @@ class ChatWidget(anywidget.AnyWidget):
             elif kind == "delete":
                 message = self.client.delete(message_id, chat_id=chat_id)
             else:
+                # `on` goes as the view sent it: the server refuses a non-boolean (bad_request).
                 message = self.client.react(message_id, str(content.get("emoji") or ""),
-                                            on=content.get("on") is not False, chat_id=chat_id)
+                                            on=content.get("on", True), chat_id=chat_id)
         except ChatError as error:
             self.error = plain_error(error)
             self._push({"type": "change_failed", **answer,

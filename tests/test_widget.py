@@ -421,6 +421,7 @@ def test_a_refused_change_is_answered_in_one_sentence_with_its_code(
         ("x2", {"type": "delete", "id": theirs["id"]}, "forbidden"),
         ("x3", {"type": "react", "id": theirs["id"], "emoji": "two words"}, "bad_request"),
         ("x4", {"type": "react", "id": "no-such-message", "emoji": "👍"}, "not_found"),
+        ("x5", {"type": "react", "id": theirs["id"], "emoji": "👍", "on": "yes"}, "bad_request"),
     ]
     for request_id, request, _code in asked:
         front_end_says(alice, {"request_id": request_id, "chat_id": "general", **request})
