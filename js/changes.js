@@ -222,6 +222,7 @@ export class MessageChanges {
     if (box) {
       box.focus();
       box.setSelectionRange(box.value.length, box.value.length);
+      box.scrollIntoView?.({ block: "nearest" }); // Up may open a message above the visible part
     }
     return true;
   }
