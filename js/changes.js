@@ -5,8 +5,9 @@
 // message. Requests go to the kernel through the view; the new message comes
 // back from the server (`message_updated`) and the view redraws it, keyed by id.
 
-import { button, h } from "./dom.js";
-import { canChange, Edits, editBlockedBecause, editKey } from "./editing.js";
+import { button, h, keyed } from "./dom.js";
+import { canChange, Edits, editBlockedBecause } from "./editing.js";
+import { deleteQuestion, drawEditor, editorBox, editorNode, placeEditor } from "./editor.js";
 import { formatTime } from "./format.js";
 import { reactionPicker, reactionsRow, summarizeReactions } from "./reactions.js";
 
@@ -73,8 +74,10 @@ export class MessageChanges {
     const own = canChange(message, this.host.userId());
     if (meta) meta.append(this.tools(message, own));
     const edit = own ? this.edits.get(message.id) : undefined;
-    if (edit) this.placeEditor(node, meta, this.editor(edit, message));
-    if (this.confirming.has(message.id)) node.append(this.confirmation(message));
+    if (edit) placeEditor(node, this.editor(edit));
+    if (this.confirming.has(message.id)) {
+      node.append(deleteQuestion(() => this.delete(message.id), () => this.keep(message.id)));
+    }
     const summaries = summarizeReactions(message.reactions, this.host.userId(), this.host.nameOf);
     const react = (/** @type {string} */ emoji, /** @type {boolean} */ on) => this.react(message.id, emoji, on);
     if (summaries.length) node.append(reactionsRow(summaries, react));
@@ -123,87 +126,20 @@ export class MessageChanges {
   /**
    * The editor of one message, the same element across redraws (focus and caret stay).
    * @param {import("./editing.js").Edit} edit
-   * @param {import("./state.js").Message} message
    * @returns {HTMLElement}
    */
-  editor(edit, message) {
+  editor(edit) {
     let editor = this.editors.get(edit.id);
     if (!editor) {
-      editor = h("div", "cw-editor");
-      const box = keyed(h("textarea", "cw-edit-input"), "editor");
-      box.setAttribute("aria-label", "Edit message");
-      box.rows = Math.min(8, Math.max(2, edit.text.split("\n").length));
-      box.value = edit.text;
-      box.addEventListener("input", () => this.edits.type(edit.id, box.value));
-      box.addEventListener("keydown", (event) => {
-        event.stopPropagation(); // keys typed here are not notebook shortcuts, nor the message box's
-        const wanted = editKey(event);
-        if (!wanted) return;
-        event.preventDefault();
-        if (wanted === "save") this.save(edit.id);
-        else this.cancelEdit(edit.id);
+      editor = editorNode(edit.text, {
+        input: (text) => this.edits.type(edit.id, text),
+        save: () => this.save(edit.id),
+        cancel: () => this.cancelEdit(edit.id),
       });
-      const save = button("cw-edit-save", "Save", "Save the edit (Enter)");
-      save.setAttribute("aria-label", "Save edit");
-      save.addEventListener("click", () => this.save(edit.id));
-      const cancel = button("cw-edit-cancel", "Cancel", "Keep the message as it was (Escape)");
-      cancel.setAttribute("aria-label", "Cancel edit");
-      cancel.addEventListener("click", () => this.cancelEdit(edit.id));
-      const bar = h("div", "cw-edit-bar");
-      bar.append(h("span", "cw-edit-state"), save, cancel);
-      const error = h("div", "cw-edit-error");
-      error.setAttribute("role", "alert");
-      editor.append(box, bar, error);
       this.editors.set(edit.id, editor);
     }
-    const saving = edit.phase === "saving";
-    const box = /** @type {HTMLTextAreaElement} */ (editor.querySelector(".cw-edit-input"));
-    box.readOnly = saving;
-    editor.dataset.phase = edit.phase;
-    for (const control of editor.querySelectorAll("button")) control.disabled = saving;
-    const state = /** @type {HTMLElement} */ (editor.querySelector(".cw-edit-state"));
-    state.textContent = saving ? "saving…" : "Enter saves · Shift+Enter new line · Escape cancels";
-    const error = /** @type {HTMLElement} */ (editor.querySelector(".cw-edit-error"));
-    error.textContent = edit.error;
-    error.hidden = !edit.error;
-    editor.dataset.parts = Array.isArray(message.parts) && message.parts.length ? "true" : "false";
+    drawEditor(editor, edit);
     return editor;
-  }
-
-  /**
-   * The editor goes where the text was (before any rich parts).
-   * @param {HTMLElement} node
-   * @param {HTMLElement | null} meta
-   * @param {HTMLElement} editor
-   */
-  placeEditor(node, meta, editor) {
-    const text = node.querySelector(":scope > .cw-text");
-    if (text) text.replaceWith(editor);
-    else (node.querySelector(":scope > .cw-quote") || meta)?.after(editor);
-  }
-
-  /**
-   * "Delete this message?" with the two answers; Keep is the one focused.
-   * @param {import("./state.js").Message} message
-   * @returns {HTMLElement}
-   */
-  confirmation(message) {
-    const box = h("div", "cw-confirm");
-    box.setAttribute("role", "group");
-    box.setAttribute("aria-label", "Delete this message?");
-    const yes = keyed(button("cw-confirm-delete", "Delete"), "confirm-delete");
-    yes.setAttribute("aria-label", "Yes, delete it");
-    yes.addEventListener("click", () => this.delete(message.id));
-    const no = keyed(button("cw-confirm-keep", "Keep"), "confirm-keep");
-    no.setAttribute("aria-label", "No, keep it");
-    no.addEventListener("click", () => this.keep(message.id));
-    box.addEventListener("keydown", (event) => {
-      if (event.key !== "Escape") return;
-      event.stopPropagation();
-      this.keep(message.id);
-    });
-    box.append(h("span", "cw-confirm-question", "Delete this message for everyone?"), yes, no);
-    return box;
   }
 
   // -- what the person does ---------------------------------------------------
@@ -218,8 +154,9 @@ export class MessageChanges {
     this.edits.start(message.id, message.text || "");
     this.errors.delete(message.id);
     this.host.redraw(message.id);
-    const box = /** @type {HTMLTextAreaElement | null} */ (this.editors.get(message.id)?.querySelector(".cw-edit-input"));
-    if (box) {
+    const editor = this.editors.get(message.id);
+    if (editor) {
+      const box = editorBox(editor);
       box.focus();
       box.setSelectionRange(box.value.length, box.value.length);
       box.scrollIntoView?.({ block: "nearest" }); // Up may open a message above the visible part
@@ -231,8 +168,9 @@ export class MessageChanges {
   save(id) {
     const edit = this.edits.get(id);
     const message = this.host.message(id);
-    const box = /** @type {HTMLTextAreaElement | null} */ (this.editors.get(id)?.querySelector(".cw-edit-input"));
-    if (!edit || !message || !box || edit.phase === "saving") return;
+    const editor = this.editors.get(id);
+    if (!edit || !message || !editor || edit.phase === "saving") return;
+    const box = editorBox(editor);
     const text = box.value;
     this.edits.type(id, text);
     if (text === (message.text || "")) {
@@ -342,7 +280,8 @@ export class MessageChanges {
     const edit = this.edits.failed(requestId, why);
     if (edit) {
       this.host.redraw(edit.id);
-      /** @type {HTMLElement | null} */ (this.editors.get(edit.id)?.querySelector(".cw-edit-input"))?.focus();
+      const editor = this.editors.get(edit.id);
+      if (editor) editorBox(editor).focus();
       return edit.id;
     }
     const pending = this.pending.get(requestId);
@@ -385,18 +324,6 @@ function editedMark(editedAt) {
   mark.dateTime = editedAt;
   mark.title = time.full ? `Edited ${time.full}` : "Edited";
   return mark;
-}
-
-/**
- * Marks a control so the view can give focus back to its twin after a redraw.
- * @template {HTMLElement} E
- * @param {E} element
- * @param {string} key
- * @returns {E}
- */
-function keyed(element, key) {
-  element.dataset.focusKey = key;
-  return element;
 }
 
 /**

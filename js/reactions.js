@@ -3,7 +3,7 @@
 // order of each emoji's first use) summed up for people (counts, yours, who),
 // and the buttons that show them and the small picker of common emoji.
 
-import { button, h } from "./dom.js";
+import { button, h, keyed } from "./dom.js";
 
 /** The picker's emoji, in the order shown. */
 export const COMMON_EMOJI = ["👍", "❤️", "😂", "🎉", "😮", "😢", "👀", "✅"];
@@ -76,10 +76,10 @@ export function reactionsRow(summaries, toggle) {
   row.setAttribute("role", "group");
   row.setAttribute("aria-label", "Reactions");
   for (const summary of summaries) {
-    const chip = button("cw-reaction", "", `${summary.emoji} ${joinNames(summary.names)}`);
+    const chip = keyed(button("cw-reaction", "", `${summary.emoji} ${joinNames(summary.names)}`),
+      `reaction:${summary.emoji}`);
     chip.append(h("span", "cw-reaction-emoji", summary.emoji), h("span", "cw-reaction-count", summary.count));
     chip.dataset.emoji = summary.emoji;
-    chip.dataset.focusKey = `reaction:${summary.emoji}`;
     chip.setAttribute("aria-pressed", summary.mine ? "true" : "false");
     chip.setAttribute("aria-label", reactionLabel(summary));
     chip.addEventListener("click", () => toggle(summary.emoji, !summary.mine));
@@ -101,10 +101,9 @@ export function reactionPicker(summaries, pick, close) {
   picker.setAttribute("aria-label", "Pick a reaction");
   for (const emoji of COMMON_EMOJI) {
     const mine = hasMine(summaries, emoji);
-    const choice = button("cw-pick", emoji, mine ? `Remove your ${emoji}` : `React with ${emoji}`);
+    const choice = keyed(button("cw-pick", emoji, mine ? `Remove your ${emoji}` : `React with ${emoji}`), `pick:${emoji}`);
     choice.setAttribute("aria-label", mine ? `Remove your ${emoji}` : `React with ${emoji}`);
     choice.setAttribute("aria-pressed", mine ? "true" : "false");
-    choice.dataset.focusKey = `pick:${emoji}`;
     choice.addEventListener("click", () => pick(emoji, !mine));
     picker.append(choice);
   }

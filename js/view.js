@@ -7,6 +7,7 @@
 import { MessageChanges } from "./changes.js";
 import { button, h, snippet } from "./dom.js";
 import { lastEditable } from "./editing.js";
+import { replaceInPlace } from "./in-place.js";
 import { buildLayout, KERNEL_GONE } from "./layout.js";
 import { adviceFor, count, formatTime, sizeOf } from "./format.js";
 import { renderMarkdown } from "./markdown.js";
@@ -407,31 +408,14 @@ export class ChatView {
   }
 
   /**
-   * Draws a stored message again in its place. What is on screen stays where
-   * it is: a message above the visible part that grows or shrinks moves the
-   * scroll position with it (Chromium's and Firefox's scroll anchoring already
-   * do, and the shift measured is then 0; WebKit has none). Focus stays on the
-   * same control.
+   * Draws a stored message again in its place, keeping the reader's place and focus.
    * @param {string | null} id
    */
   redrawMessage(id) {
     const old = id ? this.nodes.get(id) : undefined;
     const message = id ? this.state.messages.get(id) : undefined;
     if (!id || !old || !message) return;
-    const focusKey = /** @type {HTMLElement | null} */ (old.querySelector(":focus"))?.dataset.focusKey;
-    const list = this.ui.list;
-    const next = this.stick ? null : /** @type {HTMLElement | null} */ (old.nextElementSibling);
-    const above = next !== null && old.getBoundingClientRect().bottom <= list.getBoundingClientRect().top;
-    const before = above && next ? next.getBoundingClientRect().top : 0;
-    const node = this.messageNode(message);
-    old.replaceWith(node);
-    this.nodes.set(id, node);
-    if (above && next) list.scrollTop += next.getBoundingClientRect().top - before;
-    if (!focusKey) return;
-    const controls = /** @type {HTMLElement[]} */ ([...node.querySelectorAll("[data-focus-key]")]);
-    const twin = controls.find((control) => control.dataset.focusKey === focusKey)
-      || controls.find((control) => control.dataset.focusKey === "add-reaction"); // a reaction that went
-    twin?.focus();
+    this.nodes.set(id, replaceInPlace(old, () => this.messageNode(message), this.ui.list, this.stick));
   }
 
   clearUnseen() {
