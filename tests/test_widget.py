@@ -415,7 +415,7 @@ def test_a_refused_change_is_answered_in_one_sentence_with_its_code(
     alice, bob = make_widget(), make_widget("bob")
     recorder = Recorder(alice)
     theirs = bob.send("bob's own words")
-    wait_for(alice, lambda: any(m["id"] == theirs["id"] for m in alice.messages))
+    recorder.wait_custom(lambda c: c["type"] == "message" and c["message"]["id"] == theirs["id"])
     asked = [
         ("x1", {"type": "edit", "id": theirs["id"], "text": "not yours"}, "forbidden"),
         ("x2", {"type": "delete", "id": theirs["id"]}, "forbidden"),
