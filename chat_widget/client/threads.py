@@ -21,7 +21,9 @@ logger = logging.getLogger(__name__)
 
 _STOP = object()
 
-KINDS = ("status", "message", "delta", "reply_failed", "event", "awaiting_response")
+KINDS = (
+    "status", "message", "message_updated", "delta", "reply_failed", "event", "awaiting_response"
+)
 """What a client's listeners can be registered for (`ChatClient.on_*`)."""
 
 
