@@ -67,7 +67,9 @@ class Activity:
         change = await self.presence.enter(chat_id, sid, user)
         if change.changed:
             await self._emit_presence(chat_id, change.users)
-        return {"present": change.users, "typing": await self.presence.typing_users(chat_id)}
+        typing = [other for other in await self.presence.typing_users(chat_id)
+                  if other["id"] != user.id]  # as `typing` events skip the user's own
+        return {"present": change.users, "typing": typing}
 
     async def left(self, sid: str, user: User, chat_id: str) -> None:
         """The connection left the chat or dropped: maybe the user is gone, and its typing."""
