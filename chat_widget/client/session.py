@@ -18,6 +18,10 @@ handlers this module registers with it, in `__init__`:
   (it may settle a send or its reply), the messages now in unbroken `seq`
   order go to `on_message` listeners, and a hole in `seq` is filled from
   history shortly after (`_fill_gap_soon`);
+- `presence`, `typing`, `read` and `chat_activity` go to the handlers of
+  `Awareness` (awareness.py, the protocol 1.1 part of the public API that
+  this class inherits), which keep `LiveState` (live.py); a join's ack gives
+  it the present and typing users;
 - a lost connection ends the wait for a stored message's reply
   (`Sender.connection_lost`); after a reconnect every joined chat is rejoined
   from the last seq seen (`_resume`), so each message is shown once and in order.
