@@ -176,5 +176,41 @@ findings.members = (await http("GET", "/api/chats/echo/members", bobToken)).body
 
 findings.left = (await call(bob, "leave", { chat_id: "general" })).ok;
 
-for (const socket of [alice, bob, carol]) socket.close();
+// Away and back: changes made while bob had no connection reach his next one through
+// join's after_version, each changed message once at its latest version; `changes`
+// pages through the same with limit and has_more.
+const seenVersion = rejoined.chat.last_version;
+const seenSeq = rejoined.chat.last_seq;
+bob.close();
+const sendText = async (text) => (await call(alice, "send_message", {
+  chat_id: "general", text, auth: await auth(aliceToken, "general"), client_id: `${text}-${Date.now()}`,
+})).message;
+const editText = async (id, text) => (await call(alice, "edit_message", {
+  chat_id: "general", id, text, auth: await auth(aliceToken, "general"),
+})).message;
+const one = await sendText("one");
+const two = await sendText("two");
+await editText(one.id, "one, edited");
+await editText(two.id, "two, edited");
+await editText(one.id, "one, edited twice");
+const back = await connect(bobToken);
+const caughtUp = await call(back, "join", {
+  chat_id: "general", after_seq: seenSeq, after_version: seenVersion,
+});
+findings.away_messages = caughtUp.messages.map((m) => [m.seq - seenSeq, m.text]);
+findings.away_updated = caughtUp.updated.map((m) => [m.text, m.version - seenVersion])
+  .concat([caughtUp.has_more_updates]);
+const paged = [];
+for (let after = seenVersion, more = true; more;) {
+  const page = await call(back, "changes", { chat_id: "general", after_version: after, limit: 1 });
+  paged.push([page.messages.map((m) => m.version - seenVersion), page.has_more]);
+  more = page.has_more;
+  after = page.messages.at(-1).version;
+}
+findings.away_paged = paged;
+const liveAfter = nextEvent(back, "message_updated", (m) => m.id === two.id);
+const reactedLive = await call(alice, "react", { chat_id: "general", id: two.id, emoji: "👀", on: true });
+findings.away_live = (await liveAfter).version === reactedLive.message.version;
+
+for (const socket of [alice, back, carol]) socket.close();
 console.log(JSON.stringify(findings));
