@@ -237,6 +237,7 @@ async ([index, text]) => {
   const stored = () => [...root.querySelectorAll('.cw-message[data-state="stored"] .cw-text')]
     .some((node) => node.textContent === text);
   const started = performance.now();
+  window.__sendStartedAt = performance.timeOrigin + started;  // for timestamps of the hops
   const done = new Promise((resolve) => {
     const observer = new MutationObserver(() => {
       if (stored()) { observer.disconnect(); resolve(performance.now() - started); }
@@ -252,8 +253,9 @@ async ([index, text]) => {
 
 
 def open_notebook_page(browser: Any, url: str, timeout_ms: int = 30_000,
-                       before_load: Callable[[Any], Any] | None = None) -> NotebookPage:
-    """A new page on a notebook in JupyterLab, once its kernel is idle.
+                       before_load: Callable[[Any], Any] | None = None,
+                       wait: bool = True) -> NotebookPage:
+    """A new page on a notebook in JupyterLab, once its kernel is idle (unless not `wait`).
 
     `before_load(page)` runs before the page loads (for init scripts and listeners).
     """
@@ -264,5 +266,6 @@ def open_notebook_page(browser: Any, url: str, timeout_ms: int = 30_000,
         before_load(page)
     page.goto(url)
     notebook = NotebookPage(page)
-    notebook.wait_for_kernel()
+    if wait:
+        notebook.wait_for_kernel()
     return notebook
