@@ -56,6 +56,7 @@ def with_nodelay(connection_class: type[Any]) -> type[Any]:
     namespace = {"connect": connect, "sets_nodelay": True, "__doc__": connection_class.__doc__,
                  "__module__": __name__}
     # The base's own metaclass (traitlets'), so its traits are set up as for any subclass.
-    subclass: type[Any] = type(connection_class)(
-        f"NoDelay{connection_class.__name__}", (connection_class,), namespace)
+    metaclass: Any = type(connection_class)
+    subclass: type[Any] = metaclass(f"NoDelay{connection_class.__name__}", (connection_class,),
+                                    namespace)
     return subclass
