@@ -69,7 +69,7 @@ class Echo(anywidget.AnyWidget):
 
     def __init__(self):
         super().__init__()
-        self.on_msg(lambda widget, content, buffers: widget.send({"type": "pong", **content}))
+        self.on_msg(lambda widget, content, buffers: widget.send({**content, "type": "pong"}))
 
 Echo()
 '''
@@ -253,8 +253,25 @@ def hops(frames: list[dict[str, Any]], keydown: float,
     return {name: round(end - start, 3) for name, start, end in marks}
 
 
+def lag_by_position(frames: list[dict[str, Any]]) -> list[float]:
+    """Kernel message date to Chromium's network layer, ms, for each message in arrival order.
+
+    A lag that grows along a burst is a queue between the kernel and the
+    browser (the kernel's IOPub thread, ZMQ, the Jupyter server), not the wire.
+    """
+    return [round(f["net"] - _epoch_ms(f["date"]), 3) for f in frames
+            if not f["out"] and f["net"] is not None]
+
+
 def _median_hops(samples: list[dict[str, float]]) -> dict[str, float]:
     return {name: round(statistics.median(s[name] for s in samples), 3) for name in samples[0]}
+
+
+def _median_lags(lags: list[list[float]]) -> list[float]:
+    """Per position in a send's burst, the median lag over the sends that had that many."""
+    longest = max((len(one) for one in lags), default=0)
+    return [round(statistics.median(one[i] for one in lags if len(one) > i), 3)
+            for i in range(longest)]
 
 
 def _stall_share(frames_per_ping: list[list[dict[str, Any]]]) -> dict[str, Any]:
@@ -329,7 +346,7 @@ def run(samples: int = 30, kernel_sends: int = 200, pause: float = 0.1) -> dict[
                 for notebook in pages.values():
                     _wait_ready(notebook)
                 stage("cells run")
-                results = _measure(pages, samples, pause)
+                results = _measure(pages, labs, samples, pause)
                 stage("measured")
                 browser.close()
         finally:
@@ -372,10 +389,19 @@ def _on_python_clock(frames: list[dict[str, Any]], offset: float,
             for frame in frames]
 
 
-def _measure(pages: dict[str, NotebookPage], samples: int, pause: float) -> dict[str, Any]:
+def _cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _measure(pages: dict[str, NotebookPage], labs: dict[str, JupyterLab], samples: int,
+             pause: float) -> dict[str, Any]:
     """Echo and widget send, in each Lab in turn, `samples` times (after 5 untimed rounds)."""
-    results: dict[str, Any] = {name: {"echo": [], "send": [], "hops": [], "echo_frames": []}
-                               for name in pages}
+    results: dict[str, Any] = {
+        name: {"echo": [], "send": [], "hops": [], "lags": [], "echo_frames": [], "frames": 0}
+        for name in pages}
+    cpu_before = {name: _cpu_seconds(lab.process.pid) for name, lab in labs.items()}
     offsets = {name: clock_offset_ms(notebook.page) for name, notebook in pages.items()}
     network = {name: NetworkTimes(notebook.page) for name, notebook in pages.items()}
     recorded: dict[str, list[tuple[float, float, list[dict[str, Any]]]]] = {
@@ -398,6 +424,7 @@ def _measure(pages: dict[str, NotebookPage], samples: int, pause: float) -> dict
                 continue
             result["echo"].append(echo)
             result["echo_frames"].append(echo_frames)
+            result["frames"] += len(frames) + len(echo_frames)
             result["send"].append(send)
             recorded[name].append((keydown - offsets[name], send, frames))
     for name, result in results.items():  # now that every network event has come in
@@ -408,6 +435,12 @@ def _measure(pages: dict[str, NotebookPage], samples: int, pause: float) -> dict
                         keydown + send)
             if path is not None:
                 result["hops"].append(path)
+                result["lags"].append(lag_by_position(
+                    _on_python_clock(frames, offsets[name], network[name])))
+    for name, lab in labs.items():  # the Jupyter server's CPU per kernel message it relayed
+        cpu = _cpu_seconds(lab.process.pid) - cpu_before[name]
+        results[name]["server_cpu_ms_per_message"] = round(
+            cpu * 1000.0 / max(1, results[name]["frames"]), 3)
     for name, notebook in pages.items():  # the clocks' drift over the run, for the record
         results[name]["clock_offset_ms"] = round(offsets[name], 3)
         results[name]["clock_drift_ms"] = round(clock_offset_ms(notebook.page) - offsets[name], 3)
@@ -431,6 +464,8 @@ def _figures(results: dict[str, Any], kernel_ms: list[float]) -> dict[str, Any]:
             "enter_to_stored": _summary(result["send"]),
             "hops_p50_ms": _median_hops(result["hops"]) if result["hops"] else {},
             "hops_n": len(result["hops"]),
+            "kernel_to_network_lag_by_position_p50_ms": _median_lags(result["lags"]),
+            "jupyter_server_cpu_ms_per_kernel_message": result["server_cpu_ms_per_message"],
             "page_clock_offset_ms": result["clock_offset_ms"],
             "page_clock_drift_ms": result["clock_drift_ms"],
         }
@@ -444,6 +479,7 @@ def _figures(results: dict[str, Any], kernel_ms: list[float]) -> dict[str, Any]:
 if __name__ == "__main__":
     import sys
 
-    figures = run(int(sys.argv[1]) if len(sys.argv) > 1 else 30)
+    figures = run(int(sys.argv[1]) if len(sys.argv) > 1 else 30,
+                  pause=float(sys.argv[2]) if len(sys.argv) > 2 else 0.1)
     print(json.dumps({k: v for k, v in figures.items() if not k.endswith("_samples_ms")},
                      indent=1, default=str))
