@@ -10,7 +10,8 @@ pause apart, so both conditions see the same machine.
 
 - (a) echo p50, with and without TCP_NODELAY: the floor of any widget's round trip;
 - (b) the ChatWidget's Enter -> "✓ stored" p50, in the page (MEASURE_SEND_JS);
-- (c) `ChatClient.send` p50 in the kernel, measured by bench.latency's own code.
+- (c) `ChatClient.send` p50 in the kernel, measured by bench.latency's own code
+  (before that kernel's widget exists; the other Lab's widget is in another chat).
 
 `widget_send_ratio` = (b, as shipped) / ((a, TCP_NODELAY) + (c)). The hops
 of (b) come from the kernel websocket's frames, recorded in the page with
@@ -41,7 +42,7 @@ from .jupyter import (
     start_jupyterlab,
     write_notebook,
 )
-from .processes import chat_server
+from .processes import chat_server, prepare_rooms
 from .stats import percentile
 
 NODELAY_EXTENSION = "--ServerApp.jpserver_extensions=chat_widget.jupyter_nodelay=True"
@@ -83,7 +84,7 @@ print("kernel sends timed")
 
 WIDGET_CELL = '''
 from chat_widget import ChatWidget
-widget = ChatWidget(os.environ["CHAT_WIDGET_URL"], os.environ["CHAT_WIDGET_TOKEN"], "general")
+widget = ChatWidget(os.environ["CHAT_WIDGET_URL"], os.environ["CHAT_WIDGET_TOKEN"], {chat_id!r})
 widget
 '''
 
@@ -298,21 +299,23 @@ def _summary(samples_ms: list[float]) -> dict[str, Any]:
 
 def run(samples: int = 30, kernel_sends: int = 200, pause: float = 0.1) -> dict[str, Any]:
     """The widget path's figures; `pause` (untimed) is a person's time between sends."""
+    from playwright.sync_api import sync_playwright
+
     began = time.perf_counter()
 
     def stage(what: str) -> None:
         print(f"  widget path: {what} at {time.perf_counter() - began:.1f} s", flush=True)
-    from playwright.sync_api import sync_playwright
 
     folder = Path(tempfile.mkdtemp(prefix="chat-widget-widget-path-"))
     kernel_out = folder / "kernel_sends.json"
     cells = {
         "shipped": [ECHO_CELL, KERNEL_SEND_CELL.format(count=kernel_sends, path=str(kernel_out)),
-                    WIDGET_CELL, READY_CELL],
-        "nodelay": [ECHO_CELL, WIDGET_CELL, READY_CELL],
+                    WIDGET_CELL.format(chat_id="general"), READY_CELL],
+        # A chat of its own: neither Lab's kernel gets the other's messages.
+        "nodelay": [ECHO_CELL, WIDGET_CELL.format(chat_id="room-0"), READY_CELL],
     }
     extra = {"shipped": (), "nodelay": (NODELAY_EXTENSION,)}
-    with chat_server() as info:
+    with chat_server(prepare=lambda db_url: prepare_rooms(db_url, 1)) as info:
         env = {**os.environ, "CHAT_WIDGET_URL": info["url"],
                "CHAT_WIDGET_TOKEN": info["tokens"]["alice"],
                "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO),
@@ -473,6 +476,7 @@ def _figures(results: dict[str, Any], kernel_ms: list[float]) -> dict[str, Any]:
         figures[f"{name}_enter_to_stored_samples_ms"] = [round(v, 3) for v in result["send"]]
     figures["kernel_send_samples_ms"] = [round(v, 3) for v in kernel_ms]
     figures["load_average_1min"] = round(os.getloadavg()[0], 2)
+    figures["when"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     return figures
 
 

@@ -54,7 +54,7 @@ def section(figures: dict[str, Any]) -> list[str]:
     shipped, nodelay = widget["shipped"], widget["nodelay"]
     lines = [
         "", "## The widget's path", "",
-        f"`python -m bench --only widget` (its own figures: load average "
+        f"`python -m bench --only widget`, measured {widget.get('when')} (load average "
         f"{widget.get('load_average_1min')} at the end of the run, on 2 cores). Two "
         "JupyterLabs, one as shipped and one with the opt-in extension, one Chromium, one "
         "chat server; samples alternate between them. Each hop is the median over the sends "
@@ -63,7 +63,8 @@ def section(figures: dict[str, Any]) -> list[str]:
         f"{shipped['page_clock_drift_ms']} ms), Chromium's network layer (DevTools websocket "
         "frame events), the kernel's message dates, the client's send timeline and the "
         "server's `created_at`. Hops are medians each, so they do not add up exactly to the "
-        "p50 of the whole.", "",
+        "p50 of the whole; a few tenths of a ms either way (a negative hop) is the clocks' "
+        "calibration.", "",
         "| hop | as shipped p50 ms | with TCP_NODELAY p50 ms | what |",
         "|---|---|---|---|",
     ]
@@ -96,10 +97,14 @@ def section(figures: dict[str, Any]) -> list[str]:
 NOTES = [
     "- **Why the bare echo stalls.** A kernel answers a custom message with three small "
     "websocket messages (status busy, the answer, status idle). jupyter_server never sets "
-    "TCP_NODELAY on its websockets (the extension's test reads the option back from a "
-    "Lab's own sockets: off on every one of them as shipped), so with Nagle's algorithm the "
-    "answer waits in the server until the browser acknowledges `busy`, and the browser "
-    "delays that ACK (up to 40 ms on Linux).",
+    "TCP_NODELAY on its websockets (read back from a Lab's own sockets: the kernel "
+    "websocket has it off as shipped and on with the extension, the events websocket off "
+    "either way), so with Nagle's algorithm the answer waits in the server until the "
+    "browser acknowledges `busy`, and the browser delays that ACK (up to 40 ms on Linux). "
+    "On a quiet machine that is most round trips (the issue measured 46 ms p50 as shipped, "
+    "15 ms with TCP_NODELAY); on a loaded one every hop is slower, the ACK is often back "
+    "before the next write, and the stall shows in the tail (the pongs that waited over "
+    "20 ms, above) more than in the p50.",
     "- **The decision: an opt-in server extension, shipped.** `chat_widget.jupyter_nodelay` "
     "wraps the configured kernel websocket connection class (a gateway's too) so that each "
     "kernel websocket sets TCP_NODELAY when it opens; HTTP, terminals and the other "
@@ -118,9 +123,11 @@ NOTES = [
     "message), and the \"sending\" push goes first, so the path's last message seldom "
     "waits for an ACK. What it waits for instead is the queue: the lag from the kernel's "
     "message date to Chromium's network layer grows along the burst (the list above), with "
-    "or without TCP_NODELAY, because the kernel's IOPub thread and the Jupyter server pass "
-    "the messages one by one and the server pays CPU for each (deserialize, the IOPub rate "
-    "limits, reserialize, write).",
+    "or without TCP_NODELAY. The queue is between the kernel making a message and Chromium "
+    "receiving it: the kernel's IOPub thread, ZMQ and the Jupyter server, which handles "
+    "the messages one by one on its single thread and pays CPU for each (deserialize, the "
+    "IOPub rate limits, reserialize, write; its CPU per message is above, a dozen of them "
+    "per send). These figures do not split the queue between the kernel and the server.",
     "- **What stands in the way of ≤ 1.2.** The \"sent\" push reaches the browser tens of "
     "ms after the kernel made it, behind the send's own earlier messages; the floor "
     "(echo + `ChatClient.send`) has none of them. Reaching the goal needs fewer kernel "
