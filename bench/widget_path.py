@@ -32,6 +32,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from . import jupyter_probe
 from .jupyter import (
     MEASURE_SEND_JS,
     REPO,
@@ -87,6 +88,17 @@ from chat_widget import ChatWidget
 widget = ChatWidget(os.environ["CHAT_WIDGET_URL"], os.environ["CHAT_WIDGET_TOKEN"], {chat_id!r})
 widget
 '''
+
+QUIET_WIDGET_CELL = '''
+class QuietChatWidget(ChatWidget):
+    """The benchmark's variant: the send timeline is not pushed to the front end."""
+    def _on_event(self, event):
+        pass
+
+quiet = QuietChatWidget(os.environ["CHAT_WIDGET_URL"], os.environ["CHAT_WIDGET_TOKEN"], "room-1")
+quiet
+'''
+"""Sizes one lever: the same widget without its five timeline pushes per send (bench only)."""
 
 READY_CELL = 'print("bench ready")'
 
@@ -159,6 +171,7 @@ class NetworkTimes:
     def __init__(self, page: Any) -> None:
         self.to_wall_ms = (time.time() - time.monotonic()) * 1000.0
         self.times: dict[str, float] = {}
+        self.at_server: dict[str, float] = {}  # msg_id -> when the Jupyter server took it
         self.session = page.context.new_cdp_session(page)
         self.session.on("Network.webSocketFrameReceived", self._frame)
         self.session.on("Network.webSocketFrameSent", self._frame)
@@ -226,7 +239,7 @@ def hops(frames: list[dict[str, Any]], keydown: float,
               and _push(f)["event"].get("client_id") == local_id}
     needed = ("auth_fetch_start", "auth_fetched", "emit")
     if not (busy and idle and sending and sent and broadcast) or not all(
-            k in events for k in needed) or request["net"] is None or sent["net"] is None:
+            k in events for k in needed) or None in (request["net"], sent["net"], sent["server"]):
         return None
     stored_at = _epoch_ms(_push(sent)["message"]["created_at"])
     # The client counts the send stored at the ack or at its own broadcast, whichever is first.
@@ -246,6 +259,8 @@ def hops(frames: list[dict[str, Any]], keydown: float,
         ("ack_or_broadcast_to_sent_push", back, _epoch_ms(sent["date"])),
         ("sent_push_to_page", _epoch_ms(sent["date"]), sent["t"]),
         ("sent_push_kernel_to_browser_network", _epoch_ms(sent["date"]), sent["net"]),
+        ("sent_push_kernel_to_jupyter_server", _epoch_ms(sent["date"]), sent["server"]),
+        ("sent_push_jupyter_server_to_network", sent["server"], sent["net"]),
         ("sent_push_network_to_page_handler", sent["net"], sent["t"]),
         ("first_push_in_page_to_stored_shown", first_push, stored),
         ("kernel_busy_to_idle", _epoch_ms(busy["date"]), _epoch_ms(idle["date"])),
@@ -254,14 +269,23 @@ def hops(frames: list[dict[str, Any]], keydown: float,
     return {name: round(end - start, 3) for name, start, end in marks}
 
 
-def lag_by_position(frames: list[dict[str, Any]]) -> list[float]:
-    """Kernel message date to Chromium's network layer, ms, for each message in arrival order.
+def lag_by_position(frames: list[dict[str, Any]], start: str = "date",
+                    end: str = "net") -> list[float]:
+    """From one timestamp of each kernel message to another, ms, in arrival order.
 
-    A lag that grows along a burst is a queue between the kernel and the
-    browser (the kernel's IOPub thread, ZMQ, the Jupyter server), not the wire.
+    `date` is the kernel's, `server` when the Jupyter server took it from ZMQ,
+    `net` when Chromium's network layer had it. A lag that grows along a
+    burst is a queue, not the wire.
     """
-    return [round(f["net"] - _epoch_ms(f["date"]), 3) for f in frames
-            if not f["out"] and f["net"] is not None]
+    def at(frame: dict[str, Any], key: str) -> float | None:
+        return _epoch_ms(frame["date"]) if key == "date" else frame[key]
+
+    lags = []
+    for frame in frames:
+        begin, finish = at(frame, start), at(frame, end)
+        if not frame["out"] and begin is not None and finish is not None:
+            lags.append(round(finish - begin, 3))
+    return lags
 
 
 def _median_hops(samples: list[dict[str, float]]) -> dict[str, float]:
@@ -310,12 +334,14 @@ def run(samples: int = 30, kernel_sends: int = 200, pause: float = 0.1) -> dict[
     kernel_out = folder / "kernel_sends.json"
     cells = {
         "shipped": [ECHO_CELL, KERNEL_SEND_CELL.format(count=kernel_sends, path=str(kernel_out)),
-                    WIDGET_CELL.format(chat_id="general"), READY_CELL],
+                    WIDGET_CELL.format(chat_id="general"), QUIET_WIDGET_CELL, READY_CELL],
         # A chat of its own: neither Lab's kernel gets the other's messages.
         "nodelay": [ECHO_CELL, WIDGET_CELL.format(chat_id="room-0"), READY_CELL],
     }
-    extra = {"shipped": (), "nodelay": (NODELAY_EXTENSION,)}
-    with chat_server(prepare=lambda db_url: prepare_rooms(db_url, 1)) as info:
+    probe = "--ServerApp.jpserver_extensions=bench.jupyter_probe=True"
+    extra = {"shipped": (probe,), "nodelay": (probe, NODELAY_EXTENSION)}
+    probe_files = {name: str(folder / f"{name}-probe.log") for name in cells}
+    with chat_server(prepare=lambda db_url: prepare_rooms(db_url, 2)) as info:
         env = {**os.environ, "CHAT_WIDGET_URL": info["url"],
                "CHAT_WIDGET_TOKEN": info["tokens"]["alice"],
                "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO),
@@ -325,7 +351,8 @@ def run(samples: int = 30, kernel_sends: int = 200, pause: float = 0.1) -> dict[
             root = folder / name / "notebooks"
             root.mkdir(parents=True)
             write_notebook(root / "bench.ipynb", cells[name])
-            return start_jupyterlab(root, env, extra_args=extra[name])
+            return start_jupyterlab(root, {**env, jupyter_probe.PROBE_FILE: probe_files[name]},
+                                    extra_args=extra[name])
 
         labs: dict[str, JupyterLab] = {}
         try:
@@ -349,7 +376,7 @@ def run(samples: int = 30, kernel_sends: int = 200, pause: float = 0.1) -> dict[
                 for notebook in pages.values():
                     _wait_ready(notebook)
                 stage("cells run")
-                results = _measure(pages, labs, samples, pause)
+                results = _measure(pages, labs, samples, pause, probe_files)
                 stage("measured")
                 browser.close()
         finally:
@@ -388,8 +415,8 @@ def clock_offset_ms(page: Any, readings: int = 20) -> float:
 def _on_python_clock(frames: list[dict[str, Any]], offset: float,
                      network: NetworkTimes) -> list[dict[str, Any]]:
     """The page's times shifted onto Python's clock, with the network layer's time as `net`."""
-    return [{**frame, "t": frame["t"] - offset, "net": network.times.get(frame["id"])}
-            for frame in frames]
+    return [{**frame, "t": frame["t"] - offset, "net": network.times.get(frame["id"]),
+             "server": network.at_server.get(frame["id"])} for frame in frames]
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -399,10 +426,11 @@ def _cpu_seconds(pid: int) -> float:
 
 
 def _measure(pages: dict[str, NotebookPage], labs: dict[str, JupyterLab], samples: int,
-             pause: float) -> dict[str, Any]:
+             pause: float, probe_files: dict[str, str]) -> dict[str, Any]:
     """Echo and widget send, in each Lab in turn, `samples` times (after 5 untimed rounds)."""
     results: dict[str, Any] = {
-        name: {"echo": [], "send": [], "hops": [], "lags": [], "echo_frames": [], "frames": 0}
+        name: {"echo": [], "send": [], "hops": [], "lags": [], "kernel_lags": [],
+               "server_lags": [], "echo_frames": [], "frames": 0, "quiet": []}
         for name in pages}
     cpu_before = {name: _cpu_seconds(lab.process.pid) for name, lab in labs.items()}
     offsets = {name: clock_offset_ms(notebook.page) for name, notebook in pages.items()}
@@ -423,6 +451,9 @@ def _measure(pages: dict[str, NotebookPage], labs: dict[str, JupyterLab], sample
             time.sleep(0.05)  # the pushes after "stored" (the broadcast, the timeline) land
             frames = page.evaluate(TAKE_FRAMES_JS)
             page.evaluate("() => { window.__recordFrames = false; }")
+            if name == "shipped":
+                time.sleep(pause)
+                result["quiet"].append(page.evaluate(MEASURE_SEND_JS, [1, f"quiet {round_}"]))
             if round_ < 5:
                 continue
             result["echo"].append(echo)
@@ -431,6 +462,7 @@ def _measure(pages: dict[str, NotebookPage], labs: dict[str, JupyterLab], sample
             result["send"].append(send)
             recorded[name].append((keydown - offsets[name], send, frames))
     for name, result in results.items():  # now that every network event has come in
+        network[name].at_server = jupyter_probe.read(probe_files[name])
         result["echo_frames"] = [_on_python_clock(frames, offsets[name], network[name])
                                  for frames in result["echo_frames"]]
         for keydown, send, frames in recorded[name]:
@@ -438,8 +470,10 @@ def _measure(pages: dict[str, NotebookPage], labs: dict[str, JupyterLab], sample
                         keydown + send)
             if path is not None:
                 result["hops"].append(path)
-                result["lags"].append(lag_by_position(
-                    _on_python_clock(frames, offsets[name], network[name])))
+                shifted = _on_python_clock(frames, offsets[name], network[name])
+                result["lags"].append(lag_by_position(shifted))
+                result["kernel_lags"].append(lag_by_position(shifted, "date", "server"))
+                result["server_lags"].append(lag_by_position(shifted, "server", "net"))
     for name, lab in labs.items():  # the Jupyter server's CPU per kernel message it relayed
         cpu = _cpu_seconds(lab.process.pid) - cpu_before[name]
         results[name]["server_cpu_ms_per_message"] = round(
@@ -468,10 +502,17 @@ def _figures(results: dict[str, Any], kernel_ms: list[float]) -> dict[str, Any]:
             "hops_p50_ms": _median_hops(result["hops"]) if result["hops"] else {},
             "hops_n": len(result["hops"]),
             "kernel_to_network_lag_by_position_p50_ms": _median_lags(result["lags"]),
+            "kernel_to_jupyter_server_lag_by_position_p50_ms": _median_lags(
+                result["kernel_lags"]),
+            "jupyter_server_to_network_lag_by_position_p50_ms": _median_lags(
+                result["server_lags"]),
             "jupyter_server_cpu_ms_per_kernel_message": result["server_cpu_ms_per_message"],
             "page_clock_offset_ms": result["clock_offset_ms"],
             "page_clock_drift_ms": result["clock_drift_ms"],
         }
+        if result["quiet"][5:]:
+            figures[name]["enter_to_stored_without_timeline_pushes"] = _summary(
+                result["quiet"][5:])
         figures[f"{name}_echo_samples_ms"] = [round(v, 3) for v in result["echo"]]
         figures[f"{name}_enter_to_stored_samples_ms"] = [round(v, 3) for v in result["send"]]
     figures["kernel_send_samples_ms"] = [round(v, 3) for v in kernel_ms]

@@ -22,6 +22,10 @@ HOPS = [
     ("ack_or_broadcast_to_sent_push", "`ChatClient.send` returns; the widget pushes \"sent\""),
     ("sent_push_kernel_to_browser_network", "the \"sent\" push: kernel → IOPub → ZMQ → Jupyter "
      "server → websocket → Chromium's network layer"),
+    ("sent_push_kernel_to_jupyter_server", "… of which: kernel → the Jupyter server's event loop "
+     "takes it from ZMQ (the kernel's IOPub thread, ZMQ, the server's loop)"),
+    ("sent_push_jupyter_server_to_network", "… and: the Jupyter server → Chromium's network "
+     "layer (its rate limits, the websocket write, TCP)"),
     ("sent_push_network_to_page_handler", "network layer → the page's message handler"),
     ("first_push_in_page_to_stored_shown", "the front end draws ✓ stored"),
     ("kernel_busy_to_idle", "(beside the path) the comm handler's whole run, busy → idle"),
@@ -73,15 +77,26 @@ def section(figures: dict[str, Any]) -> list[str]:
                      f"{nodelay['hops_p50_ms'].get(key)} | {what} |")
     lines += [
         "",
-        "Kernel message date → Chromium's network layer, ms, by position in a send's burst "
-        "of messages (as shipped / with TCP_NODELAY):", "",
-        f"- as shipped: {shipped.get('kernel_to_network_lag_by_position_p50_ms')}",
-        f"- with TCP_NODELAY: {nodelay.get('kernel_to_network_lag_by_position_p50_ms')}",
+        "Each kernel message of a send, by its position in the send's burst: ms from the "
+        "kernel's message date to Chromium's network layer, and that split at the moment the "
+        "Jupyter server's event loop took it from ZMQ (a probe extension loaded in the "
+        "benchmark's Labs only, bench/jupyter_probe.py):", "",
+        *[f"- {label}, {what}: {part.get(key)}"
+          for label, part in (("as shipped", shipped), ("with TCP_NODELAY", nodelay))
+          for what, key in (
+              ("kernel → network", "kernel_to_network_lag_by_position_p50_ms"),
+              ("kernel → Jupyter server", "kernel_to_jupyter_server_lag_by_position_p50_ms"),
+              ("Jupyter server → network", "jupyter_server_to_network_lag_by_position_p50_ms"))],
         "",
         f"Jupyter server CPU per kernel message relayed (all its CPU during the measurement "
         f"over the messages): {shipped.get('jupyter_server_cpu_ms_per_kernel_message')} ms as "
         f"shipped, {nodelay.get('jupyter_server_cpu_ms_per_kernel_message')} ms with "
         "TCP_NODELAY.", "",
+        "The same widget with its send timeline not pushed to the front end (a subclass in "
+        "the benchmark's notebook, to size that lever; five of the dozen messages): "
+        f"Enter → stored p50 "
+        f"{shipped.get('enter_to_stored_without_timeline_pushes', {}).get('p50_ms')} ms, "
+        f"against {shipped['enter_to_stored']['p50_ms']} ms as shipped, in the same run.", "",
         "Bare echo: the pong's kernel → network time p50 "
         f"{shipped['echo'].get('pong_kernel_to_network_p50_ms')} ms as shipped, "
         f"{nodelay['echo'].get('pong_kernel_to_network_p50_ms')} ms with TCP_NODELAY; pongs "
@@ -123,11 +138,14 @@ NOTES = [
     "message), and the \"sending\" push goes first, so the path's last message seldom "
     "waits for an ACK. What it waits for instead is the queue: the lag from the kernel's "
     "message date to Chromium's network layer grows along the burst (the list above), with "
-    "or without TCP_NODELAY. The queue is between the kernel making a message and Chromium "
-    "receiving it: the kernel's IOPub thread, ZMQ and the Jupyter server, which handles "
-    "the messages one by one on its single thread and pays CPU for each (deserialize, the "
-    "IOPub rate limits, reserialize, write; its CPU per message is above, a dozen of them "
-    "per send). These figures do not split the queue between the kernel and the server.",
+    "or without TCP_NODELAY. The probe splits it: as shipped, much of the wait is on the "
+    "Jupyter server's side (server → network grows along the burst: Nagle's algorithm and "
+    "the server's own work per message); with TCP_NODELAY that part shrinks to a few ms "
+    "and the wait moves to kernel → server (the messages queue in ZMQ until the server's "
+    "single event loop takes them), so the total for the last messages hardly changes. "
+    "The server spends CPU on each message (its CPU per message is above, a dozen "
+    "messages per send) and the kernel's IOPub thread passes them one by one: on a busy "
+    "machine the burst drains at the pace those two processes get the CPU.",
     "- **What stands in the way of ≤ 1.2.** The \"sent\" push reaches the browser tens of "
     "ms after the kernel made it, behind the send's own earlier messages; the floor "
     "(echo + `ChatClient.send`) has none of them. Reaching the goal needs fewer kernel "
