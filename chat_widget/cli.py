@@ -83,7 +83,8 @@ async def _serve(args: argparse.Namespace) -> int:
         allowed_origins=args.allowed_origin or [],
         rate_limit=args.rate_limit, rate_burst=args.rate_burst,
         max_connections_per_user=args.max_connections_per_user,
-        responder_timeout=args.responder_timeout)
+        responder_timeout=args.responder_timeout,
+        chat_activity=not args.no_chat_activity)
     for chat_id, spec in args.responder or []:
         config.responders[spec] = load_responder(spec)
         config.chat_responders[chat_id] = spec
@@ -213,6 +214,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="how much the server logs (never tokens or authorization strings)")
     serve.add_argument("--responder-timeout", type=float, default=60.0,
                        help="seconds a responder may take before reply_failed")
+    # For the benchmark alone (what chat_activity costs); a server without it
+    # breaks protocol 1.1, so it is not offered in --help.
+    serve.add_argument("--no-chat-activity", action="store_true", help=argparse.SUPPRESS)
 
     demo = commands.add_parser("demo", help="run the embedded server and a chat through it")
     demo.add_argument("--db", default=None, help="database (default: a temporary SQLite file)")
