@@ -128,7 +128,9 @@ NOTES = [
     "not only chat widgets: small messages leave at once instead of being coalesced, a few "
     "more packets on a slow link. Enable it for one run with "
     "`jupyter lab --ServerApp.jpserver_extensions=chat_widget.jupyter_nodelay=True`, or for "
-    "good with `jupyter server extension enable chat_widget.jupyter_nodelay`. Nothing a "
+    "good with `{\"ServerApp\": {\"jpserver_extensions\": {\"chat_widget.jupyter_nodelay\": "
+    "true}}}` in `jupyter_server_config.json` in the Jupyter config folder "
+    "(docs/widget.md). Nothing a "
     "widget or a kernel can do reaches the Jupyter server's socket, and a front-end trick "
     "(sending something back to make the browser ACK at once) would cost the kernel a "
     "message per message and was not pursued.",

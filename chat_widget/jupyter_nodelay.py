@@ -17,9 +17,14 @@ Enable it for one run:
 
     jupyter lab --ServerApp.jpserver_extensions=chat_widget.jupyter_nodelay=True
 
-or for good (written to the Jupyter config folder; `disable` undoes it):
+or for good, in `jupyter_server_config.json` in the Jupyter config folder
+(`jupyter --config-dir`; `jupyter server extension list` shows it enabled):
 
-    jupyter server extension enable chat_widget.jupyter_nodelay
+    {"ServerApp": {"jpserver_extensions": {"chat_widget.jupyter_nodelay": true}}}
+
+(`jupyter server extension enable` refuses it: that command only switches
+extensions that their package's install already registered, and this one is
+registered by no one, so that it stays opt-in.)
 """
 
 from __future__ import annotations
