@@ -391,7 +391,7 @@ def _wait_ready(notebook: NotebookPage) -> None:
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     try:
-        notebook.wait_for_output("bench ready", timeout=40)
+        notebook.wait_for_output("bench ready", timeout=180)
     except PlaywrightTimeout:
         outputs = notebook.page.locator(".jp-OutputArea-output").all_inner_texts()
         raise RuntimeError(f"the benchmark's notebook did not finish: {outputs}") from None
