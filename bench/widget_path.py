@@ -15,8 +15,12 @@ pause apart, so both conditions see the same machine.
 
 `widget_send_ratio` = (b, as shipped) / ((a, TCP_NODELAY) + (c)). The hops
 of (b) come from the kernel websocket's frames, recorded in the page with
-their arrival time, and the timestamps inside them (the kernel's message
+their arrival time, Chromium's network layer's time for each (DevTools),
+the time the Jupyter server took each from ZMQ (bench/jupyter_probe.py, in
+these Labs only), and the timestamps inside them (the kernel's message
 dates, the client's send timeline, the server's `created_at`): see `hops`.
+The shipped Lab's notebook also holds a variant of the widget that does not
+push its send timeline, to size that lever beside (b).
 """
 
 from __future__ import annotations
