@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from . import widget_report
+
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
 
@@ -135,12 +137,20 @@ def markdown(figures: dict[str, Any]) -> str:
                 f"{c100['bare']['deliveries_per_server_cpu_s']} deliveries per server-CPU "
                 f"second ({c100['chat']['server_cpu_us_per_delivery']} vs "
                 f"{c100['bare']['server_cpu_us_per_delivery']} µs per delivery)"))
+        if "fanout_100_ratio_without_chat_activity" in fan:
+            quiet = fan["chat_100_without_chat_activity"]
+            lines.append(_row(
+                "fanout_100_ratio_without_chat_activity",
+                fan["fanout_100_ratio_without_chat_activity"], "(cost of chat_activity)",
+                f"the same chat server started without its chat_activity events: "
+                f"{quiet['deliveries_per_server_cpu_s']} deliveries per server-CPU second"))
         if "node_fanout_100_ratio" in fan:
             lines.append(_row(
                 "node_fanout_100_ratio", fan["node_fanout_100_ratio"], "(peer)",
                 f"Node socket.io {fan['node_100']['deliveries_per_server_cpu_s']} deliveries "
                 f"per server-CPU second ({fan['node_100']['server_cpu_us_per_delivery']} µs "
                 f"each); bare python-socketio over Node: {fan.get('bare_over_node_100')}"))
+    lines += widget_report.rows(figures)
     page = figures.get("frontend", {})
     if page:
         lines.append(_row(
@@ -199,6 +209,7 @@ def markdown(figures: dict[str, Any]) -> str:
                 lines.append(f"- {loop}: {result['deliveries_per_server_cpu_s']} deliveries "
                              f"per server-CPU second ({result['server_cpu_us_per_delivery']} µs "
                              "each)")
+    lines += widget_report.section(figures)
     lines += ["", "## What the profiles show", "", *PROFILE_NOTES]
     return "\n".join(lines) + "\n"
 

@@ -85,7 +85,8 @@ async def _serve(args: argparse.Namespace) -> int:
         rate_limit=args.rate_limit, rate_burst=args.rate_burst,
         max_connections_per_user=args.max_connections_per_user,
         responder_timeout=args.responder_timeout,
-        ping_interval=args.ping_interval, ping_timeout=args.ping_timeout)
+        ping_interval=args.ping_interval, ping_timeout=args.ping_timeout,
+        chat_activity=not args.no_chat_activity)
     for chat_id, spec in args.responder or []:
         config.responders[spec] = load_responder(spec)
         config.chat_responders[chat_id] = spec
@@ -259,6 +260,9 @@ def build_parser() -> argparse.ArgumentParser:
                        "for interval + timeout is dropped)")
     serve.add_argument("--ping-timeout", type=float, default=4.0,
                        help="seconds a client has to answer a ping")
+    # For the benchmark alone (what chat_activity costs); a server without it
+    # breaks protocol 1.1, so it is not offered in --help.
+    serve.add_argument("--no-chat-activity", action="store_true", help=argparse.SUPPRESS)
 
     login = commands.add_parser(
         "login", help="check a token against a server and keep it, for ChatClient(url)")

@@ -203,6 +203,60 @@ class ChatWidget(anywidget.AnyWidget):
         """Add (or with `on=False` take back) your emoji on a message (see `ChatClient.react`)."""
         return self.client.react(message_id, emoji, on, chat_id=chat_id)
 
+    # Protocol 1.1 awareness: as on ChatClient (client/awareness.py), delegated.
+
+    @property
+    def present(self) -> list[protocol.User]:
+        """The users joined to the shown chat now (as `ChatClient.present`)."""
+        return self.client.present
+
+    @property
+    def typing_users(self) -> list[protocol.User]:
+        """The other users typing in the shown chat now (as `ChatClient.typing_users`)."""
+        return self.client.typing_users
+
+    def set_typing(self, typing: bool, chat_id: str | None = None) -> None:
+        """Say you are typing, or stopped (as `ChatClient.set_typing`)."""
+        self.client.set_typing(typing, chat_id)
+
+    def mark_read(self, seq: int | None = None, chat_id: str | None = None) -> int:
+        """Move your read marker forward; returns it (as `ChatClient.mark_read`)."""
+        return self.client.mark_read(seq, chat_id)
+
+    def chats(self) -> list[protocol.Chat]:
+        """Your chats with live unread counts (as `ChatClient.chats`)."""
+        return self.client.chats()
+
+    def members(self, chat_id: str | None = None) -> list[protocol.User]:
+        """The chat's workspace's users and its bot (as `ChatClient.members`)."""
+        return self.client.members(chat_id)
+
+    def wait_for_mention(self, timeout: float | None = None) -> Message:
+        """Wait for an unread message that mentions you (as `ChatClient.wait_for_mention`)."""
+        return self.client.wait_for_mention(timeout)
+
+    def on_presence(
+        self, callback: Callable[[str, list[protocol.User]], Any]
+    ) -> Callable[[], None]:
+        """Call `callback(chat_id, users)` when presence changes; returns a remover."""
+        return self.client.on_presence(callback)
+
+    def on_typing(
+        self, callback: Callable[[str, protocol.User, bool], Any]
+    ) -> Callable[[], None]:
+        """Call `callback(chat_id, user, typing)` when someone types; returns a remover."""
+        return self.client.on_typing(callback)
+
+    def on_activity(
+        self, callback: Callable[[protocol.ChatActivity], Any]
+    ) -> Callable[[], None]:
+        """Call `callback(payload)` per `chat_activity`; returns a remover."""
+        return self.client.on_activity(callback)
+
+    def on_read(self, callback: Callable[[protocol.Read], Any]) -> Callable[[], None]:
+        """Call `callback(payload)` when a read marker moves; returns a remover."""
+        return self.client.on_read(callback)
+
     def timeline(self, client_id: str | None = None) -> list[dict[str, Any]]:
         """Recent send steps (auth fetch, emit, ack, broadcast, reply), oldest first.
 

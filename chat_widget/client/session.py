@@ -24,6 +24,10 @@ handlers this module registers with it, in `__init__`:
   message in place, the changes to messages already shown go to
   `on_message_updated` listeners, and a hole in `version` is filled with
   `changes` shortly after (the same `_fill_gap_soon`);
+- `presence`, `typing`, `read` and `chat_activity` go to the handlers of
+  `Awareness` (awareness.py, the protocol 1.1 part of the public API that
+  this class inherits), which keep `LiveState` (live.py); a join's ack gives
+  it the present and typing users;
 - a lost connection ends the wait for a stored message's reply
   (`Sender.connection_lost`); after a reconnect every joined chat is rejoined
   from the last seq and version seen (`_resume`), so each message is shown
@@ -43,8 +47,10 @@ from ..content import to_content
 from ..credentials import resolve_token
 from ..errors import ChatError, NotConnectedError
 from ..protocol import Chat, Message
+from .awareness import Awareness
 from .connection import LOST, RECONNECTED, Connection, ServerList, Status
 from .http import AuthSupply, HttpApi
+from .live import LiveState
 from .message_log import MessageLog
 from .sending import Sender, reply_failed_error
 from .threads import Listeners, SerialExecutor
@@ -55,7 +61,7 @@ _GAP_GRACE = 0.1  # packets are handled on separate threads: a hole often closes
 _DROPPED_CHAT_CODES = ("forbidden", "not_found", "unauthorized")
 
 
-class ChatClient:
+class ChatClient(Awareness):
     """A chat session: connect, join a chat, send and receive messages in `seq` order;
     edit, delete and react to them, and hear each change in `version` order.
 
@@ -100,6 +106,8 @@ class ChatClient:
         self._logs: dict[str, MessageLog] = {}
         self._chat_id: str | None = None
         self._gap_fills: set[str] = set()
+        self._live = LiveState()
+        self._me_id: str | None = None
         self._listeners = Listeners()
         self._chores = SerialExecutor("chat-client-chores")
         self._http = HttpApi(self._servers, token, request_timeout)
@@ -125,6 +133,10 @@ class ChatClient:
         self._connection.on(protocol.MESSAGE_DELTA, self._on_delta_event)
         self._connection.on(protocol.REPLY_FAILED, self._on_reply_failed_event)
         self._connection.on(protocol.MESSAGE_UPDATED, self._on_message_updated_event)
+        self._connection.on(protocol.PRESENCE, self._on_presence_event)
+        self._connection.on(protocol.TYPING, self._on_typing_event)
+        self._connection.on(protocol.READ, self._on_read_event)
+        self._connection.on(protocol.CHAT_ACTIVITY, self._on_activity_event)
         self._connection.on(LOST, self._sender.connection_lost)
         self._connection.on(RECONNECTED, self._resume)
         if connect:
@@ -273,6 +285,7 @@ class ChatClient:
             if log is None:
                 # Made before the emit, so messages that beat the ack wait in it.
                 log = self._logs[chat_id] = MessageLog()
+            asked_at = self._live.mark()
             try:
                 ack = self._connection.call(protocol.JOIN, {"chat_id": chat_id})
             except ChatError:
@@ -281,6 +294,7 @@ class ChatClient:
                 raise
             snapshot: list[Message] = ack.get("messages") or []
             self._chats[chat_id] = ack["chat"]
+            self._live.joined(chat_id, ack, asked_at)
             if not log.started:
                 log.start(snapshot, _last_version(ack["chat"]))
             self._ingest(chat_id, snapshot)
@@ -418,6 +432,7 @@ class ChatClient:
     def _forget_chat(self, chat_id: str) -> None:
         self._chats.pop(chat_id, None)
         self._logs.pop(chat_id, None)
+        self._live.forget(chat_id)
         if self._chat_id == chat_id:
             self._chat_id = None
 
@@ -432,6 +447,7 @@ class ChatClient:
                     self._sender.matched(message)
             for message in log.take_deliverable():
                 self._listeners.fire("message", message)
+            self._changed.notify_all()  # wait_for_mention may be waiting for one
             self._fill_gap_soon(chat_id)
 
     def _ingest_changes(self, chat_id: str, messages: list[Message],
@@ -513,6 +529,7 @@ class ChatClient:
     def _resume(self, epoch: int) -> None:
         """On the chores thread, after a reconnect: rejoin each chat from its last seq."""
         with self._changed:
+            self._live.stale()  # chat_activity may have been missed meanwhile
             chat_ids = sorted(self._chats, key=lambda chat_id: chat_id != self._chat_id)
         error = None
         for chat_id in chat_ids:
@@ -537,8 +554,10 @@ class ChatClient:
                 return  # left meanwhile
             payload = {"chat_id": chat_id, "after_seq": log.delivered_seq,
                        "after_version": log.applied_version}
+            asked_at = self._live.mark()
             ack = self._connection.call(protocol.JOIN, payload, resuming=True)
             self._chats[chat_id] = ack["chat"]
+            self._live.joined(chat_id, ack, asked_at)
             # Changes first: a message new since the disconnect then comes in its
             # current state through on_message, and only older ones through
             # on_message_updated.
