@@ -31,8 +31,10 @@ import traitlets
 from . import active, protocol
 from .client import ChatClient
 from .content import MessageContent, to_content
-from .errors import ChatError
+from .errors import ChatError, plain_error
 from .protocol import MAX_TEXT_BYTES, Message
+from .widget_files import FileRequests
+from .widget_live import LiveState
 
 PAGE_SIZE = 50
 """Messages per page: the first page a view shows, and each older page."""
@@ -52,18 +54,7 @@ def _asset(name: str) -> Path:
     return path
 
 
-def plain_error(error: BaseException) -> str:
-    """An error as one sentence for people: the message without codes or tracebacks."""
-    text = error.message if isinstance(error, ChatError) else str(error)
-    text = text.strip() or "something went wrong"
-    retry_after = error.details.get("retry_after") if isinstance(error, ChatError) else None
-    if retry_after:
-        text += f"; try again in {float(retry_after):.0f} s"
-    text = text[0].upper() + text[1:]
-    return text if text.endswith((".", "!", "?")) else text + "."
-
-
-class ChatWidget(anywidget.AnyWidget):
+class ChatWidget(LiveState, FileRequests, anywidget.AnyWidget):
     """One user's chat in a notebook cell: messages, an input box, and the pending flag.
 
     `ChatWidget(url, token, chat_id)` connects and joins at once (a refusal
@@ -124,6 +115,8 @@ class ChatWidget(anywidget.AnyWidget):
             self.client.on_reply_failed(self._on_reply_failed),
             self.client.on_event(self._on_event),
         ]
+        self._start_files()
+        self._removers += self._start_live()
         self.on_msg(self._on_front_end_message)
         self._ready = True
         self._on_status(self.client.status, self.client.last_error)
@@ -201,6 +194,8 @@ class ChatWidget(anywidget.AnyWidget):
     def _shutdown_client(self) -> None:
         self._sends.shutdown(wait=False, cancel_futures=True)
         self._loads.shutdown(wait=False, cancel_futures=True)
+        self._stop_live()
+        self._stop_files()
         self.client.close()
 
     # -- switching chat -----------------------------------------------------
@@ -221,6 +216,7 @@ class ChatWidget(anywidget.AnyWidget):
     @traitlets.observe("chat_id")
     def _chat_switched(self, change: traitlets.Bunch) -> None:
         if self._ready:
+            self._live_chat_switched()
             self._push_snapshot(None)
 
     # -- client callbacks (the client's callback thread) ---------------------
@@ -317,11 +313,11 @@ class ChatWidget(anywidget.AnyWidget):
     def _send_for_front_end(self, local_id: str, text: str) -> None:
         """Worker thread: a send the front end asked for; the outcome goes back as messages."""
         with contextlib.suppress(ChatError):  # reported as send_failed, and in `error`
-            self._deliver(local_id, text, text)
+            self._deliver(local_id, self._prepared_content(local_id, text), text)
 
     # -- front-end messages (the kernel's shell thread) ----------------------
 
-    def _on_front_end_message(self, _widget: Any, content: Any, _buffers: list[Any]) -> None:
+    def _on_front_end_message(self, _widget: Any, content: Any, buffers: list[Any]) -> None:
         """Answer at once (to the front end, silence means a busy kernel); work goes to workers."""
         if not isinstance(content, dict):
             return
@@ -338,6 +334,8 @@ class ChatWidget(anywidget.AnyWidget):
         elif kind == "older":
             self._push({"type": "received", "request_id": request_id})
             self._loads.submit(self._load_older, request_id, content.get("before_seq"))
+        elif not self._live_message(kind, content):
+            self._files_message(kind, request_id, content, buffers)
 
     def _push_snapshot(self, request_id: str | None) -> None:
         """The state a view starts from: the latest page, the outbox, recent events."""
@@ -347,6 +345,7 @@ class ChatWidget(anywidget.AnyWidget):
                 "type": "snapshot",
                 "request_id": request_id,
                 "chat_id": self.chat_id,
+                "last_read_seq": self.last_read_seq,
                 "messages": messages,
                 "has_more": bool(messages) and messages[0]["seq"] > 1,
                 "outbox": [dict(entry) for entry in self._outbox.values()
