@@ -17,6 +17,7 @@ a busy kernel (no answer to its request) from a slow server.
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 import uuid
 from collections import OrderedDict, deque
@@ -30,7 +31,7 @@ import traitlets
 
 from . import active, protocol
 from .client import ChatClient
-from .content import MessageContent, to_content
+from .content import MessageContent
 from .errors import ChatError, plain_error
 from .protocol import MAX_TEXT_BYTES, Message
 from .widget_files import FileRequests
@@ -126,7 +127,7 @@ class ChatWidget(LiveState, FileRequests, anywidget.AnyWidget):
     # -- the ChatClient API, with the front end kept in step ----------------
 
     def send(self, content: Any, chat_id: str | None = None, *,
-             client_id: str | None = None) -> Message:
+             client_id: str | None = None, as_file: str | None = None) -> Message:
         """Send a chat message (text, a DataFrame, a figure...) and return it as stored.
 
         This replaces ipywidgets' `Widget.send(content, buffers)` (a custom
@@ -143,7 +144,7 @@ class ChatWidget(LiveState, FileRequests, anywidget.AnyWidget):
             self._push(content, list(chat_id))
             return None  # that caller expects nothing back
         try:
-            message_content = to_content(content)
+            message_content = self.client.content_for(content, chat_id or self.chat_id, as_file)
         except ChatError as error:
             self.error = plain_error(error)
             raise
@@ -162,6 +163,24 @@ class ChatWidget(LiveState, FileRequests, anywidget.AnyWidget):
             self.awaiting_response = self.client.awaiting_response
         self.error = ""
         return reply
+
+    def upload(self, path_or_bytes: str | os.PathLike[str] | bytes, name: str | None = None,
+               *, mime: str | None = None, chat_id: str | None = None) -> protocol.File:
+        """Upload a file to the shown chat (or `chat_id`); see `ChatClient.upload`."""
+        return self.client.upload(path_or_bytes, name, mime=mime, chat_id=chat_id)
+
+    def download(self, file_part_or_id: Any,
+                 to: str | os.PathLike[str] | None = None) -> bytes | Path:
+        """A file's bytes, or saved to `to`; see `ChatClient.download`."""
+        return self.client.download(file_part_or_id, to)
+
+    def file_link(self, file_part_or_id: Any) -> str:
+        """A URL fetching the file without a token for a few minutes (`ChatClient.file_link`)."""
+        return self.client.file_link(file_part_or_id)
+
+    def search(self, q: str, chat_id: str | None = None, limit: int = 20) -> list[Message]:
+        """Messages holding every word of `q`, best first; see `ChatClient.search`."""
+        return self.client.search(q, chat_id, limit)
 
     @property
     def messages(self) -> list[Message]:

@@ -19,6 +19,7 @@ from typing import Any
 
 import traitlets
 
+from .client.files import _part as file_part
 from .content import MessageContent
 from .errors import ChatError, plain_error
 from .uploads import Upload, UploadAssembler
@@ -28,12 +29,6 @@ DEFAULT_MAX_FILE_BYTES = 25 * 1024 * 1024
 
 SEARCH_LIMIT = 20
 _PREPARED_KEPT = 20  # file messages kept for a Retry after their send failed
-
-
-def file_part(file: dict[str, Any]) -> dict[str, Any]:
-    """The message part that carries an uploaded file (protocol 1.1)."""
-    return {"type": "file", "file_id": file["id"], "name": file["name"], "mime": file["mime"],
-            "size": file["size"]}
 
 
 class FileRequests(traitlets.HasTraits):
@@ -119,7 +114,7 @@ class FileRequests(traitlets.HasTraits):
             self._upload_failed(upload.upload_id, error)
             return
         self._push({"type": "upload_done", "upload_id": upload.upload_id, "file": dict(file)})
-        message = MessageContent("", [file_part(dict(file))])  # type: ignore[list-item]
+        message = MessageContent("", [file_part(file)])
         self._prepared[upload.upload_id] = message
         while len(self._prepared) > _PREPARED_KEPT:
             self._prepared.popitem(last=False)
