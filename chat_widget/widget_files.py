@@ -121,7 +121,7 @@ class FileRequests(traitlets.HasTraits):
         # The upload id is the message's local id: a Retry of a failed send
         # sends this file part again (see `_prepared_content`).
         with contextlib.suppress(ChatError):  # shown as send_failed, with Retry, and in `error`
-            self._deliver(upload.upload_id, message, f"📎 {upload.name}", upload.chat_id)
+            self._deliver(upload.upload_id, message, f"File: {upload.name}", upload.chat_id)
 
     def _prepared_content(self, local_id: str, text: str) -> str | MessageContent:
         """What a Retry from the front end sends: a file message's part, else the text."""

@@ -107,8 +107,6 @@ export function filePart(part, links) {
   const fileId = typeof part.file_id === "string" ? part.file_id : "";
   const node = h("div", "cw-part cw-file");
   node.dataset.fileId = fileId;
-  const icon = h("span", "cw-file-icon", "📄");
-  icon.setAttribute("aria-hidden", "true");
   const about = h("div", "cw-file-about");
   about.append(h("span", "cw-file-name", name),
     h("span", "cw-file-meta", `${describeType(part.mime)} · ${formatSize(part.size)}`));
@@ -129,7 +127,7 @@ export function filePart(part, links) {
       download.disabled = false;
     }
   });
-  node.append(icon, about, download, problem);
+  node.append(about, download, problem);
   if (fileId && links && THUMBNAIL_MIMES.includes(String(part.mime).toLowerCase())) {
     const thumbnail = h("img", "cw-file-thumbnail");
     thumbnail.alt = `preview of ${name}`;

@@ -58,7 +58,7 @@ export class LiveFeatures {
     chooser.multiple = true;
     chooser.hidden = true;
     chooser.setAttribute("aria-label", "Files to send");
-    const attach = button("cw-attach", "📎", "Attach files (or drop or paste them into the box)");
+    const attach = button("cw-attach", "Attach", "Attach files (or drop or paste them into the box)");
     attach.setAttribute("aria-label", "Attach files");
     attach.addEventListener("click", () => chooser.click());
     chooser.addEventListener("change", () => {
