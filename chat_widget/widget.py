@@ -35,7 +35,7 @@ from .content import MessageContent
 from .errors import ChatError, plain_error
 from .protocol import MAX_TEXT_BYTES, Message
 from .widget_files import FileRequests
-from .widget_live import LiveState
+from .widget_live import LiveTraits
 
 PAGE_SIZE = 50
 """Messages per page: the first page a view shows, and each older page."""
@@ -55,7 +55,7 @@ def _asset(name: str) -> Path:
     return path
 
 
-class ChatWidget(LiveState, FileRequests, anywidget.AnyWidget):
+class ChatWidget(LiveTraits, FileRequests, anywidget.AnyWidget):
     """One user's chat in a notebook cell: messages, an input box, and the pending flag.
 
     `ChatWidget(url, token, chat_id)` connects and joins at once (a refusal
@@ -190,6 +190,52 @@ class ChatWidget(LiveState, FileRequests, anywidget.AnyWidget):
     def on_message(self, callback: Callable[[Message], Any]) -> Callable[[], None]:
         """Call `callback(message)` per new message, on the client's thread; returns a remover."""
         return self.client.on_message(callback)
+
+    # Protocol 1.1 awareness: as on ChatClient (client/awareness.py), delegated.
+
+    # `present` and `typing_users` are synced traits here (widget_live.py).
+
+    def set_typing(self, typing: bool, chat_id: str | None = None) -> None:
+        """Say you are typing, or stopped (as `ChatClient.set_typing`)."""
+        self.client.set_typing(typing, chat_id)
+
+    def mark_read(self, seq: int | None = None, chat_id: str | None = None) -> int:
+        """Move your read marker forward; returns it (as `ChatClient.mark_read`)."""
+        return self.client.mark_read(seq, chat_id)
+
+    def chats(self) -> list[protocol.Chat]:
+        """Your chats with live unread counts (as `ChatClient.chats`)."""
+        return self.client.chats()
+
+    def members(self, chat_id: str | None = None) -> list[protocol.User]:
+        """The chat's workspace's users and its bot (as `ChatClient.members`)."""
+        return self.client.members(chat_id)
+
+    def wait_for_mention(self, timeout: float | None = None) -> Message:
+        """Wait for an unread message that mentions you (as `ChatClient.wait_for_mention`)."""
+        return self.client.wait_for_mention(timeout)
+
+    def on_presence(
+        self, callback: Callable[[str, list[protocol.User]], Any]
+    ) -> Callable[[], None]:
+        """Call `callback(chat_id, users)` when presence changes; returns a remover."""
+        return self.client.on_presence(callback)
+
+    def on_typing(
+        self, callback: Callable[[str, protocol.User, bool], Any]
+    ) -> Callable[[], None]:
+        """Call `callback(chat_id, user, typing)` when someone types; returns a remover."""
+        return self.client.on_typing(callback)
+
+    def on_activity(
+        self, callback: Callable[[protocol.ChatActivity], Any]
+    ) -> Callable[[], None]:
+        """Call `callback(payload)` per `chat_activity`; returns a remover."""
+        return self.client.on_activity(callback)
+
+    def on_read(self, callback: Callable[[protocol.Read], Any]) -> Callable[[], None]:
+        """Call `callback(payload)` when a read marker moves; returns a remover."""
+        return self.client.on_read(callback)
 
     def timeline(self, client_id: str | None = None) -> list[dict[str, Any]]:
         """Recent send steps (auth fetch, emit, ack, broadcast, reply), oldest first.

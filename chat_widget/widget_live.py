@@ -2,17 +2,17 @@
 
 A mixin of ChatWidget. Its traits hold what the front end draws (present
 users, users typing, the user's chats with their unread and mention counts,
-the shown chat's members and read marker); the ChatClient's callbacks keep
-them current. The front end tells the kernel that the user types and which
-messages were seen (custom messages `typing` and `read`, no answer: both are
-hints, repeated soon anyway); worker threads make the calls, so a slow server
-never holds the kernel's shell thread.
+the shown chat's members and read marker). The ChatClient keeps that state
+(client/awareness.py); its callbacks only tell the widget to copy it again.
+The front end tells the kernel that the user types and which messages were
+seen (custom messages `typing` and `read`, with no answer: both are hints,
+soon repeated); a worker thread makes the calls, so a slow server never holds
+the kernel's shell thread.
 """
 
 from __future__ import annotations
 
 import contextlib
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -23,34 +23,37 @@ from .client import ChatClient
 from .errors import ChatError
 
 
-class LiveState(traitlets.HasTraits):
-    """Presence, typing, unread counts and members, as synced traits (see docs/widget.md)."""
+def _plain(items: Any) -> list[dict[str, Any]]:
+    """Protocol objects as plain dicts (a trait holds copies, never the client's own)."""
+    return [dict(item) for item in items]
+
+
+class LiveTraits(traitlets.HasTraits):
+    """Presence, typing, unread counts and members as synced traits (see docs/widget.md)."""
 
     present = traitlets.List(
-        traitlets.Dict(), help="Users with a connection joined to the shown chat (protocol User)."
+        traitlets.Dict(), help="Users with a connection joined to the shown chat (you included)."
     ).tag(sync=True)
-    typing = traitlets.List(
-        traitlets.Dict(), help="Other users typing in the shown chat now (protocol User)."
+    typing_users = traitlets.List(
+        traitlets.Dict(), help="The other users typing in the shown chat now."
     ).tag(sync=True)
-    chats = traitlets.List(
+    chat_list = traitlets.List(
         traitlets.Dict(),
-        help="The user's chats: id, title, last_seq, last_read_seq, unread, unread_mentions.",
+        help="The user's chats with last_seq, last_read_seq, unread and unread_mentions (live).",
     ).tag(sync=True)
-    members = traitlets.List(
+    member_list = traitlets.List(
         traitlets.Dict(), help="The shown chat's members, offered after `@` in the input."
     ).tag(sync=True)
     last_read_seq = traitlets.Int(
         0, help="The user's read marker in the shown chat (the highest seq marked read)."
     ).tag(sync=True)
 
+    # ChatWidget's
     client: ChatClient
     chat_id: str
-    user_id: str
 
     def _start_live(self) -> list[Any]:
-        """Work threads, and the client callbacks that keep the traits current (their removers)."""
-        self._live_lock = threading.Lock()
-        self._typing_by_chat: dict[str, dict[str, protocol.User]] = {}
+        """The worker, and the client callbacks that keep the traits current (their removers)."""
         self._hints = ThreadPoolExecutor(1, thread_name_prefix="chat-widget-hints")
         removers = [
             self.client.on_presence(self._on_presence),
@@ -68,56 +71,34 @@ class LiveState(traitlets.HasTraits):
 
     def _live_chat_switched(self) -> None:
         """The shown chat changed (or the widget started): its marker, people and members."""
-        chat = self.client.chat or {}
-        with self.hold_sync():  # type: ignore[attr-defined]  # a Widget's
-            self.last_read_seq = int(chat.get("last_read_seq") or 0)
-            self.present = list(self.client.present)
-            with self._live_lock:
-                self._typing_by_chat[self.chat_id] = {
-                    user["id"]: user for user in self.client.typing_users}
-            self._draw_typing()
+        chat: dict[str, Any] = dict(self.client.chat or {})
+        self.last_read_seq = int(chat.get("last_read_seq") or 0)
+        self.present = _plain(self.client.present)
+        self.typing_users = _plain(self.client.typing_users)
         self._hints.submit(self._load_members, self.chat_id)
 
     # -- client callbacks (the client's callback thread) ---------------------
 
-    def _on_presence(self, chat_id: str, users: list[protocol.User]) -> None:
+    def _on_presence(self, chat_id: str, _users: list[protocol.User]) -> None:
         if chat_id == self.chat_id:
-            self.present = list(users)
+            self.present = _plain(self.client.present)
 
-    def _on_typing(self, chat_id: str, user: protocol.User, typing: bool) -> None:
-        with self._live_lock:
-            typing_here = self._typing_by_chat.setdefault(chat_id, {})
-            if typing:
-                typing_here[user["id"]] = user
-            else:
-                typing_here.pop(user["id"], None)
+    def _on_typing(self, chat_id: str, _user: protocol.User, _typing: bool) -> None:
         if chat_id == self.chat_id:
-            self._draw_typing()
-
-    def _draw_typing(self) -> None:
-        with self._live_lock:
-            users = list(self._typing_by_chat.get(self.chat_id, {}).values())
-        self.typing = [user for user in users if user["id"] != self.user_id]
+            self.typing_users = _plain(self.client.typing_users)
 
     def _on_activity(self, payload: protocol.ChatActivity) -> None:
-        """A chat's counts moved: that entry of `chats` changes (a new list, so views redraw)."""
-        chat_id = payload.get("chat_id")
-        known = any(chat.get("id") == chat_id for chat in self.chats)
-        if not known:
-            self._hints.submit(self._load_chats)  # a chat this widget has not listed yet
-            return
-        counts = {key: payload[key] for key in  # type: ignore[literal-required]
-                  ("last_seq", "unread", "unread_mentions", "last_read_seq") if key in payload}
-        self.chats = [{**chat, **counts} if chat.get("id") == chat_id else chat
-                      for chat in self.chats]
-        if chat_id == self.chat_id and "last_read_seq" in counts:
-            self.last_read_seq = max(self.last_read_seq, int(counts["last_read_seq"]))
+        self._load_chats()  # the client's list, kept current by this very event
+        marker = payload.get("last_read_seq")
+        if payload.get("chat_id") == self.chat_id and isinstance(marker, int):
+            self.last_read_seq = max(self.last_read_seq, marker)
 
     def _on_read(self, payload: protocol.Read) -> None:
-        if payload.get("user_id") == self.user_id and payload.get("chat_id") == self.chat_id:
+        me = self.user_id  # type: ignore[attr-defined]  # ChatWidget's trait
+        if payload.get("user_id") == me and payload.get("chat_id") == self.chat_id:
             self.last_read_seq = max(self.last_read_seq, int(payload.get("last_read_seq") or 0))
 
-    # -- front-end hints (the shell thread hands them to a worker) -----------
+    # -- front-end hints (the shell thread hands them to the worker) ---------
 
     def _live_message(self, kind: Any, content: dict[str, Any]) -> bool:
         """`typing` and `read` from the front end; False for any other message."""
@@ -145,10 +126,10 @@ class LiveState(traitlets.HasTraits):
 
     def _load_chats(self) -> None:
         with contextlib.suppress(ChatError):
-            self.chats = [dict(chat) for chat in self.client.chats()]
+            self.chat_list = _plain(self.client.chats())
 
     def _load_members(self, chat_id: str) -> None:
         with contextlib.suppress(ChatError):
-            members = [dict(user) for user in self.client.members(chat_id)]
+            members = _plain(self.client.members(chat_id))
             if chat_id == self.chat_id:
-                self.members = members
+                self.member_list = members

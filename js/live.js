@@ -15,7 +15,8 @@ import { dividerNode, dividerPlacement, ReadTracker } from "./unread.js";
 import { filesOf, Uploader } from "./upload.js";
 
 /** The traits these features draw from. */
-export const LIVE_TRAITS = ["present", "typing", "chats", "members", "last_read_seq", "max_file_bytes"];
+export const LIVE_TRAITS = ["present", "typing_users", "chat_list", "member_list", "last_read_seq",
+  "max_file_bytes"];
 const FOUND_SHOWN_MS = 2500; // how long a message jumped to stays marked
 
 /** @typedef {import("./view.js").ChatView} ChatView */
@@ -35,7 +36,7 @@ export class LiveFeatures {
     this.links = new FileLinks((content) => view.request(content));
     this.typingSender = new TypingSender((typing) => model.send({ type: "typing", typing }));
     this.reads = new ReadTracker((chatId, seq) => model.send({ type: "read", chat_id: chatId, seq }), () => {});
-    this.picker = new MentionPicker(ui.input, () => model.get("members") || [], () => model.get("user_id") || "");
+    this.picker = new MentionPicker(ui.input, () => model.get("member_list") || [], () => model.get("user_id") || "");
     this.uploader = new Uploader((content, buffers) => model.send(content, undefined, buffers),
       (content) => view.request(content), () => Number(model.get("max_file_bytes")) || 0);
     this.typingLine = h("div", "cw-typing");
@@ -99,8 +100,8 @@ export class LiveFeatures {
     const userId = model.get("user_id") || "";
     const chatId = model.get("chat_id") || "";
     this.presence.draw(model.get("present") || [], userId);
-    this.typingLine.textContent = typingText(model.get("typing") || []);
-    this.switcher.draw(model.get("chats") || [], chatId);
+    this.typingLine.textContent = typingText(model.get("typing_users") || []);
+    this.switcher.draw(model.get("chat_list") || [], chatId);
     this.search.currentChat = chatId;
     this.reads.markedElsewhere(Number(model.get("last_read_seq")) || 0);
   }
@@ -156,7 +157,7 @@ export class LiveFeatures {
     const model = view.model;
     if (switched) {
       const lastRead = Number(snapshot.last_read_seq ?? model.get("last_read_seq")) || 0;
-      const chat = (model.get("chats") || []).find((/** @type {any} */ c) => c.id === view.state.chatId);
+      const chat = (model.get("chat_list") || []).find((/** @type {any} */ c) => c.id === view.state.chatId);
       this.divider?.remove();
       this.divider = null;
       this.reads.reset(String(view.state.chatId), lastRead);

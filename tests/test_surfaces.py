@@ -37,6 +37,18 @@ SHARED: dict[str, tuple[str, set[str]]] = {
     "connected": ("property", {"trait"}),
     "chat_id": ("property", {"trait"}),
     "status": ("property", {"trait"}),
+    # protocol 1.1: who is here, who is typing, what was read
+    "present": ("property", {"property", "trait"}),
+    "typing_users": ("property", {"property", "trait"}),
+    "set_typing": ("method", {"method"}),
+    "mark_read": ("method", {"method"}),
+    "chats": ("method", {"method"}),
+    "members": ("method", {"method"}),
+    "wait_for_mention": ("method", {"method"}),
+    "on_presence": ("method", {"method"}),
+    "on_typing": ("method", {"method"}),
+    "on_activity": ("method", {"method"}),
+    "on_read": ("method", {"method"}),
 }
 """Every name README.md and docs/widget.md promise on both classes, with its kind."""
 

@@ -8,7 +8,7 @@ handler as a view would send them (uploads with their bytes as buffers), and
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -105,7 +105,8 @@ def test_a_download_link_and_a_search_are_answered_for_the_front_end(
     fetched = requests.get(link["url"], timeout=10)  # no token: the link is signed
     assert fetched.status_code == 200 and fetched.content == b"col\n1\n"
     front_end_sends(alice, {"type": "file_link", "request_id": "r-bad", "file_id": "nope"})
-    missing = recorder.wait_custom(lambda c: c["type"] == "file_link" and c["request_id"] == "r-bad")
+    missing = recorder.wait_custom(
+        lambda c: c["type"] == "file_link" and c["request_id"] == "r-bad")
     assert "url" not in missing and missing["error"]
 
     front_end_sends(alice, {"type": "search", "request_id": "r-find", "q": "QUARTERLY"})
@@ -115,3 +116,45 @@ def test_a_download_link_and_a_search_are_answered_for_the_front_end(
     empty = recorder.wait_custom(lambda c: c["type"] == "search_results"
                                  and c["request_id"] == "r-empty")
     assert empty["messages"] == [] and empty["error"]
+
+
+def ids(users: list[dict[str, Any]]) -> set[str]:
+    return {user["id"] for user in users}
+
+
+def test_presence_typing_and_members_follow_the_client(alice: ChatWidget,
+                                                      bob: ChatClient) -> None:
+    wait_for(alice, lambda: ids(alice.present) >= {"alice", "bob"})
+    wait_for(alice, lambda: ids(alice.member_list) >= {"alice", "bob"})
+    bob.set_typing(True, chat_id="general")
+    wait_for(alice, lambda: ids(alice.typing_users) == {"bob"})
+    bob.set_typing(False, chat_id="general")
+    wait_for(alice, lambda: alice.typing_users == [])
+    bob_sees: list[tuple[str, str, bool]] = []
+    seen = threading.Event()
+
+    def record(chat_id: str, user: dict[str, Any], typing: bool) -> None:
+        bob_sees.append((chat_id, user["id"], typing))
+        seen.set()
+
+    bob.on_typing(record)
+    front_end_sends(alice, {"type": "typing", "typing": True})
+    assert seen.wait(10) and bob_sees[-1] == ("general", "alice", True)
+
+
+def test_a_mention_counts_as_unread_until_the_front_end_saw_it(alice: ChatWidget,
+                                                              bob: ChatClient) -> None:
+    def general() -> dict[str, Any]:
+        return next((c for c in alice.chat_list if c["id"] == "general"), {})
+
+    sent = bob.send("look here @alice")
+    wait_for(alice, lambda: general().get("last_seq") == sent["seq"])
+    assert general()["unread"] >= 1 and general()["unread_mentions"] >= 1
+    front_end_sends(alice, {"type": "read", "chat_id": "general", "seq": sent["seq"]})
+    wait_for(alice, lambda: alice.last_read_seq == sent["seq"])
+    wait_for(alice, lambda: (general()["unread"], general()["unread_mentions"]) == (0, 0))
+    assert general()["last_read_seq"] == sent["seq"]
+    front_end_sends(alice, {"type": "read", "chat_id": "general", "seq": True})  # ignored
+    snapshot = Recorder(alice)
+    front_end_sends(alice, {"type": "sync", "request_id": "r-sync"})
+    assert snapshot.customs("snapshot")[0]["last_read_seq"] == sent["seq"]

@@ -37,9 +37,11 @@ from .. import active, protocol
 from ..content import MessageContent, to_content
 from ..errors import ChatError, NotConnectedError
 from ..protocol import Chat, Message
+from .awareness import Awareness
 from .connection import LOST, RECONNECTED, Connection, ServerList, Status
 from .files import FileApi
 from .http import AuthSupply, HttpApi
+from .live import LiveState
 from .message_log import MessageLog
 from .sending import Sender, reply_failed_error
 from .threads import Listeners, SerialExecutor
@@ -50,7 +52,7 @@ _GAP_GRACE = 0.1  # packets are handled on separate threads: a hole often closes
 _DROPPED_CHAT_CODES = ("forbidden", "not_found", "unauthorized")
 
 
-class ChatClient:
+class ChatClient(Awareness):
     """A chat session: connect, join a chat, send and receive messages in `seq` order.
 
     `url` is a server URL, or several of one deployment: the client moves to
@@ -88,6 +90,8 @@ class ChatClient:
         self._logs: dict[str, MessageLog] = {}
         self._chat_id: str | None = None
         self._gap_fills: set[str] = set()
+        self._live = LiveState()
+        self._me_id: str | None = None
         self._listeners = Listeners()
         self._chores = SerialExecutor("chat-client-chores")
         self._http = HttpApi(self._servers, token, request_timeout)
@@ -112,6 +116,10 @@ class ChatClient:
         self._connection.on(protocol.MESSAGE, self._on_message_event)
         self._connection.on(protocol.MESSAGE_DELTA, self._on_delta_event)
         self._connection.on(protocol.REPLY_FAILED, self._on_reply_failed_event)
+        self._connection.on(protocol.PRESENCE, self._on_presence_event)
+        self._connection.on(protocol.TYPING, self._on_typing_event)
+        self._connection.on(protocol.READ, self._on_read_event)
+        self._connection.on(protocol.CHAT_ACTIVITY, self._on_activity_event)
         self._connection.on(LOST, self._sender.connection_lost)
         self._connection.on(RECONNECTED, self._resume)
         if connect:
@@ -251,6 +259,7 @@ class ChatClient:
             if log is None:
                 # Made before the emit, so messages that beat the ack wait in it.
                 log = self._logs[chat_id] = MessageLog()
+            asked_at = self._live.mark()
             try:
                 ack = self._connection.call(protocol.JOIN, {"chat_id": chat_id})
             except ChatError:
@@ -259,6 +268,7 @@ class ChatClient:
                 raise
             snapshot: list[Message] = ack.get("messages") or []
             self._chats[chat_id] = ack["chat"]
+            self._live.joined(chat_id, ack, asked_at)
             if not log.started:
                 log.start(snapshot)
             self._ingest(chat_id, snapshot)
@@ -402,6 +412,7 @@ class ChatClient:
     def _forget_chat(self, chat_id: str) -> None:
         self._chats.pop(chat_id, None)
         self._logs.pop(chat_id, None)
+        self._live.forget(chat_id)
         if self._chat_id == chat_id:
             self._chat_id = None
 
@@ -416,6 +427,7 @@ class ChatClient:
                     self._sender.matched(message)
             for message in log.take_deliverable():
                 self._listeners.fire("message", message)
+            self._changed.notify_all()  # wait_for_mention may be waiting for one
             self._fill_gap_soon(chat_id)
 
     def _fill_gap_soon(self, chat_id: str) -> None:
@@ -455,6 +467,7 @@ class ChatClient:
     def _resume(self, epoch: int) -> None:
         """On the chores thread, after a reconnect: rejoin each chat from its last seq."""
         with self._changed:
+            self._live.stale()  # chat_activity may have been missed meanwhile
             chat_ids = sorted(self._chats, key=lambda chat_id: chat_id != self._chat_id)
         error = None
         for chat_id in chat_ids:
@@ -478,8 +491,10 @@ class ChatClient:
             if log is None:
                 return  # left meanwhile
             payload = {"chat_id": chat_id, "after_seq": log.delivered_seq}
+            asked_at = self._live.mark()
             ack = self._connection.call(protocol.JOIN, payload, resuming=True)
             self._chats[chat_id] = ack["chat"]
+            self._live.joined(chat_id, ack, asked_at)
             page = ack.get("messages") or []
             self._ingest(chat_id, page)
             while ack.get("has_more") and page:

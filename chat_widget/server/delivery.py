@@ -36,7 +36,7 @@ import socketio
 
 from .. import protocol
 from ..protocol import Message
-from .events import room_of
+from .rooms import room_of
 from .store import Store
 
 logger = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""Protocol 1.1 in the widget, in a real browser: who is here, typing, unread, mentions, files, search.
+"""Protocol 1.1 in the widget, in a real browser: presence, typing, unread, mentions, files, search.
 
 One chat server (its own process) with a second chat, `numbers`; JupyterLab
 opens a notebook with alice's widget on `general`; bob, a ChatClient in the
