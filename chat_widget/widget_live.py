@@ -51,6 +51,7 @@ class LiveTraits(traitlets.HasTraits):
     # ChatWidget's
     client: ChatClient
     chat_id: str
+    user_id: str
 
     def _start_live(self) -> list[Any]:
         """The worker, and the client callbacks that keep the traits current (their removers)."""
@@ -94,8 +95,7 @@ class LiveTraits(traitlets.HasTraits):
             self.last_read_seq = max(self.last_read_seq, marker)
 
     def _on_read(self, payload: protocol.Read) -> None:
-        me = self.user_id  # type: ignore[attr-defined]  # ChatWidget's trait
-        if payload.get("user_id") == me and payload.get("chat_id") == self.chat_id:
+        if payload.get("user_id") == self.user_id and payload.get("chat_id") == self.chat_id:
             self.last_read_seq = max(self.last_read_seq, int(payload.get("last_read_seq") or 0))
 
     # -- front-end hints (the shell thread hands them to the worker) ---------

@@ -35,7 +35,7 @@ export class LiveFeatures {
     this.search = new SearchPanel((q) => view.request({ type: "search", q }), (found) => this.jumpTo(found));
     this.links = new FileLinks((content) => view.request(content));
     this.typingSender = new TypingSender((typing) => model.send({ type: "typing", typing }));
-    this.reads = new ReadTracker((chatId, seq) => model.send({ type: "read", chat_id: chatId, seq }), () => {});
+    this.reads = new ReadTracker((chatId, seq) => model.send({ type: "read", chat_id: chatId, seq }));
     this.picker = new MentionPicker(ui.input, () => model.get("member_list") || [], () => model.get("user_id") || "");
     this.uploader = new Uploader((content, buffers) => model.send(content, undefined, buffers),
       (content) => view.request(content), () => Number(model.get("max_file_bytes")) || 0);
@@ -103,7 +103,7 @@ export class LiveFeatures {
     this.typingLine.textContent = typingText(model.get("typing_users") || []);
     this.switcher.draw(model.get("chat_list") || [], chatId);
     this.search.currentChat = chatId;
-    this.reads.markedElsewhere(Number(model.get("last_read_seq")) || 0);
+    if (chatId === this.reads.chatId) this.reads.markedElsewhere(Number(model.get("last_read_seq")) || 0);
   }
 
   // -- hooks the view calls ---------------------------------------------------

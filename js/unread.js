@@ -69,11 +69,9 @@ export function dividerNode(count) {
 export class ReadTracker {
   /**
    * @param {(chatId: string, seq: number) => void} onRead tells the kernel
-   * @param {() => void} onChange the count of unread messages below changed
    */
-  constructor(onRead, onChange) {
+  constructor(onRead) {
     this.onRead = onRead;
-    this.onChange = onChange;
     this.chatId = "";
     this.readSeq = 0;
     /** @type {Map<Element, number>} unread nodes watched -> their seq */
@@ -137,13 +135,6 @@ export class ReadTracker {
     if (countsAsUnread(message, userId)) node.classList.add("cw-unread");
   }
 
-  /** @returns {number} unread messages drawn and not seen yet */
-  unreadCount() {
-    let count = 0;
-    for (const [node, seq] of this.watched) if (seq > this.readSeq && node.classList.contains("cw-unread")) count += 1;
-    return count;
-  }
-
   check() {
     if (document.visibilityState !== "visible" || this.inView.size === 0) return;
     let highest = this.readSeq;
@@ -173,7 +164,6 @@ export class ReadTracker {
       this.inView.delete(node);
       node.classList.remove("cw-unread");
     }
-    this.onChange();
   }
 
   destroy() {

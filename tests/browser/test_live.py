@@ -8,6 +8,7 @@ go to test-artifacts/live-*.png.
 
 from __future__ import annotations
 
+import re
 import threading
 from typing import Any
 
@@ -158,6 +159,27 @@ def test_a_dropped_image_shows_a_thumbnail(notebook: NotebookPage) -> None:
     sync_api.expect(thumbnail).to_be_visible(timeout=20 * SECOND)
     assert thumbnail.evaluate("i => [i.naturalWidth, i.naturalHeight]") == [40, 30]
     notebook.screenshot("live-03-files")
+
+
+def test_a_message_is_read_once_scrolled_to_not_when_it_arrives(
+        notebook: NotebookPage, bob: Any) -> None:
+    widget = view(notebook)
+    for number in range(8):
+        bob.send(f"filler {number}", chat_id="general")
+    last_filler = widget.locator(".cw-message", has_text="filler 7")
+    sync_api.expect(last_filler).not_to_have_class(re.compile("cw-unread"))  # seen: read
+    widget.locator(".cw-list").evaluate("l => { l.scrollTop = 0; }")
+    bob.send("arrived while you read above", chat_id="general")
+    arrived = widget.locator(".cw-message", has_text="arrived while you read above")
+    sync_api.expect(arrived).to_have_class(re.compile("cw-unread"))
+    widget.locator(".cw-switcher-toggle").click()
+    general = widget.locator(".cw-chat[data-chat-id='general'] .cw-badge-unread")
+    sync_api.expect(general).to_have_text("1")  # the server counts it unread too
+    assert "cw-unread" in (arrived.get_attribute("class") or "")
+    widget.locator(".cw-new-below").click()  # jump to the latest: now it is seen
+    sync_api.expect(arrived).not_to_have_class(re.compile("cw-unread"))
+    sync_api.expect(general).to_be_hidden()
+    widget.locator(".cw-switcher-toggle").click()
 
 
 def test_unread_counts_in_the_switcher_then_the_divider(notebook: NotebookPage, bob: Any,
