@@ -152,13 +152,26 @@ def test_a_dropped_file_uploads_and_its_link_downloads_it(
             page.close()
 
 
-def test_a_dropped_image_shows_a_thumbnail(notebook: NotebookPage) -> None:
-    drop_file(notebook, "swatch.png")
+def test_a_pasted_image_shows_a_thumbnail(notebook: NotebookPage) -> None:
+    transfer = notebook.page.evaluate_handle(FILE_TRANSFER_JS, ["swatch.png", ""])
+    view(notebook).locator(".cw-input").evaluate(
+        "(box, data) => box.dispatchEvent(new ClipboardEvent('paste', "
+        "{ clipboardData: data, bubbles: true, cancelable: true }))", transfer)
     file = view(notebook).locator(".cw-message.cw-own .cw-file", has_text="swatch.png")
     thumbnail = file.locator("img.cw-file-thumbnail")
     sync_api.expect(thumbnail).to_be_visible(timeout=20 * SECOND)
     assert thumbnail.evaluate("i => [i.naturalWidth, i.naturalHeight]") == [40, 30]
     notebook.screenshot("live-03-files")
+
+
+def test_the_attach_button_uploads_the_chosen_file(notebook: NotebookPage) -> None:
+    widget = view(notebook)
+    with notebook.page.expect_file_chooser() as chooser:
+        widget.get_by_role("button", name="Attach files").click()
+    chooser.value.set_files(files=[{"name": "notes.md", "mimeType": "text/markdown",
+                                    "buffer": b"# notes\n"}])
+    file = widget.locator(".cw-message.cw-own .cw-file", has_text="notes.md")
+    sync_api.expect(file.locator(".cw-file-meta")).to_have_text("MARKDOWN text · 8 B")
 
 
 def test_a_message_is_read_once_scrolled_to_not_when_it_arrives(
