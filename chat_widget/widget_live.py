@@ -102,10 +102,12 @@ class LiveTraits(traitlets.HasTraits):
 
     def _live_message(self, kind: Any, content: dict[str, Any]) -> bool:
         """`typing` and `read` from the front end; False for any other message."""
+        chat_id = content.get("chat_id")
         if kind == "typing":
-            self._hints.submit(self._set_typing, self.chat_id, content.get("typing") is True)
+            typed_in = chat_id if isinstance(chat_id, str) else self.chat_id
+            self._hints.submit(self._set_typing, typed_in, content.get("typing") is True)
         elif kind == "read":
-            chat_id, seq = content.get("chat_id"), content.get("seq")
+            seq = content.get("seq")
             if isinstance(chat_id, str) and isinstance(seq, int) and not isinstance(seq, bool):
                 self._hints.submit(self._mark_read, chat_id, seq)
         else:

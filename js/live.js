@@ -34,7 +34,9 @@ export class LiveFeatures {
     });
     this.search = new SearchPanel((q) => view.request({ type: "search", q }), (found) => this.jumpTo(found));
     this.links = new FileLinks((content) => view.request(content));
-    this.typingSender = new TypingSender((typing) => model.send({ type: "typing", typing }));
+    /** @type {string | null} the chat the user is typing in (a switch ends it there) */
+    this.typingChat = null;
+    this.typingSender = new TypingSender((typing) => model.send({ type: "typing", typing, chat_id: this.typingChat }));
     this.reads = new ReadTracker((chatId, seq) => model.send({ type: "read", chat_id: chatId, seq }));
     this.picker = new MentionPicker(ui.input, () => model.get("member_list") || [], () => model.get("user_id") || "");
     this.uploader = new Uploader((content, buffers) => model.send(content, undefined, buffers),
@@ -156,6 +158,7 @@ export class LiveFeatures {
     const view = this.view;
     const model = view.model;
     if (switched) {
+      this.typingSender.stop(); // said in the chat typed in
       const lastRead = Number(snapshot.last_read_seq ?? model.get("last_read_seq")) || 0;
       const chat = (model.get("chat_list") || []).find((/** @type {any} */ c) => c.id === view.state.chatId);
       this.divider?.remove();
@@ -201,6 +204,7 @@ export class LiveFeatures {
 
   /** The input's text changed. */
   inputChanged() {
+    if (!this.typingSender.typing) this.typingChat = this.view.state.chatId;
     this.typingSender.changed(this.view.ui.input.value);
     this.picker.update();
   }
