@@ -118,11 +118,12 @@ export class LiveFeatures {
   receive(content) {
     switch (content.type) {
       case "file_link":
-        this.links.answer(content);
+        if (this.view.finalAnswer(content.request_id)) this.links.answer(content);
         return true;
       case "upload_progress":
       case "upload_done":
       case "upload_failed":
+        if (content.request_id) this.view.finalAnswer(content.request_id);
         this.uploader.receive(content);
         return true;
       case "search_results":
