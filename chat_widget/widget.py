@@ -43,6 +43,7 @@ PAGE_SIZE = 50
 _EVENTS_KEPT = 300  # timeline events a newly rendered view can still show
 _FAILED_KEPT = 20  # failed sends kept (with their retry button) for new views
 _NOT_RETRYABLE = frozenset({"bad_request", "too_large"})  # the content itself can't go
+_CHANGES = frozenset({"edit", "delete", "react"})  # view requests that change a stored message
 
 
 def _asset(name: str) -> Path:
@@ -112,6 +113,7 @@ class ChatWidget(LiveTraits, FileRequests, anywidget.AnyWidget):
             self.client.on_status(self._on_status),
             self.client.on_awaiting_response(self._on_awaiting_response),
             self.client.on_message(self._on_message),
+            self.client.on_message_updated(self._on_message_updated),
             self.client.on_delta(self._on_delta),
             self.client.on_reply_failed(self._on_reply_failed),
             self.client.on_event(self._on_event),
@@ -190,6 +192,23 @@ class ChatWidget(LiveTraits, FileRequests, anywidget.AnyWidget):
     def on_message(self, callback: Callable[[Message], Any]) -> Callable[[], None]:
         """Call `callback(message)` per new message, on the client's thread; returns a remover."""
         return self.client.on_message(callback)
+
+    def on_message_updated(self, callback: Callable[[Message], Any]) -> Callable[[], None]:
+        """Call `callback(message)` per change (edit, delete, reaction), as `ChatClient` does."""
+        return self.client.on_message_updated(callback)
+
+    def edit(self, message_id: str, content: Any, *, chat_id: str | None = None) -> Message:
+        """Replace the content of one of your messages and return it (see `ChatClient.edit`)."""
+        return self.client.edit(message_id, content, chat_id=chat_id)
+
+    def delete(self, message_id: str, *, chat_id: str | None = None) -> Message:
+        """Delete one of your messages and return its tombstone (see `ChatClient.delete`)."""
+        return self.client.delete(message_id, chat_id=chat_id)
+
+    def react(self, message_id: str, emoji: str, on: bool = True, *,
+              chat_id: str | None = None) -> Message:
+        """Add (or with `on=False` take back) your emoji on a message (see `ChatClient.react`)."""
+        return self.client.react(message_id, emoji, on, chat_id=chat_id)
 
     # Protocol 1.1 awareness: as on ChatClient (client/awareness.py), delegated.
 
@@ -309,6 +328,11 @@ class ChatWidget(LiveTraits, FileRequests, anywidget.AnyWidget):
                 push["local_id"] = self._in_flight
             self._push(push)
 
+    def _on_message_updated(self, message: Message) -> None:
+        with self._lock:  # ordered with snapshots, as new messages are
+            if message.get("chat_id") == self.chat_id:
+                self._push({"type": "message_updated", "message": message})
+
     def _on_delta(self, payload: protocol.MessageDelta) -> None:
         if payload.get("chat_id") == self.chat_id:
             self._push({"type": "delta", "delta": payload})
@@ -380,6 +404,48 @@ class ChatWidget(LiveTraits, FileRequests, anywidget.AnyWidget):
         with contextlib.suppress(ChatError):  # reported as send_failed, and in `error`
             self._deliver(local_id, self._prepared_content(local_id, text), text)
 
+    def _change_for_front_end(self, kind: str, request_id: str | None,
+                              content: dict[str, Any]) -> None:
+        """Worker thread: an edit, delete or reaction a view asked for, in order with sends.
+
+        Every view hears the outcome: `changed` with the message as stored, or
+        `change_failed` with the reason in one sentence (the asking view shows
+        it at the message). Every view also gets the server's `message_updated`.
+        """
+        message_id = str(content.get("id") or "")
+        chat_id = str(content.get("chat_id") or self.chat_id)
+        answer: dict[str, Any] = {"request_id": request_id, "action": kind, "id": message_id}
+        try:
+            if kind == "edit":
+                message = self.client.edit(
+                    message_id, self._text_edit(message_id, str(content.get("text") or "")),
+                    chat_id=chat_id)
+            elif kind == "delete":
+                message = self.client.delete(message_id, chat_id=chat_id)
+            else:
+                # `on` goes as the view sent it: the server refuses a non-boolean (bad_request).
+                message = self.client.react(message_id, str(content.get("emoji") or ""),
+                                            on=content.get("on", True), chat_id=chat_id)
+        except ChatError as error:
+            self.error = plain_error(error)
+            self._push({"type": "change_failed", **answer,
+                        "error": {"code": error.code, "message": plain_error(error)}})
+            return
+        self.error = ""
+        self._push({"type": "changed", **answer, "message": message})
+
+    def _text_edit(self, message_id: str, text: str) -> dict[str, Any] | str:
+        """What an edit typed in a view stores: the new text, and the message's parts as they are.
+
+        The view edits text only; an edit's content replaces parts too (as a
+        send would store it), so the parts go along unchanged.
+        """
+        with self._lock:
+            current = next((m for m in self.client.messages if m["id"] == message_id), None)
+        if current is None or not current.get("parts"):
+            return text
+        return {"text": text, "parts": current["parts"]}
+
     # -- front-end messages (the kernel's shell thread) ----------------------
 
     def _on_front_end_message(self, _widget: Any, content: Any, buffers: list[Any]) -> None:
@@ -399,6 +465,9 @@ class ChatWidget(LiveTraits, FileRequests, anywidget.AnyWidget):
         elif kind == "older":
             self._push({"type": "received", "request_id": request_id})
             self._loads.submit(self._load_older, request_id, content.get("before_seq"))
+        elif kind in _CHANGES:
+            self._push({"type": "received", "request_id": request_id})
+            self._sends.submit(self._change_for_front_end, str(kind), request_id, content)
         elif not self._live_message(kind, content):
             self._files_message(kind, request_id, content, buffers)
 

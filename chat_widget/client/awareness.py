@@ -55,7 +55,6 @@ class Awareness:
         with self._changed:
             return self._live.typing_users(self._chat_id)
 
-
     # -- listeners ----------------------------------------------------------
 
     def on_presence(
@@ -80,7 +79,6 @@ class Awareness:
     def on_read(self, callback: Callable[[protocol.Read], Any]) -> Callable[[], None]:
         """Call `callback(payload)` when someone's read marker moves in a joined chat."""
         return self._listeners.add("read", callback)
-
 
     # -- requests -----------------------------------------------------------
 
@@ -161,7 +159,6 @@ class Awareness:
         if self._me_id is None:
             self._me_id = self._http.me()["id"]
         return self._me_id
-
 
     # -- server events (on Socket.IO threads) ---------------------------------
 

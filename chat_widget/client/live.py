@@ -33,6 +33,7 @@ class LiveState:
         self._typing: dict[str, dict[str, User]] = {}
         self._events = 0
         self._presence_at: dict[str, int] = {}  # chat_id -> number of its last presence event
+        self._typing_at: dict[tuple[str, str], int] = {}  # (chat_id, user_id) -> the same
         self._activity: dict[str, tuple[int, ChatActivity]] = {}  # chat_id -> (number, payload)
         self._chat_list: list[Chat] | None = None
 
@@ -44,18 +45,26 @@ class LiveState:
 
     def joined(self, chat_id: str, ack: dict[str, Any], asked_at: int) -> None:
         """A join's ack: present and typing users, unless an event since is newer."""
-        if self._presence_at.get(chat_id, -1) < asked_at:
+        if self._presence_at.get(chat_id, 0) <= asked_at:
             present = ack.get("present")
             if isinstance(present, list):
                 self._present[chat_id] = [user for user in present if _is_user(user)]
         typing = ack.get("typing")
         if isinstance(typing, list):
-            self._typing[chat_id] = {user["id"]: user for user in typing if _is_user(user)}
+            told = {user["id"]: user for user in typing if _is_user(user)}
+            known = self._typing.get(chat_id, {})
+            newer = {user_id for (chat, user_id), number in self._typing_at.items()
+                     if chat == chat_id and number > asked_at}
+            self._typing[chat_id] = {
+                **{user_id: user for user_id, user in told.items() if user_id not in newer},
+                **{user_id: user for user_id, user in known.items() if user_id in newer}}
 
     def forget(self, chat_id: str) -> None:
         """The chat was left: nobody is known to be there or typing."""
         self._present.pop(chat_id, None)
         self._typing.pop(chat_id, None)
+        for key in [key for key in self._typing_at if key[0] == chat_id]:
+            del self._typing_at[key]
 
     def present(self, chat_id: str | None) -> list[User]:
         return [dict(user) for user in self._present.get(chat_id or "", [])]  # type: ignore[misc]
@@ -90,6 +99,8 @@ class LiveState:
         user, typing = payload.get("user"), payload.get("typing")
         if not isinstance(user, dict) or not _is_user(user) or not isinstance(typing, bool):
             return None
+        self._events += 1
+        self._typing_at[(payload["chat_id"], user["id"])] = self._events
         users = self._typing.setdefault(payload["chat_id"], {})
         if typing:
             users[user["id"]] = cast(User, user)

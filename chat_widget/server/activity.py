@@ -85,7 +85,8 @@ class Activity:
         """`typing`: start (repeatable; broadcast at most once a second) or stop."""
         chat_id = protocol.require_text(payload.get("chat_id"), "chat_id")
         typing = protocol.require_bool(payload.get("typing"), "typing")
-        await self.service.joined_chat(user, chat_id, joined)
+        if chat_id not in joined:  # a joined chat was checked at its join: no database here
+            await self.service.joined_chat(user, chat_id, joined)  # raises the precise refusal
         if typing:
             if await self.presence.start_typing(chat_id, user):
                 await self._emit_typing(chat_id, user, True)

@@ -26,8 +26,9 @@ from .service import ChatService
 logger = logging.getLogger(__name__)
 
 Handler = Callable[[str, dict[str, Any]], Awaitable[Mapping[str, Any]]]
-# Puts a connection in a chat's room: (sid, chat_id, the last seq its join answer covered).
-Enter = Callable[[str, str, int], Awaitable[None]]
+# Puts a connection in a chat's room: (sid, chat_id, and the last seq and the last
+# version its join answer covered).
+Enter = Callable[[str, str, int, int], Awaitable[None]]
 # A service method that writes a message: (user, payload, chats joined) -> message.
 Write = Callable[[Any, dict[str, Any], set[str]], Awaitable[Message]]
 
@@ -58,7 +59,8 @@ def register_events(sio: socketio.AsyncServer, service: ChatService, activity: A
     uses it to hand the joiner anything that raced past its join answer).
     """
 
-    async def enter_room(sid: str, chat_id: str, _snapshot_seq: int) -> None:
+    async def enter_room(sid: str, chat_id: str, _snapshot_seq: int,
+                         _snapshot_version: int) -> None:
         await sio.enter_room(sid, room_of(chat_id))
 
     enter = enter or enter_room
@@ -109,7 +111,9 @@ def register_events(sio: socketio.AsyncServer, service: ChatService, activity: A
                                     payload.get("after_version"))
         chat_id = result["chat"]["id"]
         snapshot_seq = max([result["chat"]["last_seq"], *(m["seq"] for m in result["messages"])])
-        await enter(sid, chat_id, snapshot_seq)
+        # The chat was read before its messages: changes after its last_version may be
+        # in the answer or not, so the joiner counts as having seen none of them.
+        await enter(sid, chat_id, snapshot_seq, result["chat"]["last_version"])
         joined.add(chat_id)
         return {**result, **await activity.joined(sid, user, chat_id)}
 

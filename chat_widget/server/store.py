@@ -189,11 +189,11 @@ class Store:
         """Move a read marker forward (never back); (marker now, whether it moved)."""
         return await self.db.run(move_marker, chat_id, user_id, seq)
 
-    async def last_seqs(self, chat_ids: list[str]) -> dict[str, int]:
-        """Each chat's latest `seq`, in one query (the fan-out's periodic check)."""
+    async def last_positions(self, chat_ids: list[str]) -> dict[str, tuple[int, int]]:
+        """Each chat's latest `seq` and `version`, in one query (the fan-out's periodic check)."""
         if not chat_ids:
             return {}
-        return await self.db.run(_last_seqs, chat_ids)
+        return await self.db.run(_last_positions, chat_ids)
 
     async def messages(self, chat_id: str, before_seq: int | None = None,
                        after_seq: int | None = None, limit: int = 50,
@@ -336,12 +336,13 @@ def _chat(conn: Connection, chat_id: str) -> Chat | None:
     return _chat_dict(row) if row else None
 
 
-_LAST_SEQS = select(chats.c.id, chats.c.last_seq).where(
+_LAST_POSITIONS = select(chats.c.id, chats.c.last_seq, chats.c.last_version).where(
     chats.c.id.in_(bindparam("chat_ids", expanding=True)))
 
 
-def _last_seqs(conn: Connection, chat_ids: list[str]) -> dict[str, int]:
-    return {row.id: row.last_seq for row in conn.execute(_LAST_SEQS, {"chat_ids": chat_ids})}
+def _last_positions(conn: Connection, chat_ids: list[str]) -> dict[str, tuple[int, int]]:
+    rows = conn.execute(_LAST_POSITIONS, {"chat_ids": chat_ids})
+    return {row.id: (row.last_seq, row.last_version) for row in rows}
 
 
 def _is_member(conn: Connection, user_id: str, workspace_id: str) -> bool:

@@ -4,7 +4,9 @@ A Chat answered to a user carries `last_read_seq` (its read marker, 0 where
 none is stored), `unread` (messages after it that others sent and that are not
 deleted) and `unread_mentions` (those of them that mention this user).
 Mentions are counted through `message_mentions`, the rows the write path keeps
-in step with each message's `mentions` in the same transaction.
+in step with each message's `mentions` in the same transaction. `move_marker`
+is `mark_read`'s write; `members_fields` reads every member's counts of one
+chat at once, for the `chat_activity` each stored message causes.
 """
 
 from __future__ import annotations
