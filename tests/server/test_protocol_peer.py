@@ -37,4 +37,7 @@ def test_official_socketio_client_can_do_everything_the_protocol_describes(fresh
         "changes": [[True, 3], False], "join_updated": [1, False, 3],
         "chat_fields": ["id", "last_read_seq", "last_seq", "last_version", "responder", "title",
                         "unread", "unread_mentions", "workspace_id"], "http_changes": [3, False],
+        "upload": [201, "data é.bin", 300000, "application/x-peer", True],
+        "file_part": [["file", True]], "download": [True, "nosniff", True],
+        "link": [True, True, True], "tampered_link": [401, "unauthorized"], "search": [True],
     }
