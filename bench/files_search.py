@@ -17,6 +17,7 @@ chat), p50 and p95 of the round trip.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import random
 import tempfile
@@ -33,11 +34,13 @@ from .stats import summary_ms
 
 VOCABULARY = [f"{stem}{index}" for index, stem in
               enumerate(random.Random(7).choices(["data", "plot", "note", "run", "fit"], k=20_000))]
-_WEIGHTS = [1.0 / (rank + 1) for rank in range(len(VOCABULARY))]
+_CUMULATIVE_WEIGHTS = list(itertools.accumulate(1.0 / (rank + 1)
+                                                for rank in range(len(VOCABULARY))))
+_WORDS = random.Random(3)
 
 
-def _sentence(seq: int) -> str:
-    return " ".join(random.Random(seq).choices(VOCABULARY, weights=_WEIGHTS, k=8))
+def _sentence(_seq: int) -> str:
+    return " ".join(_WORDS.choices(VOCABULARY, cum_weights=_CUMULATIVE_WEIGHTS, k=8))
 
 
 def _rate(size: int, seconds: list[float]) -> float:

@@ -1,7 +1,8 @@
 """Protocol 1.1 files against the real server: every rule of the routes and of file parts.
 
-One server for the module (SQLite, bytes beside the database file); the size
-limit, PostgreSQL and the 25 MiB round trip start their own.
+One server for the module (SQLite, bytes beside the database file), with a
+small `--max-file-size`; PostgreSQL and the 25 MiB round trip are in
+test_files_large.py.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from tests.helpers import RawClient, http
 
 @pytest.fixture(scope="module")
 def files_server(tmp_path_factory):
-    running = start_server(tmp_path_factory.mktemp("files"))
+    running = start_server(tmp_path_factory.mktemp("files"),
+                           extra_args=["--max-file-size", "64KiB"])
     yield running
     running.stop()
 
@@ -167,14 +169,14 @@ def test_messages_may_name_only_the_senders_own_files_in_that_chat(files_server)
         alice.close()
 
 
-def test_too_large_is_refused_and_leaves_nothing_behind(server_factory):
-    small = server_factory(extra_args=["--max-file-size", "1KiB"])
-    assert upload(small, "alice", b"x" * 1024).status_code == 201
-    declared = upload(small, "alice", b"x" * 1025)
+def test_too_large_is_refused_and_leaves_nothing_behind(files_server):
+    limit = 64 * 1024
+    assert upload(files_server, "alice", b"x" * limit).status_code == 201
+    declared = upload(files_server, "alice", b"x" * (limit + 1))
     assert (declared.status_code, refusal(declared)) == (413, "too_large")
-    streamed = upload(small, "alice", (b"x" * 100 for _ in range(11)))  # chunked: no length
-    assert (streamed.status_code, refusal(streamed)) == (413, "too_large")
-    assert list((blob_dir(small) / "incoming").iterdir()) == []
+    chunked = upload(files_server, "alice", (b"x" * 1024 for _ in range(65)))  # no length
+    assert (chunked.status_code, refusal(chunked)) == (413, "too_large")
+    assert list((blob_dir(files_server) / "incoming").iterdir()) == []
 
 
 def test_an_upload_cut_off_halfway_leaves_nothing_behind(files_server):
@@ -184,7 +186,7 @@ def test_an_upload_cut_off_halfway_leaves_nothing_behind(files_server):
         raw.sendall((f"POST /api/chats/general/files?name=cut.bin HTTP/1.1\r\n"
                      f"Host: {host}\r\nAuthorization: Bearer {files_server.tokens['alice']}\r\n"
                      f"Content-Type: application/octet-stream\r\n"
-                     f"Content-Length: {10 * 1024 * 1024}\r\n\r\n").encode())
-        raw.sendall(os.urandom(512 * 1024))
+                     f"Content-Length: {60 * 1024}\r\n\r\n").encode())
+        raw.sendall(os.urandom(30 * 1024))
         wait_until(lambda: any(incoming.iterdir()), what="the upload to be spooled")
     wait_until(lambda: not any(incoming.iterdir()), what="the cut-off upload to be removed")
