@@ -30,4 +30,6 @@ python3 -m mypy
 npm run --silent lint
 npm run --silent typecheck
 npm test
-python3 -m pytest "$@"
+# Three workers on two cores: most tests wait on servers, kernels and the browser, not the CPU.
+# Each test file stays on one worker (its module-scoped servers and browsers start once).
+python3 -m pytest -n "${TEST_WORKERS:-3}" --dist loadfile "$@"
