@@ -15,9 +15,21 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import fanout, frontend, history, latency, memory, postgres, report, throughput, widget_bytes
+from . import (
+    fanout,
+    files_search,
+    frontend,
+    history,
+    latency,
+    memory,
+    postgres,
+    report,
+    throughput,
+    widget_bytes,
+)
 
-PARTS = ("latency", "throughput", "fanout", "comm", "history", "memory", "stacks", "frontend")
+PARTS = ("latency", "throughput", "fanout", "comm", "history", "memory", "stacks", "frontend",
+         "files", "search")
 
 
 def main() -> None:
@@ -47,6 +59,9 @@ def main() -> None:
         "memory": lambda: memory.run(100 if quick else 500, 2_000 if quick else 10_000),
         "stacks": lambda: throughput.compare_stacks(300 if quick else 1000),
         "frontend": lambda: frontend.run(10 if quick else 30),
+        "files": lambda: files_search.files(25 * 1024 * 1024, 3 if quick else 10),
+        "search": lambda: files_search.search(50_000 if quick else 1_000_000,
+                                              200 if quick else 1000),
     }
     for name in PARTS:
         if name in selected:

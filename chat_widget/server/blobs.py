@@ -23,10 +23,12 @@ Two homes, chosen by `blob_store_for`:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,6 +91,11 @@ async def spool(body: AsyncIterator[bytes], spool_dir: Path, max_size: int) -> S
     return Spooled(path, digest.hexdigest(), size)
 
 
+# A spool file this old was left by a process killed mid-upload (other processes
+# sharing the directory may be uploading now: younger ones are theirs).
+STALE_SPOOL_SECONDS = 3600.0
+
+
 class DirectoryBlobs:
     """Bytes as files named by their sha256, under `root`."""
 
@@ -96,6 +103,11 @@ class DirectoryBlobs:
         self.root = root
         self.spool_dir = root / "incoming"
         self.spool_dir.mkdir(parents=True, exist_ok=True)
+        stale = time.time() - STALE_SPOOL_SECONDS
+        for leftover in self.spool_dir.glob("upload-*"):
+            with contextlib.suppress(OSError):
+                if leftover.stat().st_mtime < stale:
+                    leftover.unlink()
 
     def path_of(self, sha256: str) -> Path:
         return self.root / sha256[:2] / sha256

@@ -14,7 +14,7 @@ the sender to that chat (else `bad_request`) and fills the part's `name`,
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -22,7 +22,7 @@ from sqlalchemy import Connection, insert, select
 
 from .. import protocol
 from ..errors import ChatError
-from ..protocol import File, FileLink, Part
+from ..protocol import Chat, File, FileLink, Part
 from .blobs import BlobStore, spool
 from .file_links import FileLinks
 from .file_rules import declared_mime, file_name
@@ -30,6 +30,9 @@ from .schema import files
 from .store import Store, User, utc_now_rfc3339
 
 DEFAULT_MAX_FILE_SIZE = 25 * 1024 * 1024
+
+# ChatService.open_chat: the chat if the user may open it (not_found, forbidden).
+OpenChat = Callable[[User, Any], Awaitable[Chat]]
 
 
 @dataclass(frozen=True)
@@ -56,10 +59,10 @@ class StoredFile:
 class FileService:
     """Uploads, downloads and links, each checked against the chat's membership."""
 
-    def __init__(self, store: Store, open_chat: Any, blobs: BlobStore, links: FileLinks,
+    def __init__(self, store: Store, open_chat: OpenChat, blobs: BlobStore, links: FileLinks,
                  max_size: int = DEFAULT_MAX_FILE_SIZE) -> None:
         self.store = store
-        self._open_chat = open_chat  # ChatService.open_chat: not_found / forbidden
+        self._open_chat = open_chat
         self.blobs = blobs
         self.links = links
         self.max_size = max_size

@@ -11,7 +11,9 @@ a responder's answer, another process) updates it in the same transaction:
   Ranked by bm25.
 - PostgreSQL: a generated `tsvector` column (the 'simple' configuration:
   words lowercased, no stemming, so whole words match in any case) with a GIN
-  index. Ranked by ts_rank.
+  index. Ranked by ts_rank. Everything but letters and digits is made a space
+  first, so a word is what it is on SQLite (PostgreSQL's parser would keep
+  "0.1.0" or an e-mail address as one token).
 
 A query is its words (letters and digits), every one of which must occur;
 deleted messages are never found (a tombstone's text is empty, and the
@@ -158,9 +160,13 @@ SQLITE_INDEX_DROP = [
 
 # A stored generated column: PostgreSQL fills it for the rows already there too.
 POSTGRES_INDEX = [
-    f"ALTER TABLE messages ADD COLUMN {PG_VECTOR_COLUMN} tsvector "
-    "GENERATED ALWAYS AS (to_tsvector('simple', text)) STORED",
-    f"CREATE INDEX {PG_INDEX} ON messages USING GIN ({PG_VECTOR_COLUMN})",
+    f"ALTER TABLE messages ADD COLUMN {PG_VECTOR_COLUMN} tsvector GENERATED ALWAYS AS "
+    "(to_tsvector('simple', regexp_replace(text, '[^[:alnum:]]+', ' ', 'g'))) STORED",
+    # fastupdate off: each message goes straight into the index, instead of a pending
+    # list that every search would scan until a vacuum merges it (measured: 14 ms of
+    # a search after a bulk load went to that list).
+    f"CREATE INDEX {PG_INDEX} ON messages USING GIN ({PG_VECTOR_COLUMN}) "
+    "WITH (fastupdate = off)",
 ]
 POSTGRES_INDEX_DROP = [f"DROP INDEX {PG_INDEX}",
                        f"ALTER TABLE messages DROP COLUMN {PG_VECTOR_COLUMN}"]
