@@ -11,9 +11,12 @@ follow `message_updated`, ask `changes` when `version` jumps, and catch up
 with `join`'s `after_version` after each reconnect.
 
 At the end, per chat: `last_version` must equal the number of acknowledged
-changes (fewer: a change was lost; more: one was applied twice), every
-message must stand as its last acknowledged change left it, and every
-client must hold that same state.
+changes (fewer: a change was lost; more: one was applied twice), the
+versions the acks carried must be exactly 1..`last_version` (no gap, none
+twice: only its owner changes a message here, so a retried change is
+answered with the version its first try took), every message must stand as
+its last acknowledged change left it, and every client must hold that same
+state.
 
     python -m bench.crash_changes --clients 50 --rooms 5 --changes 5000 --kills 5
 """
@@ -44,6 +47,7 @@ class ChangingClient(ResilientClient):
         self.changed: dict[str, dict[str, Any]] = {}  # message id -> latest known state
         self.known_version = 0  # every change up to this version is in `changed`
         self.changes_acked = 0
+        self.acked_versions: list[int] = []  # the version each acknowledged change took
         self.expected: dict[str, dict[str, Any]] = {}  # own message id -> its last acked state
         self.sio.on("message_updated", self._on_updated)
 
@@ -98,6 +102,7 @@ class ChangingClient(ResilientClient):
         message = await self.acknowledged(http, event, payload,
                                           needs_auth=event == "edit_message")
         self.changes_acked += 1
+        self.acked_versions.append(message["version"])
         self.expected[message["id"]] = message
 
 
@@ -175,10 +180,12 @@ def verify(fleet: list[ChangingClient], stored: dict[str, Any]) -> dict[str, Any
     """Compare what was acknowledged, what is stored and what each client holds."""
     problems: list[str] = []
     acked_by_chat: dict[str, int] = {}
+    versions_by_chat: dict[str, list[int]] = {}
     wrong_state = 0
     for client in fleet:
         acked_by_chat[client.chat_id] = acked_by_chat.get(client.chat_id, 0) \
             + client.changes_acked
+        versions_by_chat.setdefault(client.chat_id, []).extend(client.acked_versions)
         chat = stored[client.chat_id]
         for message_id, expected in client.expected.items():
             now = chat["messages"].get(message_id)
@@ -191,12 +198,18 @@ def verify(fleet: list[ChangingClient], stored: dict[str, Any]) -> dict[str, Any
                           for chat_id, acked in acked_by_chat.items())
     doubled = sum(max(0, stored[chat_id]["last_version"] - acked)
                   for chat_id, acked in acked_by_chat.items())
-    repeated = sum(len(chat["messages"]) - len({m["version"] for m in chat["messages"].values()})
-                   for chat in stored.values())
+    version_gaps = sum(
+        len(set(range(1, stored[chat_id]["last_version"] + 1)) - set(versions))
+        for chat_id, versions in versions_by_chat.items())
+    acked_twice = sum(len(versions) - len(set(versions))
+                      for versions in versions_by_chat.values())
+    repeated = acked_twice + sum(
+        len(chat["messages"]) - len({m["version"] for m in chat["messages"].values()})
+        for chat in stored.values())
     return {"acknowledged": sum(acked_by_chat.values()),
             "versions_taken": sum(chat["last_version"] for chat in stored.values()),
             "lost": wrong_state + version_deficit, "doubled": doubled,
-            "repeated_versions": repeated,
+            "repeated_versions": repeated, "version_gaps": version_gaps,
             "divergent_clients": len(problems), "problems": problems[:10]}
 
 

@@ -110,18 +110,22 @@ async def _measure(urls: list[str], pids: list[int], token: str | None, listener
             "server_cpu_us_per_delivery": round(1e6 * server_cpu / max(delivered, 1), 2)}
 
 
-def measure(kind: str, listeners: int, seconds: float, loop: str = "auto") -> dict[str, Any]:
+def measure(kind: str, listeners: int, seconds: float, loop: str = "auto",
+            chat_activity: bool = True) -> dict[str, Any]:
     """Fan-out against one kind of server: bare, node, chat, or chat-redis (two processes).
 
     `loop` picks the Python servers' event loop (auto: uvloop when installed).
+    `chat_activity=False` starts the chat server without its `chat_activity`
+    events (a switch for this measurement only), to show what they cost.
     """
+    off = () if chat_activity else ("--no-chat-activity",)
     with ExitStack() as stack:
         if kind in ("bare", "node"):
             info = stack.enter_context(bare_server("aiohttp", loop) if kind == "bare"
                                        else node_server())
             urls, pids, token = [info["url"]], [info["pid"]], None
         elif kind == "chat":
-            info = stack.enter_context(chat_server(None, "--loop", loop))
+            info = stack.enter_context(chat_server(None, "--loop", loop, *off))
             urls, pids, token = [info["url"]], [info["pid"]], info["tokens"]["alice"]
         else:  # two chat processes sharing one database file and Redis
             first = stack.enter_context(chat_server(None, "--redis", "redis://127.0.0.1:6379/0",
@@ -147,6 +151,11 @@ def run(seconds: float, sizes: tuple[int, ...] = (1, 10, 100, 500)) -> dict[str,
         chat = measure("chat", size, seconds)
         results["curve"][size] = {"bare": bare, "chat": chat, "ratio": _ratio(chat, bare)}
     results["fanout_100_ratio"] = results["curve"][100]["ratio"] if 100 in sizes else None
+    if 100 in sizes:
+        quiet = measure("chat", 100, seconds, chat_activity=False)
+        results["chat_100_without_chat_activity"] = quiet
+        results["fanout_100_ratio_without_chat_activity"] = _ratio(
+            quiet, results["curve"][100]["bare"])
     if ensure_node_server():
         node = measure("node", 100, seconds)
         results["node_100"] = node

@@ -125,13 +125,15 @@ def markdown(figures: dict[str, Any]) -> str:
         f"with a different history {crash_run['divergent_clients']} |",
         f"| 1b. Changes under crashes | {changes_run['clients']} clients in "
         f"{changes_run['rooms']} chats edit and react while the server is SIGKILLed and "
-        f"restarted {changes_run['kills']} times; unacknowledged changes are retried as they "
+        f"restarted {changes_run['kills']} times, each kill right after an ack; "
+        f"unacknowledged changes are retried as they "
         f"were; clients catch up with after_version and changes | "
         f"{changes_run['changes_made']:,} changes, {changes_run['acknowledged']:,} "
         f"acknowledged, {changes_run['versions_taken']:,} versions taken, "
         f"{changes_run['retries']} retries, {changes_run['seconds']} s | lost "
         f"{changes_run['lost']}, doubled {changes_run['doubled']}, repeated versions "
-        f"{changes_run['repeated_versions']}, clients with a different state "
+        f"{changes_run['repeated_versions']}, gaps in the acknowledged versions "
+        f"{changes_run.get('version_gaps', 'n/a')}, clients with a different state "
         f"{changes_run['divergent_clients']} |",
         f"| 2. Hostile input | property-based payloads (hypothesis) over every Socket.IO "
         f"event and HTTP route, malformed frames | {sum(tried.values()):,} payloads "

@@ -135,6 +135,13 @@ def markdown(figures: dict[str, Any]) -> str:
                 f"{c100['bare']['deliveries_per_server_cpu_s']} deliveries per server-CPU "
                 f"second ({c100['chat']['server_cpu_us_per_delivery']} vs "
                 f"{c100['bare']['server_cpu_us_per_delivery']} µs per delivery)"))
+        if "fanout_100_ratio_without_chat_activity" in fan:
+            quiet = fan["chat_100_without_chat_activity"]
+            lines.append(_row(
+                "fanout_100_ratio_without_chat_activity",
+                fan["fanout_100_ratio_without_chat_activity"], "(cost of chat_activity)",
+                f"the same chat server started without its chat_activity events: "
+                f"{quiet['deliveries_per_server_cpu_s']} deliveries per server-CPU second"))
         if "node_fanout_100_ratio" in fan:
             lines.append(_row(
                 "node_fanout_100_ratio", fan["node_fanout_100_ratio"], "(peer)",

@@ -102,7 +102,7 @@ async def _serve(args: argparse.Namespace) -> int:
         rate_limit=args.rate_limit, rate_burst=args.rate_burst,
         max_connections_per_user=args.max_connections_per_user,
         responder_timeout=args.responder_timeout, max_file_size=args.max_file_size,
-        files_dir=args.files_dir)
+        files_dir=args.files_dir, chat_activity=not args.no_chat_activity)
     for chat_id, spec in args.responder or []:
         config.responders[spec] = load_responder(spec)
         config.chat_responders[chat_id] = spec
@@ -232,6 +232,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="how much the server logs (never tokens or authorization strings)")
     serve.add_argument("--responder-timeout", type=float, default=60.0,
                        help="seconds a responder may take before reply_failed")
+    # For the benchmark alone (what chat_activity costs); a server without it
+    # breaks protocol 1.1, so it is not offered in --help.
+    serve.add_argument("--no-chat-activity", action="store_true", help=argparse.SUPPRESS)
 
     serve.add_argument("--max-file-size", type=_byte_size, default="25MiB",
                        help="largest file an upload may be, e.g. 25MiB, 500KiB (default 25MiB)")

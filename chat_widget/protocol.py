@@ -24,12 +24,19 @@ EDIT_MESSAGE = "edit_message"
 DELETE_MESSAGE = "delete_message"
 REACT = "react"
 CHANGES = "changes"
+# Protocol 1.1: who is typing, what was read.
+TYPING = "typing"
+MARK_READ = "mark_read"
 
 # Socket.IO events the server emits.
 MESSAGE = "message"
 MESSAGE_DELTA = "message_delta"
 REPLY_FAILED = "reply_failed"
 MESSAGE_UPDATED = "message_updated"
+# Protocol 1.1 (`typing` is emitted by both sides).
+PRESENCE = "presence"
+READ = "read"
+CHAT_ACTIVITY = "chat_activity"
 
 PROTOCOL_VERSION = "1.1"
 
@@ -196,6 +203,43 @@ class ReplyFailed(TypedDict):
     error: Error
 
 
+class Presence(TypedDict):
+    """`presence`: the users with a connection joined to `chat_id` now."""
+
+    chat_id: str
+    users: list[User]
+
+
+class Typing(TypedDict):
+    """`typing` from the server: `user` started or stopped typing in `chat_id`."""
+
+    chat_id: str
+    user: User
+    typing: bool
+
+
+class Read(TypedDict):
+    """`read`: `user_id`'s read marker in `chat_id` moved to `last_read_seq`."""
+
+    chat_id: str
+    user_id: str
+    last_read_seq: int
+
+
+class _ChatActivityBase(TypedDict):
+    chat_id: str
+    last_seq: int
+    unread: int
+    unread_mentions: int
+
+
+class ChatActivity(_ChatActivityBase, total=False):
+    """`chat_activity`: a chat's latest seq and this user's unread counts there
+    (`last_read_seq` is this server's extension)."""
+
+    last_read_seq: int
+
+
 class SendMessage(TypedDict, total=False):
     """The `send_message` payload (`parts` optional)."""
 
@@ -223,6 +267,8 @@ class Joined(_JoinedBase, total=False):
 
     updated: list[Message]
     has_more_updates: bool
+    present: list[User]
+    typing: list[User]
 
 
 class MessageAuth(TypedDict):

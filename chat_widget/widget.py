@@ -41,6 +41,7 @@ PAGE_SIZE = 50
 _EVENTS_KEPT = 300  # timeline events a newly rendered view can still show
 _FAILED_KEPT = 20  # failed sends kept (with their retry button) for new views
 _NOT_RETRYABLE = frozenset({"bad_request", "too_large"})  # the content itself can't go
+_CHANGES = frozenset({"edit", "delete", "react"})  # view requests that change a stored message
 
 
 def _asset(name: str) -> Path:
@@ -121,6 +122,7 @@ class ChatWidget(anywidget.AnyWidget):
             self.client.on_status(self._on_status),
             self.client.on_awaiting_response(self._on_awaiting_response),
             self.client.on_message(self._on_message),
+            self.client.on_message_updated(self._on_message_updated),
             self.client.on_delta(self._on_delta),
             self.client.on_reply_failed(self._on_reply_failed),
             self.client.on_event(self._on_event),
@@ -198,6 +200,77 @@ class ChatWidget(anywidget.AnyWidget):
         """Call `callback(message)` per new message, on the client's thread; returns a remover."""
         return self.client.on_message(callback)
 
+    def on_message_updated(self, callback: Callable[[Message], Any]) -> Callable[[], None]:
+        """Call `callback(message)` per change (edit, delete, reaction), as `ChatClient` does."""
+        return self.client.on_message_updated(callback)
+
+    def edit(self, message_id: str, content: Any, *, chat_id: str | None = None) -> Message:
+        """Replace the content of one of your messages and return it (see `ChatClient.edit`)."""
+        return self.client.edit(message_id, content, chat_id=chat_id)
+
+    def delete(self, message_id: str, *, chat_id: str | None = None) -> Message:
+        """Delete one of your messages and return its tombstone (see `ChatClient.delete`)."""
+        return self.client.delete(message_id, chat_id=chat_id)
+
+    def react(self, message_id: str, emoji: str, on: bool = True, *,
+              chat_id: str | None = None) -> Message:
+        """Add (or with `on=False` take back) your emoji on a message (see `ChatClient.react`)."""
+        return self.client.react(message_id, emoji, on, chat_id=chat_id)
+
+    # Protocol 1.1 awareness: as on ChatClient (client/awareness.py), delegated.
+
+    @property
+    def present(self) -> list[protocol.User]:
+        """The users joined to the shown chat now (as `ChatClient.present`)."""
+        return self.client.present
+
+    @property
+    def typing_users(self) -> list[protocol.User]:
+        """The other users typing in the shown chat now (as `ChatClient.typing_users`)."""
+        return self.client.typing_users
+
+    def set_typing(self, typing: bool, chat_id: str | None = None) -> None:
+        """Say you are typing, or stopped (as `ChatClient.set_typing`)."""
+        self.client.set_typing(typing, chat_id)
+
+    def mark_read(self, seq: int | None = None, chat_id: str | None = None) -> int:
+        """Move your read marker forward; returns it (as `ChatClient.mark_read`)."""
+        return self.client.mark_read(seq, chat_id)
+
+    def chats(self) -> list[protocol.Chat]:
+        """Your chats with live unread counts (as `ChatClient.chats`)."""
+        return self.client.chats()
+
+    def members(self, chat_id: str | None = None) -> list[protocol.User]:
+        """The chat's workspace's users and its bot (as `ChatClient.members`)."""
+        return self.client.members(chat_id)
+
+    def wait_for_mention(self, timeout: float | None = None) -> Message:
+        """Wait for an unread message that mentions you (as `ChatClient.wait_for_mention`)."""
+        return self.client.wait_for_mention(timeout)
+
+    def on_presence(
+        self, callback: Callable[[str, list[protocol.User]], Any]
+    ) -> Callable[[], None]:
+        """Call `callback(chat_id, users)` when presence changes; returns a remover."""
+        return self.client.on_presence(callback)
+
+    def on_typing(
+        self, callback: Callable[[str, protocol.User, bool], Any]
+    ) -> Callable[[], None]:
+        """Call `callback(chat_id, user, typing)` when someone types; returns a remover."""
+        return self.client.on_typing(callback)
+
+    def on_activity(
+        self, callback: Callable[[protocol.ChatActivity], Any]
+    ) -> Callable[[], None]:
+        """Call `callback(payload)` per `chat_activity`; returns a remover."""
+        return self.client.on_activity(callback)
+
+    def on_read(self, callback: Callable[[protocol.Read], Any]) -> Callable[[], None]:
+        """Call `callback(payload)` when a read marker moves; returns a remover."""
+        return self.client.on_read(callback)
+
     def timeline(self, client_id: str | None = None) -> list[dict[str, Any]]:
         """Recent send steps (auth fetch, emit, ack, broadcast, reply), oldest first.
 
@@ -266,6 +339,11 @@ class ChatWidget(anywidget.AnyWidget):
                 # Its broadcast beat the ack: let the front end replace the pending item.
                 push["local_id"] = self._in_flight
             self._push(push)
+
+    def _on_message_updated(self, message: Message) -> None:
+        with self._lock:  # ordered with snapshots, as new messages are
+            if message.get("chat_id") == self.chat_id:
+                self._push({"type": "message_updated", "message": message})
 
     def _on_delta(self, payload: protocol.MessageDelta) -> None:
         if payload.get("chat_id") == self.chat_id:
@@ -338,6 +416,48 @@ class ChatWidget(anywidget.AnyWidget):
         with contextlib.suppress(ChatError):  # reported as send_failed, and in `error`
             self._deliver(local_id, text, text)
 
+    def _change_for_front_end(self, kind: str, request_id: str | None,
+                              content: dict[str, Any]) -> None:
+        """Worker thread: an edit, delete or reaction a view asked for, in order with sends.
+
+        Every view hears the outcome: `changed` with the message as stored, or
+        `change_failed` with the reason in one sentence (the asking view shows
+        it at the message). Every view also gets the server's `message_updated`.
+        """
+        message_id = str(content.get("id") or "")
+        chat_id = str(content.get("chat_id") or self.chat_id)
+        answer: dict[str, Any] = {"request_id": request_id, "action": kind, "id": message_id}
+        try:
+            if kind == "edit":
+                message = self.client.edit(
+                    message_id, self._text_edit(message_id, str(content.get("text") or "")),
+                    chat_id=chat_id)
+            elif kind == "delete":
+                message = self.client.delete(message_id, chat_id=chat_id)
+            else:
+                # `on` goes as the view sent it: the server refuses a non-boolean (bad_request).
+                message = self.client.react(message_id, str(content.get("emoji") or ""),
+                                            on=content.get("on", True), chat_id=chat_id)
+        except ChatError as error:
+            self.error = plain_error(error)
+            self._push({"type": "change_failed", **answer,
+                        "error": {"code": error.code, "message": plain_error(error)}})
+            return
+        self.error = ""
+        self._push({"type": "changed", **answer, "message": message})
+
+    def _text_edit(self, message_id: str, text: str) -> dict[str, Any] | str:
+        """What an edit typed in a view stores: the new text, and the message's parts as they are.
+
+        The view edits text only; an edit's content replaces parts too (as a
+        send would store it), so the parts go along unchanged.
+        """
+        with self._lock:
+            current = next((m for m in self.client.messages if m["id"] == message_id), None)
+        if current is None or not current.get("parts"):
+            return text
+        return {"text": text, "parts": current["parts"]}
+
     # -- front-end messages (the kernel's shell thread) ----------------------
 
     def _on_front_end_message(self, _widget: Any, content: Any, _buffers: list[Any]) -> None:
@@ -357,6 +477,9 @@ class ChatWidget(anywidget.AnyWidget):
         elif kind == "older":
             self._push({"type": "received", "request_id": request_id})
             self._loads.submit(self._load_older, request_id, content.get("before_seq"))
+        elif kind in _CHANGES:
+            self._push({"type": "received", "request_id": request_id})
+            self._sends.submit(self._change_for_front_end, str(kind), request_id, content)
 
     def _push_snapshot(self, request_id: str | None) -> None:
         """The state a view starts from: the latest page, the outbox, recent events."""

@@ -40,3 +40,16 @@ export function snippet(text, length = 80) {
   const flat = String(text || "").replace(/\s+/g, " ").trim();
   return flat.length > length ? `${flat.slice(0, length - 1)}…` : flat;
 }
+
+/**
+ * Marks a control with a key, so that focus can go back to its twin when the
+ * message it is part of is drawn again.
+ * @template {HTMLElement} E
+ * @param {E} element
+ * @param {string} key
+ * @returns {E}
+ */
+export function keyed(element, key) {
+  element.dataset.focusKey = key;
+  return element;
+}

@@ -1,6 +1,7 @@
 // @ts-check
 // What one view knows, without any DOM: the chat's stored messages in seq
-// order, own messages not stored yet (the outbox), replies being written,
+// order (each as it stands now: edited, deleted, reacted to), the names of
+// the people seen, own messages not stored yet (the outbox), replies being written,
 // replies that never came, and each send's timeline. The view asks it what
 // changed and draws that; node tests drive it directly.
 
@@ -8,7 +9,8 @@
  * @typedef {{kind?: string, id?: string, name?: string}} Sender
  * @typedef {{id: string, chat_id: string, seq: number, sender?: Sender, text?: string,
  *   parts?: unknown[], client_id?: string | null, reply_to?: string | null,
- *   created_at?: string}} Message
+ *   created_at?: string, version?: number, edited_at?: string | null, deleted?: boolean,
+ *   reactions?: {emoji: string, users: string[]}[]}} Message
  * @typedef {{code?: string, message?: string}} ErrorInfo
  * @typedef {"sending" | "queued" | "failed"} LocalState
  * @typedef {{local_id: string, text: string, state: LocalState, error: ErrorInfo | null}} LocalItem
@@ -28,6 +30,8 @@ export class ChatState {
     this.messages = new Map();
     /** @type {Message[]} stored messages by seq */
     this.order = [];
+    /** @type {Map<string, string>} user id -> name, from the senders seen */
+    this.names = new Map();
     /** @type {Map<string, LocalItem>} */
     this.local = new Map();
     /** @type {Map<string, Stream>} */
@@ -63,11 +67,55 @@ export class ChatState {
   addMessage(message) {
     if (!message || message.chat_id !== this.chatId || this.messages.has(message.id)) return null;
     this.messages.set(message.id, message);
+    this.learnName(message.sender);
     let index = this.order.length; // new messages almost always go last
     while (index > 0 && this.order[index - 1].seq > message.seq) index -= 1;
     const next = this.order[index] || null;
     this.order.splice(index, 0, message);
     return { index, next };
+  }
+
+  /**
+   * Replaces a stored message by a newer state of it (edited, deleted, reacted to).
+   * @param {Message} message
+   * @returns {Message | null} the state it replaced; null when the message is not
+   *   here, is another chat's, or is not newer than what is here (by `version`)
+   */
+  updateMessage(message) {
+    if (!message || message.chat_id !== this.chatId) return null;
+    const current = this.messages.get(message.id);
+    if (!current || (message.version ?? 0) <= (current.version ?? 0)) return null;
+    this.messages.set(message.id, message);
+    this.learnName(message.sender);
+    let index = this.order.length - 1; // changes are mostly to recent messages
+    while (index >= 0 && this.order[index].id !== message.id) index -= 1;
+    if (index >= 0) this.order[index] = message;
+    return current;
+  }
+
+  /**
+   * @param {Sender | undefined} sender
+   */
+  learnName(sender) {
+    if (sender?.id && sender.name) this.names.set(sender.id, sender.name);
+  }
+
+  /**
+   * A user's name as seen on their messages, else the id itself.
+   * @param {string} userId
+   * @returns {string}
+   */
+  nameOf(userId) {
+    return this.names.get(userId) || userId;
+  }
+
+  /**
+   * The messages that quote `id` (their quote shows its text).
+   * @param {string} id
+   * @returns {Message[]}
+   */
+  repliesTo(id) {
+    return this.order.filter((message) => message.reply_to === id);
   }
 
   /**

@@ -107,3 +107,29 @@ test("advice after a failed send is something a person can do", () => {
   assert.match(adviceFor({ code: "rate_limited", message: "Too many messages; try again in 2 s." }), /try again in 2 s\. Press Retry then\./);
   assert.match(adviceFor({ code: "disconnected" }), /status above says connected, press Retry/);
 });
+
+test("a newer state of a message replaces it in place; an older or unknown one does not", () => {
+  const state = new ChatState();
+  state.switchTo("general");
+  state.addMessage(message(1, { sender: { id: "u-bob", name: "bob", kind: "user" } }));
+  state.addMessage(message(2));
+  const edited = message(1, { text: "fixed", version: 3, edited_at: "2026-12-01T15:00:00Z" });
+  assert.equal(state.updateMessage(edited)?.text, "text 1"); // the state it replaced
+  assert.equal(state.messages.get("m1")?.text, "fixed");
+  assert.deepEqual(state.order.map((m) => m.text), ["fixed", "text 2"]); // same place
+  assert.equal(state.updateMessage(message(1, { text: "stale", version: 2 })), null);
+  assert.equal(state.updateMessage(message(1, { text: "same", version: 3 })), null);
+  assert.equal(state.updateMessage(message(7, { version: 9 })), null); // not shown here
+  assert.equal(state.updateMessage(message(1, { chat_id: "other", version: 9 })), null);
+  assert.equal(state.messages.get("m1")?.text, "fixed");
+});
+
+test("names come from the senders seen; an unknown user is its id", () => {
+  const state = new ChatState();
+  state.switchTo("general");
+  state.addMessage(message(1, { sender: { id: "u-bob", name: "bob", kind: "user" } }));
+  assert.equal(state.nameOf("u-bob"), "bob");
+  assert.equal(state.nameOf("u-zed"), "u-zed");
+  state.addMessage(message(2, { reply_to: "m1" }));
+  assert.deepEqual(state.repliesTo("m1").map((m) => m.id), ["m2"]);
+});

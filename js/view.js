@@ -4,7 +4,10 @@
 // Requests to the kernel carry a request id; no answer within ACK_TIMEOUT_MS
 // means the kernel is busy (a cell is running), which the view says.
 
+import { MessageChanges } from "./changes.js";
 import { button, h, snippet } from "./dom.js";
+import { lastEditable } from "./editing.js";
+import { replaceInPlace } from "./in-place.js";
 import { buildLayout, KERNEL_GONE } from "./layout.js";
 import { adviceFor, count, formatTime, sizeOf } from "./format.js";
 import { renderMarkdown } from "./markdown.js";
@@ -78,6 +81,16 @@ export class ChatView {
     /** @type {[string, (...args: any[]) => void][]} */
     this.listeners = [];
     this.ui = buildLayout();
+    this.changes = new MessageChanges({
+      request: (content) => this.request(content),
+      userId: () => String(this.model.get("user_id") || ""),
+      nameOf: (userId) => (userId === this.model.get("user_id") ? "you" : this.state.nameOf(userId)),
+      message: (id) => this.state.messages.get(id),
+      node: (id) => this.nodes.get(id) || null,
+      redraw: (id) => this.redrawMessage(id),
+      maxBytes: () => this.maxTextBytes(),
+      focusInput: () => this.ui.input.focus(),
+    });
     this.stick = true; // the list follows new content while scrolled to the bottom
     // Content that grows later (an image decoding, a reply being written)
     // keeps a list that was at the bottom there.
@@ -255,6 +268,7 @@ export class ChatView {
       this.state.upsertLocal(item.local_id, item.text, "failed", { code: "kernel_gone", message: words });
       this.drawLocal(item);
     }
+    this.changes.kernelGone(words);
     this.ui.input.placeholder = words;
     this.refreshState();
   }
@@ -283,6 +297,18 @@ export class ChatView {
       case "older":
         if (this.finalAnswer(content.request_id)) this.applyOlder(content);
         break;
+      case "message_updated":
+        this.updateMessage(content.message);
+        break;
+      case "changed":
+        this.updateMessage(content.message);
+        if (this.finalAnswer(content.request_id)) this.redrawMessage(this.changes.done(content.request_id));
+        break;
+      case "change_failed":
+        if (this.finalAnswer(content.request_id)) {
+          this.changes.failed(content.request_id, content.action, content.error?.message || "something went wrong.");
+        }
+        break;
       case "delta":
         this.addDelta(content.delta);
         break;
@@ -307,6 +333,7 @@ export class ChatView {
       this.streamNodes.clear();
       this.ui.live.replaceChildren();
       this.composing = null;
+      this.changes.clear();
       this.clearUnseen();
     }
     for (const event of snapshot.events || []) this.state.addEvent(event);
@@ -353,7 +380,10 @@ export class ChatView {
       this.streamNodes.delete(message.id);
     }
     const placed = this.state.addMessage(message);
-    if (!placed) return;
+    if (!placed) {
+      this.updateMessage(message); // a page or snapshot may carry a newer state of one shown
+      return;
+    }
     const node = this.messageNode(message);
     this.nodes.set(message.id, node);
     this.ui.items.insertBefore(node, placed.next ? this.nodes.get(placed.next.id) || null : null);
@@ -368,6 +398,24 @@ export class ChatView {
       this.ui.newBelow.hidden = false;
       this.ui.newBelow.textContent = `↓ ${this.unseen} new ${this.unseen === 1 ? "message" : "messages"}`;
     }
+  }
+
+  /** @param {any} message a newer state of a stored message: drawn again in its place */
+  updateMessage(message) {
+    if (!this.state.updateMessage(message)) return;
+    this.redrawMessage(message.id);
+    for (const reply of this.state.repliesTo(message.id)) this.redrawMessage(reply.id);
+  }
+
+  /**
+   * Draws a stored message again in its place, keeping the reader's place and focus.
+   * @param {string | null} id
+   */
+  redrawMessage(id) {
+    const old = id ? this.nodes.get(id) : undefined;
+    const message = id ? this.state.messages.get(id) : undefined;
+    if (!id || !old || !message) return;
+    this.nodes.set(id, replaceInPlace(old, () => this.messageNode(message), this.ui.list, this.stick));
   }
 
   clearUnseen() {
@@ -406,15 +454,22 @@ export class ChatView {
     timeNode.title = time.full;
     if (message.created_at) timeNode.dateTime = String(message.created_at);
     meta.append(h("span", "cw-sender", own ? "you" : sender.name || sender.id || "?"), timeNode);
-    if (own) meta.append(h("span", "cw-state", "✓ stored"));
+    if (own && !message.deleted) meta.append(h("span", "cw-state", "✓ stored"));
     node.append(meta);
     if (message.reply_to) node.append(this.quoteNode(message.reply_to));
+    if (message.deleted) {
+      node.classList.add("cw-deleted");
+      node.append(h("div", "cw-text cw-tombstone", "message deleted"));
+      this.changes.decorate(node, message); // what was under way on it ends
+      return node;
+    }
     if (message.text) node.append(renderMarkdown(message.text, "cw-text cw-md"));
     for (const part of Array.isArray(message.parts) ? message.parts : []) {
       node.append(renderPart(part, this.enlarge));
     }
     const why = this.state.noReply.get(message.id);
     if (why) node.append(h("div", "cw-no-reply", `No reply: ${why}`));
+    this.changes.decorate(node, message);
     return node;
   }
 
@@ -426,6 +481,7 @@ export class ChatView {
     const original = this.state.messages.get(replyTo);
     if (!original) return h("div", "cw-quote", "↪ answering an earlier message");
     const who = this.isOwn(original) ? "you" : original.sender?.name || "?";
+    if (original.deleted) return h("div", "cw-quote", `↪ ${who}: message deleted`);
     const parts = Array.isArray(original.parts) ? original.parts : [];
     const what = original.text || parts.map((/** @type {any} */ part) => `[${part?.type || "?"}]`).join(" ");
     return h("div", "cw-quote", `↪ ${who}: ${snippet(what)}`);
@@ -508,6 +564,9 @@ export class ChatView {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
       this.sendFromInput();
+    } else if (event.key === "ArrowUp" && this.ui.input.value === "" && !event.isComposing) {
+      const last = lastEditable(this.state.order, String(this.model.get("user_id") || ""));
+      if (last && this.changes.startEdit(last)) event.preventDefault();
     }
   }
 

@@ -38,7 +38,8 @@ class RawClient:
         self.token = token
         self.events: queue.Queue[tuple[str, dict[str, Any]]] = queue.Queue()
         self.sio = socketio.Client(reconnection=False)
-        for name in ("message", "message_delta", "reply_failed", "message_updated"):
+        for name in ("message", "message_delta", "reply_failed", "message_updated",
+                     "presence", "typing", "read", "chat_activity"):
             self.sio.on(name, self._recorder(name))
         self.sio.connect(server.url, auth={"token": token}, transports=["websocket"],
                          wait_timeout=10)

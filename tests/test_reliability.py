@@ -24,7 +24,7 @@ def test_sigkill_during_changes_loses_and_doubles_none(full_counts):
     assert report["server_starts"] == report["kills"] + 1
     assert report["acknowledged"] == report["changes_made"] == report["versions_taken"], report
     assert (report["lost"], report["doubled"], report["repeated_versions"],
-            report["divergent_clients"]) == (0, 0, 0, 0), report
+            report["version_gaps"], report["divergent_clients"]) == (0, 0, 0, 0, 0), report
 
 
 def test_many_connections_all_receive_while_messages_flow(full_counts):

@@ -19,6 +19,7 @@ import pytest
 import traitlets
 
 from chat_widget import ChatClient, ChatWidget, demo
+from tests.client.common import Recorder
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,6 +28,10 @@ SHARED: dict[str, tuple[str, set[str]]] = {
     "send": ("method", {"method"}),
     "wait_for_reply": ("method", {"method"}),
     "on_message": ("method", {"method"}),
+    "on_message_updated": ("method", {"method"}),
+    "edit": ("method", {"method"}),
+    "delete": ("method", {"method"}),
+    "react": ("method", {"method"}),
     "close": ("method", {"method"}),
     "upload": ("method", {"method"}),
     "download": ("method", {"method"}),
@@ -37,6 +42,18 @@ SHARED: dict[str, tuple[str, set[str]]] = {
     "connected": ("property", {"trait"}),
     "chat_id": ("property", {"trait"}),
     "status": ("property", {"trait"}),
+    # protocol 1.1: who is here, who is typing, what was read
+    "present": ("property", {"property", "trait"}),
+    "typing_users": ("property", {"property", "trait"}),
+    "set_typing": ("method", {"method"}),
+    "mark_read": ("method", {"method"}),
+    "chats": ("method", {"method"}),
+    "members": ("method", {"method"}),
+    "wait_for_mention": ("method", {"method"}),
+    "on_presence": ("method", {"method"}),
+    "on_typing": ("method", {"method"}),
+    "on_activity": ("method", {"method"}),
+    "on_read": ("method", {"method"}),
 }
 """Every name README.md and docs/widget.md promise on both classes, with its kind."""
 
@@ -99,6 +116,15 @@ def test_a_script_written_for_the_client_runs_on_the_widget(embedded: Any) -> No
             stored = chat.send(f"from {type(chat).__name__}")
             seen = [m["id"] for m in chat.messages]  # iterable, not a method
             assert stored["id"] in seen
+            updates = Recorder()
+            remove = chat.on_message_updated(updates)
+            edited = chat.edit(stored["id"], f"edited on {type(chat).__name__}")
+            reacted = chat.react(stored["id"], "👍")
+            updates.wait_for(lambda items: len(items) >= 2)
+            assert [m["version"] for m in updates.items] == [edited["version"],
+                                                              reacted["version"]]
+            assert next(m for m in chat.messages if m["id"] == stored["id"]) == reacted
+            remove()
             assert chat.connected is True and chat.chat_id == "general"
             assert chat.status == "connected" and chat.awaiting_response is False
             with pytest.raises(AttributeError):

@@ -366,6 +366,77 @@ def test_each_view_starts_from_the_latest_page_and_scrolls_back(
     assert older["has_more"] == (expected[0] > 1)
 
 
+# -- changing a message from a view -------------------------------------------------
+
+
+def test_a_views_edit_reaction_and_delete_reach_every_view_as_stored(
+    make_widget: Callable[..., ChatWidget],
+) -> None:
+    widget = make_widget()
+    recorder = Recorder(widget)
+    sent = widget.send({"text": "tpyo", "parts": [{"type": "code", "language": "python",
+                                                   "text": "x = 1"}]})
+
+    def ask(request_id: str, **request: Any) -> dict[str, Any]:
+        took = front_end_says(widget, {"request_id": request_id, "chat_id": "general",
+                                       "id": sent["id"], **request})
+        assert took < 0.1  # acknowledged by the handler; the server is asked by the worker
+        assert recorder.customs("received")[-1]["request_id"] == request_id
+        answer = recorder.wait_custom(lambda c: c.get("request_id") == request_id
+                                      and c["type"] in ("changed", "change_failed"))
+        assert answer["type"] == "changed", answer
+        stored = answer["message"]
+        # Every view hears the server's broadcast of the same state too.
+        recorder.wait_custom(lambda c: c["type"] == "message_updated"
+                             and c["message"]["id"] == sent["id"]
+                             and c["message"]["version"] == stored["version"])
+        return stored
+
+    edited = ask("e1", type="edit", text="typo fixed")
+    assert edited["text"] == "typo fixed" and edited["edited_at"]
+    assert edited["parts"] == sent["parts"]  # a view edits the text; the parts stay
+    reacted = ask("r1", type="react", emoji="🎉", on=True)
+    assert reacted["reactions"] == [{"emoji": "🎉", "users": [widget.user_id]}]
+    assert reacted["version"] > edited["version"]
+    unreacted = ask("r2", type="react", emoji="🎉", on=False)
+    assert unreacted["reactions"] == []
+    deleted = ask("d1", type="delete")
+    assert deleted["deleted"] and deleted["text"] == "" and deleted["parts"] == []
+    front_end_says(widget, {"type": "sync", "request_id": "view"})
+    snapshot = recorder.wait_custom(lambda c: c.get("request_id") == "view")
+    shown = next(m for m in snapshot["messages"] if m["id"] == sent["id"])
+    assert shown["deleted"] and shown["version"] == deleted["version"]  # a new view starts there
+    assert widget.error == ""
+
+
+def test_a_refused_change_is_answered_in_one_sentence_with_its_code(
+    make_widget: Callable[..., ChatWidget],
+) -> None:
+    alice, bob = make_widget(), make_widget("bob")
+    recorder = Recorder(alice)
+    theirs = bob.send("bob's own words")
+    recorder.wait_custom(lambda c: c["type"] == "message" and c["message"]["id"] == theirs["id"])
+    asked = [
+        ("x1", {"type": "edit", "id": theirs["id"], "text": "not yours"}, "forbidden"),
+        ("x2", {"type": "delete", "id": theirs["id"]}, "forbidden"),
+        ("x3", {"type": "react", "id": theirs["id"], "emoji": "two words"}, "bad_request"),
+        ("x4", {"type": "react", "id": "no-such-message", "emoji": "👍"}, "not_found"),
+        ("x5", {"type": "react", "id": theirs["id"], "emoji": "👍", "on": "yes"}, "bad_request"),
+    ]
+    for request_id, request, _code in asked:
+        front_end_says(alice, {"request_id": request_id, "chat_id": "general", **request})
+    for request_id, request, code in asked:
+        failed = recorder.wait_custom(lambda c, r=request_id: c.get("request_id") == r
+                                      and c["type"] in ("changed", "change_failed"))
+        assert failed["type"] == "change_failed", failed
+        assert (failed["action"], failed["id"]) == (request["type"], request["id"])
+        assert failed["error"]["code"] == code
+        sentence = failed["error"]["message"]
+        assert sentence[0].isupper() and sentence.endswith(".") and "\n" not in sentence
+    assert alice.error == failed["error"]["message"]
+    assert next(m for m in bob.messages if m["id"] == theirs["id"])["text"] == "bob's own words"
+
+
 def test_appending_a_message_costs_the_same_bytes_at_10_and_10000_messages(
     server_factory: Callable[..., Any], tmp_path: Any,
 ) -> None:

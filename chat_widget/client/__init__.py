@@ -2,6 +2,8 @@
 
 - `session.py`: `ChatClient`, the public object: chats, catch-up after a
   reconnect, the session's chat id, and where a received message goes;
+- `awareness.py` and `live.py`: who is here, who is typing, what is unread
+  (protocol 1.1), the public calls and their state without I/O;
 - `sending.py`: the protocol's five steps of a send, retries, the pending flag;
 - `connection.py`: the socket, its status, reconnects, emit/ack, the server list;
 - `pending.py` and `message_log.py`: one send's state and one chat's messages,

@@ -16,6 +16,7 @@ import threading
 import time
 from concurrent.futures import Future
 from typing import Any, cast
+from urllib.parse import quote
 
 import requests
 
@@ -54,6 +55,16 @@ class HttpApi:
     def me(self) -> protocol.Me:
         """The signed-in user (`GET /api/me`); a refused token raises AuthorizationError."""
         return cast(protocol.Me, self._request("GET", "/api/me", AuthorizationError))
+
+    def chats(self) -> list[protocol.Chat]:
+        """The chats this user may open, with its unread counts (`GET /api/chats`)."""
+        body = self._request("GET", "/api/chats", ChatError)
+        return cast(list[protocol.Chat], body.get("chats") or [])
+
+    def members(self, chat_id: str) -> list[protocol.User]:
+        """The chat's workspace's users and its bot (`GET /api/chats/{chat_id}/members`)."""
+        body = self._request("GET", f"/api/chats/{quote(chat_id, safe='')}/members", ChatError)
+        return cast(list[protocol.User], body.get("members") or [])
 
     def close(self) -> None:
         """Release the kept-alive connection."""

@@ -1,4 +1,5 @@
-"""Sending one message at a time: the protocol's five steps, retries, the pending flag.
+"""Sending one message at a time: the protocol's five steps, retries, the pending flag;
+and changing a stored message with the same steps.
 
 `Sender.send` takes the steps in order: (1) not connected raises
 `NotConnectedError`; (2) an earlier message still awaiting its response
@@ -14,6 +15,11 @@ broadcast or in a reconnect's catch-up: the session reports each message new
 to it (`matched`), and any of the three settles the send. `send` returns the
 stored message, and the session puts it into its log.
 
+`Sender.change` (protocol 1.1: edit, delete, react) takes the same steps
+that apply, through the same code: connected, a joined chat, for an edit a
+fresh authorization string (fetched ahead or not, refused-prefetch retry
+included), the ack, and the same retries while the ack is lost.
+
 State changes happen under the connection's lock (`Connection.changed`).
 """
 
@@ -23,6 +29,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any, cast
 
 from .. import protocol
@@ -82,15 +89,21 @@ class Sender:
             self._connection.require_connected()  # 1
             if self.awaiting:  # 2
                 raise ResponsePendingError("the previous message is still awaiting its response")
-            if chat_id is None:  # 3
-                raise ChatError(
-                    "no chat to send to: join() one or pass chat_id", code="bad_request"
-                )
-            if chat is None:
-                raise ChatError(f"join chat {chat_id!r} before sending to it", code="not_joined")
+            chat_id, joined = self._joined(chat_id, chat, "sending to it")  # 3
             message_content = to_content(content)
-            pending = self._begin(chat_id, chat.get("responder") is not None, client_id)
+            pending = self._begin(chat_id, joined.get("responder") is not None, client_id)
         return self._deliver(pending, message_content)  # 4 and 5
+
+    @staticmethod
+    def _joined(
+        chat_id: str | None, chat: protocol.Chat | None, doing: str
+    ) -> tuple[str, protocol.Chat]:
+        """Step 3: the chat named (or the session's) must be one the client joined."""
+        if chat_id is None:
+            raise ChatError("no chat yet: join() one or pass chat_id", code="bad_request")
+        if chat is None:
+            raise ChatError(f"join chat {chat_id!r} before {doing}", code="not_joined")
+        return chat_id, chat
 
     def wait_for_reply(self, timeout: float | None) -> Message:
         """Wait for the answer to the last send; raise what ended it otherwise."""
@@ -125,29 +138,76 @@ class Sender:
         self._listeners.fire("awaiting_response", True)
         return pending
 
+    def change(
+        self,
+        event: str,
+        chat_id: str | None,
+        chat: protocol.Chat | None,
+        fields: dict[str, Any],
+        *,
+        authorized: bool,
+    ) -> Message:
+        """Edit, delete or react (protocol 1.1): the send's steps that apply, retried alike.
+
+        Steps 1 and 3 as for a send (the pending flag is not involved: a change
+        gets no answer), step 4 only for an edit (`authorized`), then step 5:
+        emit `event` with the chat, `fields` and the string, and await the
+        ack. A lost ack is repeated: the same change again changes nothing
+        and answers the message as it stands.
+        """
+        with self._changed:
+            self._connection.require_connected()  # 1
+            chat_id, _joined = self._joined(chat_id, chat, "changing a message in it")  # 3
+        payload = {"chat_id": chat_id, **fields}
+
+        def attempt(_deadline: float) -> Message | None:
+            if not authorized:
+                return self._emit_change(event, payload)
+            return self._authorized(
+                chat_id, lambda auth: self._emit_change(event, {**payload, "auth": auth})
+            )
+
+        message = self._retried(attempt, lambda: False)
+        if authorized:
+            self._auth.refill(chat_id)
+        return message
+
     def _deliver(self, pending: PendingSend, content: MessageContent) -> Message:
         """Steps 4 and 5; again with the same client_id while the ack is lost."""
         payload: protocol.SendMessage = {"chat_id": pending.chat_id, "text": content.text}
         if content.parts:
             payload["parts"] = content.parts
         payload["client_id"] = pending.client_id
-        deadline = time.monotonic() + self.send_timeout
-        pause = 0.1
         try:
-            while True:
-                try:
-                    message = self._attempt(pending, payload, deadline)
-                except NotConnectedError:
-                    message = None
-                if message is not None:
-                    return message
-                if not self._wait_to_retry(pending, deadline, pause):
-                    raise self._undelivered()
-                pause = min(pause * 2, 2.0)
+            return self._retried(
+                lambda deadline: self._attempt(pending, payload, deadline),
+                lambda: pending.message is not None,
+            )
         except BaseException as exc:  # KeyboardInterrupt too: the flag must not stick
             failure = exc if isinstance(exc, ChatError) else ChatError(repr(exc), code="internal")
             self._settle(pending, failure=failure)
             raise
+
+    def _retried(
+        self, attempt: Callable[[float], Message | None], done: Callable[[], bool]
+    ) -> Message:
+        """Run `attempt(deadline)` until it answers the stored message or `send_timeout` passes.
+
+        An attempt answers None (or raises NotConnectedError) when its ack was
+        lost; `done()` tells that the message turned up another way meanwhile.
+        """
+        deadline = time.monotonic() + self.send_timeout
+        pause = 0.1
+        while True:
+            try:
+                message = attempt(deadline)
+            except NotConnectedError:
+                message = None
+            if message is not None:
+                return message
+            if not self._wait_to_retry(done, deadline, pause):
+                raise self._undelivered()
+            pause = min(pause * 2, 2.0)
 
     # -- what the session reports ---------------------------------------------
 
@@ -244,26 +304,47 @@ class Sender:
 
         None: no ack came on a live connection (the caller retries).
         """
-        try:
-            return self._attempt_with(pending, payload, deadline, *self._auth_for(pending))
-        except ChatError as error:
-            if error.code not in AUTH_CODES or not error.details.get("prefetched"):
-                raise
-        # A string fetched ahead was refused (the server restarted, say): fetch anew.
-        return self._attempt_with(pending, payload, deadline, *self._auth_for(pending))
+        return self._authorized(
+            pending.chat_id,
+            lambda auth: self._attempt_with(pending, payload, deadline, auth),
+            lambda kind: self._record(pending, kind),
+        )
 
-    def _auth_for(self, pending: PendingSend) -> tuple[str, bool]:
+    def _authorized(
+        self,
+        chat_id: str,
+        attempt: Callable[[str], Message | None],
+        record: Callable[[str], None] | None = None,
+    ) -> Message | None:
+        """Step 4, then `attempt(auth)`; `record(kind)` notes the fetch on a send's timeline.
+
+        A string fetched ahead that the server refuses (it restarted, say) is
+        replaced by a fresh fetch, once.
+        """
+        auth, prefetched = self._auth_for(chat_id, record)
+        try:
+            return attempt(auth)
+        except ChatError as error:
+            if error.code not in AUTH_CODES or not prefetched:
+                raise
+        auth, _prefetched = self._auth_for(chat_id, record)
+        return attempt(auth)
+
+    def _auth_for(
+        self, chat_id: str, record: Callable[[str], None] | None
+    ) -> tuple[str, bool]:
         """Step 4: the authorization string for this attempt, and whether it was fetched ahead."""
-        with self._changed:
-            self._record(pending, "auth_fetch_start")
-        auth, prefetched = self._auth.take(pending.chat_id)
-        with self._changed:
-            self._record(pending, "auth_fetched")
+        if record is not None:
+            with self._changed:
+                record("auth_fetch_start")
+        auth, prefetched = self._auth.take(chat_id)
+        if record is not None:
+            with self._changed:
+                record("auth_fetched")
         return auth, prefetched
 
     def _attempt_with(
-        self, pending: PendingSend, payload: protocol.SendMessage, deadline: float, auth: str,
-        prefetched: bool,
+        self, pending: PendingSend, payload: protocol.SendMessage, deadline: float, auth: str
     ) -> Message | None:
         with self._changed:
             if pending.message is not None:
@@ -282,17 +363,26 @@ class Sender:
                 self._auth.refill(pending.chat_id)
                 return pending.message
             if ack.done:
-                try:
-                    checked(ack.payload)
-                except ChatError as error:
-                    error.details["prefetched"] = prefetched
-                    raise
+                checked(ack.payload)
                 raise ChatError("the server's ack carried no message", code="internal")
             if self._connection.lost(ack):
                 raise NotConnectedError(
                     "the connection was lost before the ack", code="disconnected"
                 )
             return None
+
+    def _emit_change(self, event: str, payload: dict[str, Any]) -> Message | None:
+        """Step 5 of a change: the stored message, or None when no ack came in time."""
+        try:
+            ack = self._connection.call(event, payload)
+        except ChatError as error:
+            if error.code == "timeout":
+                return None
+            raise
+        message = protocol.as_message(ack.get("message"))
+        if message is None:
+            raise ChatError("the server's ack carried no message", code="internal")
+        return message
 
     def _acked(self, pending: PendingSend, answer: Any) -> None:
         """The ack, on a Socket.IO thread (lock held): the stored message counts at once."""
@@ -304,19 +394,19 @@ class Sender:
         ):
             self._settle(pending, message=cast(Message, answer["message"]))
 
-    def _wait_to_retry(self, pending: PendingSend, deadline: float, pause: float) -> bool:
+    def _wait_to_retry(self, done: Callable[[], bool], deadline: float, pause: float) -> bool:
         """Pause (a dead server takes a moment to notice), then wait for the connection."""
         connection = self._connection
         with self._changed:
-            self._changed.wait_for(lambda: connection.closed or pending.message is not None, pause)
+            self._changed.wait_for(lambda: connection.closed or done(), pause)
             self._changed.wait_for(
-                lambda: connection.closed or pending.message is not None or connection.connected,
+                lambda: connection.closed or done() or connection.connected,
                 max(0.0, deadline - time.monotonic()),
             )
             if connection.closed:
                 return False
             in_time = connection.connected and time.monotonic() < deadline
-            return pending.message is not None or in_time
+            return done() or in_time
 
     def _undelivered(self) -> ChatError:
         if self._connection.closed:

@@ -18,9 +18,20 @@ handlers this module registers with it, in `__init__`:
   (it may settle a send or its reply), the messages now in unbroken `seq`
   order go to `on_message` listeners, and a hole in `seq` is filled from
   history shortly after (`_fill_gap_soon`);
+- a `message_updated` event (protocol 1.1: an edit, a delete, a reaction), a
+  `changes` page and the ack of the client's own change go to
+  `_ingest_changes`: the log applies them in `version` order, replacing the
+  message in place, the changes to messages already shown go to
+  `on_message_updated` listeners, and a hole in `version` is filled with
+  `changes` shortly after (the same `_fill_gap_soon`);
+- `presence`, `typing`, `read` and `chat_activity` go to the handlers of
+  `Awareness` (awareness.py, the protocol 1.1 part of the public API that
+  this class inherits), which keep `LiveState` (live.py); a join's ack gives
+  it the present and typing users;
 - a lost connection ends the wait for a stored message's reply
   (`Sender.connection_lost`); after a reconnect every joined chat is rejoined
-  from the last seq seen (`_resume`), so each message is shown once and in order.
+  from the last seq and version seen (`_resume`), so each message is shown
+  once and in order, and each change is applied once and in order.
 
 One lock orders every state change: the connection's condition `changed`.
 """
@@ -37,9 +48,11 @@ from .. import active, protocol
 from ..content import MessageContent, to_content
 from ..errors import ChatError, NotConnectedError
 from ..protocol import Chat, Message
+from .awareness import Awareness
 from .connection import LOST, RECONNECTED, Connection, ServerList, Status
 from .files import FileApi
 from .http import AuthSupply, HttpApi
+from .live import LiveState
 from .message_log import MessageLog
 from .sending import Sender, reply_failed_error
 from .threads import Listeners, SerialExecutor
@@ -50,8 +63,9 @@ _GAP_GRACE = 0.1  # packets are handled on separate threads: a hole often closes
 _DROPPED_CHAT_CODES = ("forbidden", "not_found", "unauthorized")
 
 
-class ChatClient:
-    """A chat session: connect, join a chat, send and receive messages in `seq` order.
+class ChatClient(Awareness):
+    """A chat session: connect, join a chat, send and receive messages in `seq` order;
+    edit, delete and react to them, and hear each change in `version` order.
 
     `url` is a server URL, or several of one deployment: the client moves to
     the next when the one in use dies, and catches up there with `after_seq`.
@@ -88,6 +102,8 @@ class ChatClient:
         self._logs: dict[str, MessageLog] = {}
         self._chat_id: str | None = None
         self._gap_fills: set[str] = set()
+        self._live = LiveState()
+        self._me_id: str | None = None
         self._listeners = Listeners()
         self._chores = SerialExecutor("chat-client-chores")
         self._http = HttpApi(self._servers, token, request_timeout)
@@ -112,6 +128,11 @@ class ChatClient:
         self._connection.on(protocol.MESSAGE, self._on_message_event)
         self._connection.on(protocol.MESSAGE_DELTA, self._on_delta_event)
         self._connection.on(protocol.REPLY_FAILED, self._on_reply_failed_event)
+        self._connection.on(protocol.MESSAGE_UPDATED, self._on_message_updated_event)
+        self._connection.on(protocol.PRESENCE, self._on_presence_event)
+        self._connection.on(protocol.TYPING, self._on_typing_event)
+        self._connection.on(protocol.READ, self._on_read_event)
+        self._connection.on(protocol.CHAT_ACTIVITY, self._on_activity_event)
         self._connection.on(LOST, self._sender.connection_lost)
         self._connection.on(RECONNECTED, self._resume)
         if connect:
@@ -158,7 +179,7 @@ class ChatClient:
 
     @property
     def messages(self) -> list[Message]:
-        """The session chat's messages in `seq` order, each once."""
+        """The session chat's messages in `seq` order, each once and as it now stands."""
         with self._changed:
             log = self._logs.get(self._chat_id) if self._chat_id else None
             return log.messages() if log else []
@@ -183,6 +204,15 @@ class ChatClient:
     def on_message(self, callback: Callable[[Message], Any]) -> Callable[[], None]:
         """Call `callback(message)` once per new message, in `seq` order per chat."""
         return self._listeners.add("message", callback)
+
+    def on_message_updated(self, callback: Callable[[Message], Any]) -> Callable[[], None]:
+        """Call `callback(message)` once per change (edit, delete, reaction), in `version` order.
+
+        `message` is the changed message as it now stands, already in
+        `messages`. A change to a message not yet shown comes with that
+        message through `on_message` instead.
+        """
+        return self._listeners.add("message_updated", callback)
 
     def on_delta(self, callback: Callable[[protocol.MessageDelta], Any]) -> Callable[[], None]:
         """Call `callback(payload)` for each `message_delta` (a piece of a reply being written)."""
@@ -251,6 +281,7 @@ class ChatClient:
             if log is None:
                 # Made before the emit, so messages that beat the ack wait in it.
                 log = self._logs[chat_id] = MessageLog()
+            asked_at = self._live.mark()
             try:
                 ack = self._connection.call(protocol.JOIN, {"chat_id": chat_id})
             except ChatError:
@@ -259,8 +290,9 @@ class ChatClient:
                 raise
             snapshot: list[Message] = ack.get("messages") or []
             self._chats[chat_id] = ack["chat"]
+            self._live.joined(chat_id, ack, asked_at)
             if not log.started:
-                log.start(snapshot)
+                log.start(snapshot, _last_version(ack["chat"]))
             self._ingest(chat_id, snapshot)
             self._chat_id = chat_id
             return list(snapshot)
@@ -373,6 +405,41 @@ class ChatClient:
                             code="bad_request")
         return chat_id
 
+    # -- changing a message (protocol 1.1) -----------------------------------
+
+    def edit(self, message_id: str, content: Any, *, chat_id: str | None = None) -> Message:
+        """Replace the text and parts of message `message_id` (one of yours) and return it.
+
+        `content` is what `send` takes; the message becomes what that send
+        would have stored (plain text clears earlier parts). An edit follows
+        the send's steps that apply (`Sender.change`): connected, a joined chat
+        (the session's unless named), a fresh authorization string fetched
+        over HTTP, the ack. A refusal raises `ChatError` with the protocol's
+        code: `forbidden` (not yours), `not_found` (no such message, or deleted),
+        `not_joined`, `too_large`, an authorization code.
+        """
+        message_content = to_content(content)
+        fields = {"id": message_id, "text": message_content.text,
+                  "parts": message_content.parts}
+        return self._change(protocol.EDIT_MESSAGE, chat_id, fields, authorized=True)
+
+    def delete(self, message_id: str, *, chat_id: str | None = None) -> Message:
+        """Delete message `message_id` (one of yours) and return its tombstone.
+
+        The tombstone keeps `id` and `seq`, with `deleted` true and no content;
+        deleting it again changes nothing. Refusals as for `edit`.
+        """
+        return self._change(protocol.DELETE_MESSAGE, chat_id, {"id": message_id})
+
+    def react(self, message_id: str, emoji: str, on: bool = True, *,
+              chat_id: str | None = None) -> Message:
+        """Add your `emoji` to message `message_id` (`on=False` takes it back); return it.
+
+        A reaction that changes nothing answers the message as it is. A bad
+        emoji is `bad_request`, a 21st distinct emoji `too_large`.
+        """
+        return self._change(protocol.REACT, chat_id, {"id": message_id, "emoji": emoji, "on": on})
+
     def me(self) -> protocol.Me:
         """The signed-in user: `{"id", "name", "workspaces"}` (`GET /api/me`)."""
         return self._http.me()
@@ -399,9 +466,19 @@ class ChatClient:
             raise ChatError("no chat yet: join() one or pass chat_id", code="bad_request")
         return chat_id
 
+    def _change(self, event: str, chat_id: str | None, fields: dict[str, Any], *,
+                authorized: bool = False) -> Message:
+        with self._changed:
+            chat_id = chat_id or self._chat_id
+            chat = self._chats.get(chat_id) if chat_id is not None else None
+        message = self._sender.change(event, chat_id, chat, fields, authorized=authorized)
+        self._ingest_changes(message["chat_id"], [message])  # the broadcast may come later
+        return message
+
     def _forget_chat(self, chat_id: str) -> None:
         self._chats.pop(chat_id, None)
         self._logs.pop(chat_id, None)
+        self._live.forget(chat_id)
         if self._chat_id == chat_id:
             self._chat_id = None
 
@@ -416,19 +493,55 @@ class ChatClient:
                     self._sender.matched(message)
             for message in log.take_deliverable():
                 self._listeners.fire("message", message)
+            self._changed.notify_all()  # wait_for_mention may be waiting for one
             self._fill_gap_soon(chat_id)
+
+    def _ingest_changes(self, chat_id: str, messages: list[Message],
+                        covered: int | None = None) -> None:
+        """Where every changed message goes: the log, in version order, then listeners.
+
+        `covered`: `messages` is a page answering every change up to that version.
+        """
+        with self._changed:
+            log = self._logs.get(chat_id)
+            if log is None:
+                return
+            for message in messages:
+                log.hold_change(message)
+            for message in log.take_changes(covered):
+                self._listeners.fire("message_updated", message)
+            for message in log.take_deliverable():  # a change may bring an unseen message
+                self._listeners.fire("message", message)
+            self._fill_gap_soon(chat_id)
+
+    def _catch_up_changes(self, chat_id: str, *, resuming: bool = False) -> None:
+        """Page through `changes` from the last version applied until the server has no more."""
+        with self._changed:
+            while (log := self._logs.get(chat_id)) is not None and log.started:
+                payload = {
+                    "chat_id": chat_id,
+                    "after_version": log.applied_version,
+                    "limit": protocol.MAX_HISTORY_LIMIT,
+                }
+                ack = self._connection.call(protocol.CHANGES, payload, resuming=resuming)
+                page: list[Message] = ack.get("messages") or []
+                self._ingest_changes(chat_id, page, _covered(page, log.applied_version))
+                if not (ack.get("has_more") and page):
+                    return
 
     def _fill_gap_soon(self, chat_id: str) -> None:
         """If messages are missing, fetch them shortly (mid-reconnect, the rejoin does)."""
         log = self._logs.get(chat_id)
-        if log is None or log.gap_after() is None or chat_id in self._gap_fills:
+        missing = log is not None and (
+            log.gap_after() is not None or log.version_gap_after() is not None)
+        if not missing or chat_id in self._gap_fills:
             return
         if self.connected:
             self._gap_fills.add(chat_id)
             self._chores.submit(self._fill_gap, chat_id, time.monotonic() + _GAP_GRACE)
 
     def _fill_gap(self, chat_id: str, not_before: float) -> None:
-        """On the chores thread: fetch what is missing after the last seq in order."""
+        """On the chores thread: fetch what is missing after the last seq and version in order."""
         with self._changed:
             self._changed.wait_for(
                 lambda: self._connection.closed, max(0.0, not_before - time.monotonic())
@@ -438,23 +551,31 @@ class ChatClient:
             try:
                 while log is not None and not self._connection.closed:
                     after_seq = log.gap_after()
-                    if after_seq is None:
+                    if after_seq is not None:
+                        payload = {
+                            "chat_id": chat_id,
+                            "after_seq": after_seq,
+                            "limit": protocol.MAX_HISTORY_LIMIT,
+                        }
+                        ack = self._connection.call(protocol.HISTORY, payload)
+                        self._ingest(chat_id, ack.get("messages") or [])
+                        if log.delivered_seq == after_seq:
+                            return  # the server has nothing for the hole: don't spin
+                        continue
+                    after_version = log.version_gap_after()
+                    if after_version is None:
                         return
-                    payload = {
-                        "chat_id": chat_id,
-                        "after_seq": after_seq,
-                        "limit": protocol.MAX_HISTORY_LIMIT,
-                    }
-                    ack = self._connection.call(protocol.HISTORY, payload)
-                    self._ingest(chat_id, ack.get("messages") or [])
-                    if log.delivered_seq == after_seq:
-                        return  # the server has nothing for the hole: don't spin
+                    self._catch_up_changes(chat_id)
+                    if log.applied_version == after_version:
+                        log.skip_version_gap()  # the server has nothing for the hole
+                        self._ingest_changes(chat_id, [])
             except ChatError:
                 return  # disconnected: the rejoin after the reconnect catches up instead
 
     def _resume(self, epoch: int) -> None:
         """On the chores thread, after a reconnect: rejoin each chat from its last seq."""
         with self._changed:
+            self._live.stale()  # chat_activity may have been missed meanwhile
             chat_ids = sorted(self._chats, key=lambda chat_id: chat_id != self._chat_id)
         error = None
         for chat_id in chat_ids:
@@ -477,9 +598,19 @@ class ChatClient:
             log = self._logs.get(chat_id)
             if log is None:
                 return  # left meanwhile
-            payload = {"chat_id": chat_id, "after_seq": log.delivered_seq}
+            payload = {"chat_id": chat_id, "after_seq": log.delivered_seq,
+                       "after_version": log.applied_version}
+            asked_at = self._live.mark()
             ack = self._connection.call(protocol.JOIN, payload, resuming=True)
             self._chats[chat_id] = ack["chat"]
+            self._live.joined(chat_id, ack, asked_at)
+            # Changes first: a message new since the disconnect then comes in its
+            # current state through on_message, and only older ones through
+            # on_message_updated.
+            updated: list[Message] = ack.get("updated") or []
+            self._ingest_changes(chat_id, updated, _covered(updated, log.applied_version))
+            if ack.get("has_more_updates") and updated:
+                self._catch_up_changes(chat_id, resuming=True)
             page = ack.get("messages") or []
             self._ingest(chat_id, page)
             while ack.get("has_more") and page:
@@ -501,6 +632,11 @@ class ChatClient:
                 self._sender.seen_broadcast(message)
                 self._ingest(message["chat_id"], [message])
 
+    def _on_message_updated_event(self, payload: Any) -> None:
+        message = protocol.as_message(payload)
+        if message is not None:
+            self._ingest_changes(message["chat_id"], [message])
+
     def _on_delta_event(self, payload: Any) -> None:
         with self._changed:
             if isinstance(payload, dict) and payload.get("chat_id") in self._chats:
@@ -513,3 +649,15 @@ class ChatClient:
             if payload.get("chat_id") in self._logs:
                 self._sender.reply_failed(payload.get("reply_to"), reply_failed_error(payload))
                 self._listeners.fire("reply_failed", payload)
+
+
+def _last_version(chat: Chat) -> int:
+    """The chat's change counter (0 from a server that predates protocol 1.1)."""
+    version = chat.get("last_version")
+    return version if isinstance(version, int) else 0
+
+
+def _covered(page: list[Message], after_version: int | None) -> int | None:
+    """The version a complete page of changes answers up to: its last one's."""
+    versions = [m["version"] for m in page if isinstance(m.get("version"), int)]
+    return max(versions, default=after_version)

@@ -20,15 +20,18 @@ from urllib.parse import urlsplit
 import socketio
 from aiohttp import web
 
+from .activity import Activity
 from .auth import DEFAULT_AUTH_TTL, MessageAuthSigner
 from .blobs import blob_store_for
 from .delivery import OrderedDelivery
-from .events import register_events, room_of
+from .events import register_events
 from .file_links import FileLinks
 from .file_routes import FILES_KEY, add_file_routes
 from .files import DEFAULT_MAX_FILE_SIZE, FileService
 from .limits import ConnectionLimiter, RateLimiter
+from .presence import LocalPresence, Presence
 from .responders import Responder
+from .rooms import room_of
 from .routes import HEALTH_CHECKS, SERVICE_KEY, add_routes, protocol_errors
 from .seed import seed_demo
 from .service import ChatService
@@ -60,6 +63,8 @@ class ServerConfig:
     chat_responders: dict[str, str] = field(default_factory=dict)
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     files_dir: str | None = None  # None: beside the SQLite file, or in PostgreSQL
+    chat_activity: bool = True
+    """Send `chat_activity` (off only to measure what it costs)."""
 
 
 def origin_checker(allowed: list[str]) -> Any:
@@ -112,6 +117,7 @@ class ChatServer:
         add_file_routes(self.app)
         self.service: ChatService | None = None
         self.files: FileService | None = None
+        self.activity: Activity | None = None
         self.delivery: OrderedDelivery | None = None
         self.demo_tokens: dict[str, str] = {}
         self.url = ""
@@ -138,12 +144,15 @@ class ChatServer:
             blob_store_for(config.db_url, self.store.db, config.files_dir),
             FileLinks(secret), config.max_file_size)
         self.app[FILES_KEY] = self.files
+        self.activity = Activity(self.sio, self.service, self._presence(),
+                                 chat_activity=config.chat_activity)
+        self.service.stored = self.activity.message_stored
         if self.redis is not None:
             self.delivery = OrderedDelivery(self.store, self.sio, self.redis.live)
             self.redis.route, self.redis.on_subscribed = (self.delivery.route,
                                                           self.delivery.subscribed)
             self.app[HEALTH_CHECKS] = {"redis": self.redis.health}
-        register_events(self.sio, self.service,
+        register_events(self.sio, self.service, self.activity,
                         ConnectionLimiter(config.max_connections_per_user),
                         self.delivery.enter if self.delivery else None)
         if config.demo:
@@ -154,6 +163,7 @@ class ChatServer:
             await self.redis.start()  # subscribed before the first client can connect
         if self.delivery is not None:  # there is one exactly when there is Redis
             self.delivery.start()
+        await self.activity.presence.start()
         self._runner = web.AppRunner(self.app, handle_signals=False, access_log=None,
                                      shutdown_timeout=0.5)
         await self._runner.setup()
@@ -165,6 +175,15 @@ class ChatServer:
         self.url = f"http://{host}:{port}"
         self._prune_task = asyncio.get_running_loop().create_task(self._prune_used_auth())
         return self.url
+
+    def _presence(self) -> Presence:
+        """Shared through Redis when several processes serve; else this process's memory."""
+        if self.redis is None:
+            return LocalPresence()
+        from .redis_presence import RedisPresence
+
+        return RedisPresence(self.config.redis_url or "", f"{self.config.redis_channel}:live",
+                             self.redis.host_id)
 
     async def _prune_used_auth(self) -> None:
         while True:
@@ -186,6 +205,8 @@ class ChatServer:
             with contextlib.suppress(asyncio.TimeoutError, ValueError):
                 await asyncio.wait_for(self.sio.eio.disconnect(), 1.0)
         await self.sio.shutdown()
+        if self.activity is not None:
+            await self.activity.close()
         if self.delivery is not None:
             await self.delivery.close()
         if self.redis is not None:

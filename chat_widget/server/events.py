@@ -18,21 +18,19 @@ import socketio
 from .. import protocol
 from ..errors import ChatError
 from ..protocol import Message
+from .activity import Activity
 from .limits import ConnectionLimiter
+from .rooms import room_of
 from .service import ChatService
 
 logger = logging.getLogger(__name__)
 
 Handler = Callable[[str, dict[str, Any]], Awaitable[Mapping[str, Any]]]
-# Puts a connection in a chat's room: (sid, chat_id, the last seq its join answer covered).
-Enter = Callable[[str, str, int], Awaitable[None]]
+# Puts a connection in a chat's room: (sid, chat_id, and the last seq and the last
+# version its join answer covered).
+Enter = Callable[[str, str, int, int], Awaitable[None]]
 # A service method that writes a message: (user, payload, chats joined) -> message.
 Write = Callable[[Any, dict[str, Any], set[str]], Awaitable[Message]]
-
-
-def room_of(chat_id: str) -> str:
-    """The Socket.IO room every joined client of a chat sits in."""
-    return f"chat:{chat_id}"
 
 
 def acknowledged(handler: Handler) -> Callable[..., Awaitable[dict[str, Any]]]:
@@ -53,7 +51,7 @@ def acknowledged(handler: Handler) -> Callable[..., Awaitable[dict[str, Any]]]:
     return wrapper
 
 
-def register_events(sio: socketio.AsyncServer, service: ChatService,
+def register_events(sio: socketio.AsyncServer, service: ChatService, activity: Activity,
                     connections: ConnectionLimiter, enter: Enter | None = None) -> None:
     """Attach the protocol's event handlers to a Socket.IO server.
 
@@ -61,7 +59,8 @@ def register_events(sio: socketio.AsyncServer, service: ChatService,
     uses it to hand the joiner anything that raced past its join answer).
     """
 
-    async def enter_room(sid: str, chat_id: str, _snapshot_seq: int) -> None:
+    async def enter_room(sid: str, chat_id: str, _snapshot_seq: int,
+                         _snapshot_version: int) -> None:
         await sio.enter_room(sid, room_of(chat_id))
 
     enter = enter or enter_room
@@ -88,14 +87,21 @@ def register_events(sio: socketio.AsyncServer, service: ChatService,
             raise socketio.exceptions.ConnectionRefusedError(
                 error.message, protocol.error_payload(error.code, error.message)) from None
         sessions[sid] = (user, set())
+        await activity.connected(sid, user)
         logger.info("%s connected (%s)", user.id, sid)
 
     @sio.event
     async def disconnect(sid: str, *_reason: Any) -> None:
         found = sessions.pop(sid, None)
         if found is not None:
-            connections.close(found[0].id)
-            logger.info("%s disconnected (%s)", found[0].id, sid)
+            user, joined = found
+            connections.close(user.id)
+            logger.info("%s disconnected (%s)", user.id, sid)
+            for chat_id in sorted(joined):
+                try:
+                    await activity.left(sid, user, chat_id)
+                except Exception:
+                    logger.exception("could not count %s out of chat %s", user.id, chat_id)
 
     @sio.on(protocol.JOIN)
     @acknowledged
@@ -105,19 +111,22 @@ def register_events(sio: socketio.AsyncServer, service: ChatService,
                                     payload.get("after_version"))
         chat_id = result["chat"]["id"]
         snapshot_seq = max([result["chat"]["last_seq"], *(m["seq"] for m in result["messages"])])
-        await enter(sid, chat_id, snapshot_seq)
+        # The chat was read before its messages: changes after its last_version may be
+        # in the answer or not, so the joiner counts as having seen none of them.
+        await enter(sid, chat_id, snapshot_seq, result["chat"]["last_version"])
         joined.add(chat_id)
-        return result
+        return {**result, **await activity.joined(sid, user, chat_id)}
 
     @sio.on(protocol.LEAVE)
     @acknowledged
     async def leave(sid: str, payload: dict[str, Any]) -> Mapping[str, Any]:
-        _user, joined = session(sid)
+        user, joined = session(sid)
         chat_id = protocol.require_text(payload.get("chat_id"), "chat_id")
         if chat_id not in joined:
             raise ChatError("this chat was not joined", code="not_joined")
         joined.discard(chat_id)
         await sio.leave_room(sid, room_of(chat_id))
+        await activity.left(sid, user, chat_id)
         return {}
 
     @sio.on(protocol.HISTORY)
@@ -149,6 +158,19 @@ def register_events(sio: socketio.AsyncServer, service: ChatService,
         user, joined = session(sid)
         return await service.changes(user, payload.get("chat_id"), payload.get("after_version"),
                                      payload.get("limit"), joined)
+
+    @sio.on(protocol.TYPING)
+    @acknowledged
+    async def typing(sid: str, payload: dict[str, Any]) -> Mapping[str, Any]:
+        user, joined = session(sid)
+        await activity.typing(user, payload, joined)
+        return {}
+
+    @sio.on(protocol.MARK_READ)
+    @acknowledged
+    async def mark_read(sid: str, payload: dict[str, Any]) -> Mapping[str, Any]:
+        user, joined = session(sid)
+        return await activity.mark_read(user, payload, joined)
 
     @sio.on("*")
     async def unknown_event(event: str, sid: str, *_args: Any) -> dict[str, Any]:

@@ -100,6 +100,10 @@ async def chat_changes(request: web.Request, user: User) -> Mapping[str, Any]:
         query_int(query, "limit"))
 
 
+async def chat_members(request: web.Request, user: User) -> Mapping[str, Any]:
+    return {"members": await request.app[SERVICE_KEY].members(user, request.match_info["chat_id"])}
+
+
 async def message_auth(request: web.Request, user: User) -> Mapping[str, Any]:
     if request.content_length and request.content_length > protocol.MAX_MESSAGE_BYTES:
         raise ChatError("the request body is too large", code="too_large")
@@ -152,5 +156,6 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/chats", _authed(chats))
     app.router.add_get("/api/chats/{chat_id}/messages", _authed(chat_messages))
     app.router.add_get("/api/chats/{chat_id}/changes", _authed(chat_changes))
+    app.router.add_get("/api/chats/{chat_id}/members", _authed(chat_members))
     app.router.add_post("/api/message-auth", _authed(message_auth))
     app.router.add_get("/api/search", _authed(search))

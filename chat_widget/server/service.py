@@ -25,6 +25,13 @@ from .store import Change, Store, User
 logger = logging.getLogger(__name__)
 
 Broadcast = Callable[[str, Mapping[str, Any], str], Awaitable[None]]
+# Told of every message stored new (a person's or a bot's), after its broadcast.
+Stored = Callable[[Message], None]
+
+
+def bot_user(responder: str) -> User:
+    """The bot that speaks for a responder (one given as module:function by its function)."""
+    return User(f"bot:{responder}", responder.rpartition(":")[2], "bot")
 
 
 class ChatService:
@@ -39,6 +46,8 @@ class ChatService:
         self.responders = ResponderRunner(
             self._emit_delta, self._store_answer, self._emit_failure, responder_timeout)
         self._bots: dict[str, User] = {}
+        self.stored: Stored | None = None
+        """Told of each new message after its broadcast (presence and activity)."""
 
     # --- who and what ----------------------------------------------------------
 
@@ -69,6 +78,13 @@ class ChatService:
         if not await self.store.is_member(user.id, chat["workspace_id"]):
             raise ChatError("you are not a member of this chat's workspace", code="forbidden")
         return chat
+
+    async def members(self, user: User, chat_id: Any) -> list[protocol.User]:
+        """The chat's workspace's people, and the chat's bot if it has one."""
+        chat = await self.open_chat(user, chat_id, fresh=True)
+        people = await self.store.workspace_users(chat["workspace_id"])
+        bots = [bot_user(chat["responder"])] if chat["responder"] else []
+        return [member.as_sender() for member in [*people, *bots]]
 
     # --- reading -----------------------------------------------------------------
 
@@ -109,7 +125,7 @@ class ChatService:
         if joined is None:
             chat = await self.open_chat(user, chat_id)
         else:
-            chat = await self._joined_chat(user, chat_id, joined)
+            chat = await self.joined_chat(user, chat_id, joined)
         page, has_more = await self.store.changes(chat["id"], since, page_limit)
         return {"messages": page, "has_more": has_more}
 
@@ -131,7 +147,7 @@ class ChatService:
         auth, expires_at = self.signer.issue(user.id, chat["id"])
         return {"auth": auth, "chat_id": chat["id"], "expires_at": expires_at}
 
-    async def _joined_chat(self, user: User, chat_id: Any, joined: set[str]) -> Chat:
+    async def joined_chat(self, user: User, chat_id: Any, joined: set[str]) -> Chat:
         """The chat, which this connection must have joined (`not_joined`)."""
         chat = await self.open_chat(user, chat_id)
         if chat["id"] not in joined:
@@ -148,7 +164,7 @@ class ChatService:
             client_id = protocol.require_text(
                 client_id, "client_id", protocol.MAX_CLIENT_ID_LENGTH)
         protocol.check_message_size(payload)
-        chat = await self._joined_chat(user, chat_id, joined)
+        chat = await self.joined_chat(user, chat_id, joined)
         verified = self.signer.verify(payload.get("auth"), user.id, chat_id)
         parts = await resolve_file_parts(self.store, user.id, chat_id, parts)
         self.rate_limiter.check(user.id)
@@ -157,6 +173,7 @@ class ChatService:
             auth_nonce=verified.nonce, auth_expires_at=verified.expires_at)
         if created:
             await self._broadcast(protocol.MESSAGE, message, chat_id)
+            self._told_stored(message)
             if chat["responder"]:
                 self.responders.answer(chat["responder"], message)
         return message
@@ -171,7 +188,7 @@ class ChatService:
         parts = payload.get("parts")
         parts = None if parts is None else protocol.message_parts(parts)
         protocol.check_message_size(payload)
-        await self._joined_chat(user, chat_id, joined)
+        await self.joined_chat(user, chat_id, joined)
         verified = self.signer.verify(payload.get("auth"), user.id, chat_id)
         if parts is not None:
             parts = await resolve_file_parts(self.store, user.id, chat_id, parts)
@@ -183,7 +200,7 @@ class ChatService:
                      joined: set[str]) -> Message:
         """`delete_message`: the sender turns the message into a tombstone."""
         chat_id, message_id = self._target(payload)
-        await self._joined_chat(user, chat_id, joined)
+        await self.joined_chat(user, chat_id, joined)
         return await self._change(user, chat_id, message_id,
                                   functools.partial(changes.delete, user_id=user.id))
 
@@ -192,7 +209,7 @@ class ChatService:
         chat_id, message_id = self._target(payload)
         emoji = protocol.reaction_emoji(payload.get("emoji"))
         on = protocol.require_bool(payload.get("on"), "on")
-        await self._joined_chat(user, chat_id, joined)
+        await self.joined_chat(user, chat_id, joined)
         return await self._change(user, chat_id, message_id,
                                   functools.partial(changes.react, user_id=user.id,
                                                     emoji=emoji, on=on))
@@ -222,7 +239,7 @@ class ChatService:
         bot = self._bots.get(name)
         if bot is None:
             # A responder given as module:function is shown by its function's name.
-            bot = User(f"bot:{name}", name.rpartition(":")[2], "bot")
+            bot = bot_user(name)
             await self.store.ensure_user(bot.id, bot.name, None, "bot")
             self._bots[name] = bot
         return bot
@@ -240,6 +257,11 @@ class ChatService:
             question["chat_id"], await self._bot(name), text, parts,
             reply_to=question["id"], message_id=reply_id)
         await self._broadcast(protocol.MESSAGE, message, question["chat_id"])
+        self._told_stored(message)
+
+    def _told_stored(self, message: Message) -> None:
+        if self.stored is not None:
+            self.stored(message)
 
     async def _emit_failure(self, question: Message, code: str, message: str) -> None:
         await self._broadcast(protocol.REPLY_FAILED, {

@@ -34,7 +34,7 @@ from . import auth, migrate
 from .database import Database
 from .mentions import find_mentions
 from .schema import chats, memberships, messages, settings, used_auth, users, workspaces
-from .unread import index_mentions, reader_fields
+from .unread import index_mentions, members_fields, move_marker, reader_fields
 
 # How long a chat's static attributes (workspace, responder) may be served from
 # memory; chats are set up by admin commands in other processes.
@@ -177,11 +177,23 @@ class Store:
             self._members.add(key)
         return found
 
-    async def last_seqs(self, chat_ids: list[str]) -> dict[str, int]:
-        """Each chat's latest `seq`, in one query (the fan-out's periodic check)."""
+    async def workspace_users(self, workspace_id: str) -> list[User]:
+        """The people of a workspace, ordered by id (`GET /api/chats/{id}/members`)."""
+        return await self.db.run(_workspace_users, workspace_id)
+
+    async def members_fields(self, chat_id: str) -> tuple[int, dict[str, dict[str, Any]]]:
+        """The chat's `last_seq` and each workspace member's read marker and unread counts."""
+        return await self.db.read_pages(members_fields, chat_id)
+
+    async def mark_read(self, chat_id: str, user_id: str, seq: int) -> tuple[int, bool]:
+        """Move a read marker forward (never back); (marker now, whether it moved)."""
+        return await self.db.run(move_marker, chat_id, user_id, seq)
+
+    async def last_positions(self, chat_ids: list[str]) -> dict[str, tuple[int, int]]:
+        """Each chat's latest `seq` and `version`, in one query (the fan-out's periodic check)."""
         if not chat_ids:
             return {}
-        return await self.db.run(_last_seqs, chat_ids)
+        return await self.db.run(_last_positions, chat_ids)
 
     async def messages(self, chat_id: str, before_seq: int | None = None,
                        after_seq: int | None = None, limit: int = 50,
@@ -311,17 +323,26 @@ def _chats_for_user(conn: Connection, user_id: str) -> list[Chat]:
     return [cast(Chat, {**chat, **fields[chat["id"]]}) for chat in found]
 
 
+def _workspace_users(conn: Connection, workspace_id: str) -> list[User]:
+    rows = conn.execute(
+        select(users.c.id, users.c.name, users.c.kind)
+        .join(memberships, memberships.c.user_id == users.c.id)
+        .where(memberships.c.workspace_id == workspace_id).order_by(users.c.id))
+    return [User(row.id, row.name, row.kind) for row in rows]
+
+
 def _chat(conn: Connection, chat_id: str) -> Chat | None:
     row = conn.execute(select(chats).where(chats.c.id == chat_id)).first()
     return _chat_dict(row) if row else None
 
 
-_LAST_SEQS = select(chats.c.id, chats.c.last_seq).where(
+_LAST_POSITIONS = select(chats.c.id, chats.c.last_seq, chats.c.last_version).where(
     chats.c.id.in_(bindparam("chat_ids", expanding=True)))
 
 
-def _last_seqs(conn: Connection, chat_ids: list[str]) -> dict[str, int]:
-    return {row.id: row.last_seq for row in conn.execute(_LAST_SEQS, {"chat_ids": chat_ids})}
+def _last_positions(conn: Connection, chat_ids: list[str]) -> dict[str, tuple[int, int]]:
+    rows = conn.execute(_LAST_POSITIONS, {"chat_ids": chat_ids})
+    return {row.id: (row.last_seq, row.last_version) for row in rows}
 
 
 def _is_member(conn: Connection, user_id: str, workspace_id: str) -> bool:

@@ -4,7 +4,9 @@ A Chat answered to a user carries `last_read_seq` (its read marker, 0 where
 none is stored), `unread` (messages after it that others sent and that are not
 deleted) and `unread_mentions` (those of them that mention this user).
 Mentions are counted through `message_mentions`, the rows the write path keeps
-in step with each message's `mentions` in the same transaction.
+in step with each message's `mentions` in the same transaction. `move_marker`
+is `mark_read`'s write; `members_fields` reads every member's counts of one
+chat at once, for the `chat_activity` each stored message causes.
 """
 
 from __future__ import annotations
@@ -12,9 +14,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, false, func, insert, select
+from sqlalchemy import Connection, and_, delete, false, func, insert, select, update
 
-from .schema import message_mentions, messages, read_markers
+from ..errors import ChatError
+from .schema import chats, memberships, message_mentions, messages, read_markers
 
 
 def index_mentions(conn: Connection, chat_id: str, seq: int, mentions: list[str],
@@ -64,3 +67,62 @@ def reader_fields(conn: Connection, user_id: str,
                       "unread": unread.get(chat_id, 0),
                       "unread_mentions": unread_mentions.get(chat_id, 0)}
             for chat_id in chat_ids}
+
+
+def move_marker(conn: Connection, chat_id: str, user_id: str, seq: int) -> tuple[int, bool]:
+    """Move the user's read marker forward to `seq`; (marker now, whether it moved).
+
+    Never back: a lower `seq` leaves it where it is. A `seq` above the chat's
+    `last_seq` is `bad_request`. The chat row is locked first, so two moves
+    of one marker (two devices) run one after the other.
+    """
+    last_seq = conn.scalar(select(chats.c.last_seq).where(chats.c.id == chat_id)
+                           .with_for_update())
+    if last_seq is None:
+        raise ChatError(f"there is no chat {chat_id!r}", code="not_found")
+    if seq > last_seq:
+        raise ChatError(f"seq {seq} is beyond the chat's last_seq ({last_seq})",
+                        code="bad_request")
+    current = conn.scalar(select(read_markers.c.last_read_seq).where(
+        read_markers.c.chat_id == chat_id, read_markers.c.user_id == user_id)) or 0
+    if seq <= current:
+        return current, False
+    if current:
+        conn.execute(update(read_markers).where(
+            read_markers.c.chat_id == chat_id, read_markers.c.user_id == user_id)
+            .values(last_read_seq=seq))
+    else:
+        conn.execute(insert(read_markers).values(chat_id=chat_id, user_id=user_id,
+                                                 last_read_seq=seq))
+    return seq, True
+
+
+def members_fields(conn: Connection, chat_id: str) -> tuple[int, dict[str, dict[str, Any]]]:
+    """The chat's `last_seq` and, for every member of its workspace, `last_read_seq`,
+    `unread` and `unread_mentions`: one query for all of them (the `chat_activity`
+    of a stored message)."""
+    member = memberships.c.user_id
+    marker = func.coalesce(read_markers.c.last_read_seq, 0)
+    unread = (select(func.count()).select_from(messages)
+              .where(messages.c.chat_id == chats.c.id, messages.c.seq > marker,
+                     messages.c.sender_id != member, messages.c.deleted == false())
+              .scalar_subquery())
+    mentioned = message_mentions.join(messages, and_(
+        messages.c.chat_id == message_mentions.c.chat_id,
+        messages.c.seq == message_mentions.c.seq))
+    unread_mentions = (select(func.count()).select_from(mentioned)
+                       .where(message_mentions.c.chat_id == chats.c.id,
+                              message_mentions.c.user_id == member,
+                              message_mentions.c.seq > marker,
+                              messages.c.sender_id != member)
+                       .scalar_subquery())
+    rows = conn.execute(
+        select(chats.c.last_seq, member, marker.label("last_read_seq"),
+               unread.label("unread"), unread_mentions.label("unread_mentions"))
+        .select_from(chats.join(memberships, memberships.c.workspace_id == chats.c.workspace_id)
+                     .outerjoin(read_markers, and_(read_markers.c.chat_id == chats.c.id,
+                                                   read_markers.c.user_id == member)))
+        .where(chats.c.id == chat_id)).all()
+    last_seq = rows[0].last_seq if rows else 0
+    return last_seq, {row.user_id: {"last_read_seq": row.last_read_seq, "unread": row.unread,
+                                    "unread_mentions": row.unread_mentions} for row in rows}

@@ -167,7 +167,78 @@ findings.tampered_link = [tampered.status, (await tampered.json()).error.code];
 const found = (await http("GET", "/api/search?q=PEERFILE%20see", bobToken)).body.messages;
 findings.search = found.map((m) => m.id === withFile.message.id);
 
+// Protocol 1.1: who is here, who is typing, what was read.
+const aliceSeesBobLeave = nextEvent(alice, "presence", (p) => p.chat_id === "general" && p.users.length === 1);
+await call(bob, "leave", { chat_id: "general" });
+findings.presence_after_leave = (await aliceSeesBobLeave).users.map((u) => u.id);
+const bobSeesOwnJoin = nextEvent(bob, "presence", (p) => p.chat_id === "general");
+findings.present = (await call(bob, "join", { chat_id: "general" })).present.map((u) => u.id);
+findings.presence_on_join = (await bobSeesOwnJoin).users.map((u) => u.id);
+const aliceSeesTyping = nextEvent(alice, "typing", (t) => t.chat_id === "general" && t.typing);
+findings.typing_ack = await call(bob, "typing", { chat_id: "general", typing: true });
+const typing = await aliceSeesTyping;
+findings.typing = [typing.user.id, typing.user.kind, typing.typing];
+const aliceSeesTypingStop = nextEvent(alice, "typing", (t) => t.chat_id === "general" && !t.typing);
+await call(bob, "typing", { chat_id: "general", typing: false });
+findings.typing_stop = (await aliceSeesTypingStop).user.id;
+findings.typing_not_joined = (await call(carol, "typing", { chat_id: "staff-room", typing: true })).error.code;
+
+const bobHearsEcho = (seq) => nextEvent(bob, "chat_activity", (a) => a.chat_id === "echo" && a.last_seq === seq);
+const mention = await call(alice, "send_message", {
+  chat_id: "echo", text: "@bob news", auth: await auth(aliceToken, "echo"), client_id: `m-${Date.now()}`,
+});
+const answered = mention.message.seq + 1; // the bot's echo follows (and names bob too)
+const activity = await bobHearsEcho(answered);
+findings.activity = [Object.keys(activity).sort(), activity.unread, activity.unread_mentions];
+await call(bob, "join", { chat_id: "echo" });
+const aliceSeesRead = nextEvent(alice, "read", (r) => r.chat_id === "echo");
+const bobActivityAfterRead = nextEvent(bob, "chat_activity", (a) => a.chat_id === "echo" && a.unread === 0);
+findings.mark_read = (await call(bob, "mark_read", { chat_id: "echo", seq: answered })).last_read_seq === answered;
+const read = await aliceSeesRead;
+findings.read = [read.user_id, read.last_read_seq === answered];
+const afterRead = await bobActivityAfterRead;
+findings.activity_after_read = [afterRead.unread_mentions, afterRead.last_seq === answered];
+findings.mark_read_back = (await call(bob, "mark_read", { chat_id: "echo", seq: 1 })).last_read_seq === answered;
+findings.mark_read_beyond = (await call(bob, "mark_read", { chat_id: "echo", seq: answered + 1 })).error.code;
+findings.members = (await http("GET", "/api/chats/echo/members", bobToken)).body.members.map((m) => `${m.kind}:${m.id}`);
+
 findings.left = (await call(bob, "leave", { chat_id: "general" })).ok;
 
-for (const socket of [alice, bob, carol]) socket.close();
+// Away and back: changes made while bob had no connection reach his next one through
+// join's after_version, each changed message once at its latest version; `changes`
+// pages through the same with limit and has_more.
+const seenVersion = rejoined.chat.last_version;
+const seenSeq = rejoined.chat.last_seq;
+bob.close();
+const sendText = async (text) => (await call(alice, "send_message", {
+  chat_id: "general", text, auth: await auth(aliceToken, "general"), client_id: `${text}-${Date.now()}`,
+})).message;
+const editText = async (id, text) => (await call(alice, "edit_message", {
+  chat_id: "general", id, text, auth: await auth(aliceToken, "general"),
+})).message;
+const one = await sendText("one");
+const two = await sendText("two");
+await editText(one.id, "one, edited");
+await editText(two.id, "two, edited");
+await editText(one.id, "one, edited twice");
+const back = await connect(bobToken);
+const caughtUp = await call(back, "join", {
+  chat_id: "general", after_seq: seenSeq, after_version: seenVersion,
+});
+findings.away_messages = caughtUp.messages.map((m) => [m.seq - seenSeq, m.text]);
+findings.away_updated = caughtUp.updated.map((m) => [m.text, m.version - seenVersion])
+  .concat([caughtUp.has_more_updates]);
+const paged = [];
+for (let after = seenVersion, more = true; more;) {
+  const page = await call(back, "changes", { chat_id: "general", after_version: after, limit: 1 });
+  paged.push([page.messages.map((m) => m.version - seenVersion), page.has_more]);
+  more = page.has_more;
+  after = page.messages.at(-1).version;
+}
+findings.away_paged = paged;
+const liveAfter = nextEvent(back, "message_updated", (m) => m.id === two.id);
+const reactedLive = await call(alice, "react", { chat_id: "general", id: two.id, emoji: "👀", on: true });
+findings.away_live = (await liveAfter).version === reactedLive.message.version;
+
+for (const socket of [alice, back, carol]) socket.close();
 console.log(JSON.stringify(findings));

@@ -80,7 +80,7 @@ def test_leave_stops_the_broadcast(alice, bob):
     bob.join("general")
     assert bob.call("leave", {"chat_id": "general"}) == {"ok": True}
     assert alice.send("general", unique_chat_text())["ok"]
-    assert bob.no_event_within(0.5)
+    assert bob.no_event_within(0.5, "message")
     assert bob.call("leave", {"chat_id": "general"})["error"]["code"] == "not_joined"
 
 
@@ -148,7 +148,7 @@ def test_repeated_client_id_is_stored_once_and_not_rebroadcast(alice, bob):
     assert bob.next_event("message")["id"] == first["id"]
     again = alice.send("general", "once", client_id=client_id)
     assert again["ok"] and again["message"] == first
-    assert bob.no_event_within(0.5)
+    assert bob.no_event_within(0.5, "message")
 
 
 def test_size_limits_are_too_large(alice):

@@ -40,4 +40,15 @@ def test_official_socketio_client_can_do_everything_the_protocol_describes(fresh
         "upload": [201, "data é.bin", 300000, "application/x-peer", True],
         "file_part": [["file", True]], "download": [True, "nosniff", True],
         "link": [True, True, True], "tampered_link": [401, "unauthorized"], "search": [True],
+        "away_messages": [[1, "one, edited twice"], [2, "two, edited"]],
+        "away_updated": [["two, edited", 2], ["one, edited twice", 3], False],
+        "away_paged": [[[2], True], [[3], False]], "away_live": True,
+        # protocol 1.1: presence, typing, read markers, activity
+        "presence_after_leave": ["alice"], "present": ["alice", "bob"],
+        "presence_on_join": ["alice", "bob"], "typing_ack": {"ok": True},
+        "typing": ["bob", "user", True], "typing_stop": "bob", "typing_not_joined": "not_joined",
+        "activity": [["chat_id", "last_read_seq", "last_seq", "unread", "unread_mentions"], 4, 2],
+        "mark_read": True, "read": ["bob", True], "activity_after_read": [0, True],
+        "mark_read_back": True, "mark_read_beyond": "bad_request",
+        "members": ["user:alice", "user:bob", "bot:bot:echo"],
     }

@@ -159,7 +159,7 @@ def test_a_redis_crash_loses_no_message_and_shows_in_health(
     assert "Redis subscription restored" in second.log()
 
 
-def test_messages_redis_never_carried_reach_clients_from_the_database(
+def test_messages_and_changes_redis_never_carried_reach_clients_from_the_database(
         server_factory, postgres_url):
     first, second = two_processes(server_factory, postgres_url, SHARED_REDIS)
     # A process on the same database without Redis: nothing it stores is published.
@@ -175,10 +175,21 @@ def test_messages_redis_never_carried_reach_clients_from_the_database(
     for client in (alice, bob):
         assert [client.next_event("message")["id"] for _ in range(2)] == [unseen["id"],
                                                                          after["id"]]
-    # The last message, with nothing after it to show a hole: the periodic check finds it.
+    # The same for changes (by `version`): one never published, then one through Redis.
+    unseen_change = hidden.edit("general", unseen["id"], "edited where Redis never heard")
+    after_change = bob.react("general", after["id"], "👍")
+    assert (unseen_change["message"]["version"], after_change["message"]["version"]) == (1, 2)
+    for client in (alice, bob):
+        updates = [client.next_event("message_updated") for _ in range(2)]
+        assert updates == [unseen_change["message"], after_change["message"]]
+    # The last message and the last change, with nothing after them to show a hole:
+    # the periodic check finds them.
     last = hidden.send("general", "the last word")["message"]
+    last_change = hidden.react("general", unseen["id"], "🙈")["message"]
     for client in (alice, bob):
         assert client.next_event("message", timeout=30)["id"] == last["id"]
+    for client in (alice, bob):
+        assert client.next_event("message_updated", timeout=30) == last_change
     for client in (alice, bob, hidden):
         client.close()
 

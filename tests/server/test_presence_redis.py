@@ -1,0 +1,78 @@
+"""Presence and typing are one truth for every server process sharing Redis, and a killed
+process's users leave within seconds.
+
+Two `serve` processes on one PostgreSQL database and the machine's Redis,
+on a Redis channel (and so key prefix) of the test's own.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import redis
+
+from tests.helpers import RawClient
+from tests.server.test_redis_fanout import SHARED_REDIS, two_processes
+
+
+def ids(users: list[dict]) -> list[str]:
+    return [user["id"] for user in users]
+
+
+def presence_of(client: RawClient, wanted: list[str], timeout: float = 10.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        event = client.next_event("presence", timeout=max(0.1, deadline - time.monotonic()))
+        if ids(event["users"]) == wanted:
+            return event
+
+
+def test_presence_and_typing_span_the_processes_and_die_with_one(server_factory, postgres_url):
+    """One truth across processes; a SIGKILLed process's users leave within ten seconds."""
+    first, second = two_processes(server_factory, postgres_url, SHARED_REDIS)
+    alice = RawClient(first, first.tokens["alice"])
+    bob = RawClient(second, second.tokens["bob"])
+    bob_on_first = RawClient(first, first.tokens["bob"])
+    alice_too = RawClient(first, first.tokens["alice"])
+    try:
+        assert ids(alice.join("general")["present"]) == ["alice"]
+        assert ids(bob.join("general")["present"]) == ["alice", "bob"]
+        presence_of(alice, ["alice", "bob"])
+        bob_on_first.join("general")
+        assert alice.no_event_within(0.5, "presence")  # bob was here already, on the other one
+
+        assert bob.call("typing", {"chat_id": "general", "typing": True})["ok"]
+        assert alice.next_event("typing")["user"]["id"] == "bob"
+        # The same user typing through the other process within the second: no new broadcast.
+        assert bob_on_first.call("typing", {"chat_id": "general", "typing": True})["ok"]
+        assert alice.no_event_within(0.5, "typing")
+        assert bob_on_first.no_event_within(0.1, "typing")  # its own typing is not told back
+        assert ids(alice_too.join("general")["typing"]) == ["bob"]
+
+        assert bob.send("general", "sent through the second")["ok"]
+        assert alice.next_event("typing")["typing"] is False  # its message ended it
+
+        bob_on_first.close()
+        assert alice.no_event_within(0.5, "presence")  # still here through the second
+        bob.call("typing", {"chat_id": "general", "typing": True})
+        assert alice.next_event("typing")["typing"] is True
+
+        second.kill()
+        killed = time.monotonic()
+        ended, took = None, None
+        while took is None or ended is None:  # both come, typing's end first
+            event = alice.next_event(timeout=max(0.1, killed + 12 - time.monotonic()))
+            if "typing" in event and event["user"]["id"] == "bob":
+                ended = event
+            elif ids(event.get("users", [])) == ["alice"]:
+                took = time.monotonic() - killed
+        assert ended["typing"] is False
+        assert took < 10, took
+        channel = first.extra_args[first.extra_args.index("--redis-channel") + 1]
+        left = redis.Redis.from_url(SHARED_REDIS).hvals(f"{channel}:live:chat:general")
+        assert sorted(json.loads(value)["id"] for value in left) == ["alice", "alice"]  # no bob
+    finally:
+        for client in (alice, alice_too, bob, bob_on_first):
+            if client.sio.connected:
+                client.sio.disconnect()
