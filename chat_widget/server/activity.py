@@ -7,11 +7,10 @@ the sender's typing). State lives behind `Presence` (this process's memory,
 or Redis shared by every process); read markers live in the database.
 
 `chat_activity` carries per-user unread counts, read for all members of the
-workspace in one query. Under a burst of messages it is coalesced per chat:
-the first message is answered at once, the ones within `ACTIVITY_WINDOW`
-seconds after it by one more event carrying the state after the last of
-them, so every member always ends up with the latest counts at a cost that
-does not grow with the message rate.
+workspace in one query. Every stored message gets its own event, as the
+protocol says; the events of one chat go out one after another (a lock per
+chat), each with the counts read when its turn came, so a member's counts
+never go backwards even when two messages' queries would finish out of order.
 """
 
 from __future__ import annotations
@@ -33,20 +32,18 @@ from .store import User
 
 logger = logging.getLogger(__name__)
 
-ACTIVITY_WINDOW = 0.25
-
 
 class Activity:
     """Presence, typing, read markers and chat activity, as broadcasts over Socket.IO."""
 
     def __init__(self, sio: socketio.AsyncServer, service: ChatService, presence: Presence,
-                 chat_activity: bool = True, window: float = ACTIVITY_WINDOW) -> None:
+                 chat_activity: bool = True) -> None:
         self.sio = sio
         self.service = service
         self.presence = presence
         self.chat_activity = chat_activity
-        self.window = window
-        self._due: dict[str, list[bool]] = {}  # chat_id -> [another round needed]
+        self._activity_turns: dict[str, tuple[asyncio.Lock, list[int]]] = {}  # chat_id ->
+        # (the lock that orders its events, [how many messages hold or wait for it])
         self._tasks: set[asyncio.Task[None]] = set()
         presence.typing_ended = self._typing_ended
         presence.presence_changed = self._presence_changed
@@ -143,18 +140,15 @@ class Activity:
                                     False)
         if not self.chat_activity:
             return
-        due = self._due.get(chat_id)
-        if due is not None:
-            due[0] = True
-            return
-        self._due[chat_id] = due = [True]
+        turn, holders = self._activity_turns.setdefault(chat_id, (asyncio.Lock(), [0]))
+        holders[0] += 1
         try:
-            while due[0]:
-                due[0] = False
+            async with turn:
                 await self._emit_activity(chat_id)
-                await asyncio.sleep(self.window)
         finally:
-            del self._due[chat_id]
+            holders[0] -= 1
+            if not holders[0]:
+                del self._activity_turns[chat_id]  # an idle chat keeps no lock
 
     async def _emit_activity(self, chat_id: str) -> None:
         last_seq, members = await self.service.store.members_fields(chat_id)

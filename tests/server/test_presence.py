@@ -183,6 +183,15 @@ def test_chat_activity_reaches_every_member_joined_or_not_and_no_one_else(connec
     assert carol.no_event_within(0.5, "chat_activity")  # another workspace
 
 
+def test_a_burst_of_messages_gives_one_chat_activity_each_never_going_back(connect):
+    alice, bob = connect("alice"), connect("bob")
+    alice.join("general")
+    seqs = [alice.send("general", f"burst {n}")["message"]["seq"] for n in range(5)]
+    seen = [bob.next_event("chat_activity")["last_seq"] for _ in seqs]
+    assert seen == sorted(seen) and seen[-1] == seqs[-1]
+    assert bob.no_event_within(0.5, "chat_activity")  # one each, no more
+
+
 def test_members_lists_the_workspace_and_the_chats_bot(own_server):
     tokens = own_server.tokens
     answer = http(own_server, "GET", "/api/chats/echo/members", tokens["alice"])
