@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from . import widget_report
+
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
 
@@ -148,6 +150,7 @@ def markdown(figures: dict[str, Any]) -> str:
                 f"Node socket.io {fan['node_100']['deliveries_per_server_cpu_s']} deliveries "
                 f"per server-CPU second ({fan['node_100']['server_cpu_us_per_delivery']} µs "
                 f"each); bare python-socketio over Node: {fan.get('bare_over_node_100')}"))
+    lines += widget_report.rows(figures)
     page = figures.get("frontend", {})
     if page:
         lines.append(_row(
@@ -220,6 +223,7 @@ def markdown(figures: dict[str, Any]) -> str:
                 lines.append(f"- {loop}: {result['deliveries_per_server_cpu_s']} deliveries "
                              f"per server-CPU second ({result['server_cpu_us_per_delivery']} µs "
                              "each)")
+    lines += widget_report.section(figures)
     lines += ["", "## What the profiles show", "", *PROFILE_NOTES]
     return "\n".join(lines) + "\n"
 

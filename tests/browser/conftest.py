@@ -9,6 +9,7 @@ A test module says what it needs with module-level names, and these fixtures
   list of code cells written to `test.ipynb`;
 - `READY_TEXT`: the output Run All must print before the tests start;
 - `JUPYTER_APP`: "jupyterlab" (default) or "notebook" (Notebook 7);
+- `LAB_ARGS`: more command-line arguments for it (a server extension to load);
 - `TRIPWIRE`: record any script a message runs, and audit the message lists
   at the end (default False).
 
@@ -100,7 +101,8 @@ def lab(request: pytest.FixtureRequest, lab_env: dict[str, str],
     else:
         root.mkdir()
         write_notebook(root / "test.ipynb", notebook)
-    running = start_jupyterlab(root, lab_env, app=_setting(request, "JUPYTER_APP", "jupyterlab"))
+    running = start_jupyterlab(root, lab_env, app=_setting(request, "JUPYTER_APP", "jupyterlab"),
+                               extra_args=tuple(_setting(request, "LAB_ARGS", ())))
     yield running
     running.stop()
 

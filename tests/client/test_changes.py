@@ -6,15 +6,18 @@ Every test talks to a `chat-widget serve --demo` process over the wire.
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import threading
 import uuid
 from typing import Any
+from urllib.parse import urlparse
 
 import pytest
 
 from chat_widget.errors import ChatError
+from tests.browser.helpers import free_port
 from tests.client.common import FAST_RECONNECT, Recorder, client_for, wait_until
-from tests.client.test_connection import port_of
 
 
 def by_id(messages: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -173,34 +176,84 @@ def test_a_version_gap_is_filled_with_changes(fresh_server) -> None:
         assert by_id(alice.messages)[target["id"]] == last
 
 
-def test_a_client_away_during_50_changes_catches_up_exactly_those(server_factory) -> None:
-    first = server_factory()
-    with client_for(first.url, first.tokens["alice"], **FAST_RECONNECT) as alice:
+class Relay:
+    """A TCP relay in front of the server that a test cuts and restores, as an outage would.
+
+    Cutting closes the listening socket and every relayed connection, so the
+    client sees its connection drop and its reconnects refused; the server
+    itself keeps running for the other clients.
+    """
+
+    def __init__(self, target: str) -> None:
+        self.target = urlparse(target)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._open: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._listener: socket.socket | None = None
+
+    def start(self) -> None:
+        self._listener = socket.create_server(("127.0.0.1", self.port))
+        threading.Thread(target=self._accept, args=(self._listener,), daemon=True).start()
+
+    def cut(self) -> None:
+        with self._lock:
+            sockets, self._open = [*self._open, self._listener], []
+        for sock in sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _address = listener.accept()
+            except OSError:
+                return  # cut
+            upstream = socket.create_connection((self.target.hostname, self.target.port))
+            with self._lock:
+                self._open += [client, upstream]
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pump(source: socket.socket, sink: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                sink.sendall(data)
+        for sock in (source, sink):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+
+def test_a_client_away_during_50_changes_catches_up_exactly_those(fresh_server) -> None:
+    relay = Relay(fresh_server.url)
+    relay.start()
+    with client_for(relay.url, fresh_server.tokens["alice"], **FAST_RECONNECT) as alice, \
+            client_for(fresh_server.url, fresh_server.tokens["alice"]) as other_alice, \
+            client_for(fresh_server.url, fresh_server.tokens["bob"]) as bob:
         alice.join("general")
+        other_alice.join("general")
+        bob.join("general")
         sent = [alice.send(f"message {n}") for n in range(25)]
         updates, new = Recorder(), Recorder()
         alice.on_message_updated(updates)
         alice.on_message(new)
 
-        first.kill()
+        relay.cut()
         wait_until(lambda: alice.status == "reconnecting", what="reconnecting")
-        elsewhere = server_factory(db_url=first.db_url)
-        with client_for(elsewhere.url, elsewhere.tokens["alice"]) as other_alice, \
-                client_for(elsewhere.url, elsewhere.tokens["bob"]) as bob:
-            other_alice.join("general")
-            bob.join("general")
-            # 50 changes: 20 edits, 20 reactions, 9 deletes, and a reaction to a new message.
-            for n, message in enumerate(sent[:20]):
-                other_alice.edit(message["id"], f"edited {n}")
-                bob.react(message["id"], "👍")
-                if n % 2 and n < 19:
-                    other_alice.delete(message["id"])
-            late = bob.send("sent while alice was away")
-            assert bob.react(late["id"], "🆕")["version"] == 50
-            expected = by_id(server_history(bob))
-        elsewhere.stop()
+        # 50 changes: 20 edits, 20 reactions, 9 deletes, and a reaction to a new message.
+        for n, message in enumerate(sent[:20]):
+            other_alice.edit(message["id"], f"edited {n}")
+            bob.react(message["id"], "👍")
+            if n % 2 and n < 19:
+                other_alice.delete(message["id"])
+        late = bob.send("sent while alice was away")
+        assert bob.react(late["id"], "🆕")["version"] == 50
+        expected = by_id(server_history(bob))
+        assert alice.status == "reconnecting" and updates.items == []
 
-        server_factory(db_url=first.db_url, port=port_of(first))
+        relay.start()
         wait_until(lambda: alice.connected, timeout=15, what="the reconnect")
         updates.wait_for(lambda items: len(items) >= 20)
         new.wait_for(lambda items: len(items) >= 1)

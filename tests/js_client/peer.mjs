@@ -235,7 +235,10 @@ const link = (await http("POST", `/api/files/${file.id}/link`, bobToken)).body;
 const viaLink = await fetch(link.url);
 findings.link = [sameBytes(viaLink, new Uint8Array(await viaLink.arrayBuffer())),
   link.expires_at > Date.now() / 1000, link.expires_at <= Date.now() / 1000 + 300];
-const tampered = await fetch(link.url.slice(0, -2) + (link.url.endsWith("AA") ? "BB" : "AA"));
+const signed = new URL(link.url);
+const signature = signed.searchParams.get("sig");
+signed.searchParams.set("sig", (signature[0] === "X" ? "Y" : "X") + signature.slice(1));
+const tampered = await fetch(signed);
 findings.tampered_link = [tampered.status, (await tampered.json()).error.code];
 const found = (await http("GET", "/api/search?q=PEERFILE%20see", bobToken)).body.messages;
 findings.search = found.map((m) => m.id === withFile.message.id);

@@ -88,12 +88,20 @@ def health(server) -> dict:
     return http(server, "GET", "/api/health").json()
 
 
-def received_seqs(client: RawClient, last_seq: int, timeout: float = 15.0) -> list[int]:
-    """Every `message` seq the client got, in arrival order, up to and including `last_seq`."""
+def received(client: RawClient, last_seq: int, last_version: int,
+             timeout: float = 15.0) -> tuple[list[int], list[dict]]:
+    """Every `message` seq and `message_updated` the client got, in arrival order, until
+    both `last_seq` and a change at `last_version` have come."""
     seqs: list[int] = []
-    while last_seq not in seqs:
-        seqs.append(client.next_event("message", timeout=timeout)["seq"])
-    return seqs
+    updates: list[dict] = []
+    deadline = time.monotonic() + timeout
+    while last_seq not in seqs or not updates or updates[-1]["version"] < last_version:
+        name, payload = client.events.get(timeout=max(0.0, deadline - time.monotonic()))
+        if name == "message":
+            seqs.append(payload["seq"])
+        elif name == "message_updated":
+            updates.append(payload)
+    return seqs, updates
 
 
 def test_the_first_message_after_start_reaches_the_other_process(
@@ -115,17 +123,32 @@ def test_the_first_message_after_start_reaches_the_other_process(
     bob.close()
 
 
-def test_a_redis_crash_loses_no_message_and_shows_in_health(
+def test_a_redis_crash_loses_no_message_nor_change_and_shows_in_health(
         server_factory, postgres_url, private_redis):
     first, second = two_processes(server_factory, postgres_url, private_redis.url)
     alice = RawClient(first, first.tokens["alice"])  # sends on process one
     bob = RawClient(second, second.tokens["bob"])  # sends on process two
     listeners = [RawClient(first, first.tokens["alice"]), RawClient(second, second.tokens["bob"])]
+    # React on both processes, until some reactions were made while Redis was down.
+    changers = [RawClient(first, first.tokens["alice"]), RawClient(second, second.tokens["bob"])]
     clients = [alice, bob, *listeners]
-    for client in clients:
+    for client in [*clients, *changers]:
         client.join("general")
+    target = alice.send("general", "reacted to throughout")["message"]
     sent = SentLog()
     stop = threading.Event()
+    redis_down = threading.Event()
+    acked_versions: list[int] = []
+
+    def keep_reacting(client: RawClient) -> None:
+        on, made_while_down = True, 0
+        while made_while_down < 2:  # the last changes are made while Redis is down
+            ack = client.react("general", target["id"], "👍", on)
+            assert ack["ok"], ack
+            acked_versions.append(ack["message"]["version"])
+            on = not on
+            made_while_down += redis_down.is_set()
+            time.sleep(0.1)
 
     def keep_sending(client: RawClient, every: float) -> None:
         while not stop.is_set():
@@ -134,13 +157,17 @@ def test_a_redis_crash_loses_no_message_and_shows_in_health(
 
     senders = [threading.Thread(target=keep_sending, args=(alice, 0.15)),
                threading.Thread(target=keep_sending, args=(bob, 0.4))]
-    for sender in senders:
-        sender.start()
+    reactors = [threading.Thread(target=keep_reacting, args=(client,)) for client in changers]
+    for thread in [*senders, *reactors]:
+        thread.start()
     try:
         wait_for(lambda: sent.count() >= 10)
         private_redis.kill()
         for server in (first, second):
             wait_for(lambda server=server: health(server)["redis"] == "down")
+        redis_down.set()
+        for reactor in reactors:
+            reactor.join(timeout=30)
         private_redis.start()
         for server in (first, second):
             wait_for(lambda server=server: health(server)["redis"] == "ok")
@@ -148,12 +175,20 @@ def test_a_redis_crash_loses_no_message_and_shows_in_health(
         wait_for(lambda: sent.count() >= after_restart + 10)
     finally:
         stop.set()
-        for sender in senders:
-            sender.join(timeout=30)
+        for thread in [*senders, *reactors]:
+            thread.join(timeout=30)
     assert sent.refused == []
-    assert sorted(sent.seqs) == list(range(1, len(sent.seqs) + 1))
+    assert sorted(sent.seqs) == list(range(2, len(sent.seqs) + 2))
+    assert sorted(acked_versions) == list(range(1, len(acked_versions) + 1))
+    final = next(m for m in alice.all_changes("general") if m["id"] == target["id"])
+    assert final["version"] == max(acked_versions)
     for client in clients:
-        assert received_seqs(client, max(sent.seqs)) == sorted(sent.seqs)
+        seqs, updates = received(client, max(sent.seqs), final["version"])
+        assert [seq for seq in seqs if seq != target["seq"]] == sorted(sent.seqs)
+        versions = [update["version"] for update in updates]
+        # In order and each once; a version superseded while Redis was down may be skipped.
+        assert versions == sorted(set(versions)) and updates[-1] == final
+    for client in [*clients, *changers]:
         client.close()
     assert "Redis subscription down" in second.log()
     assert "Redis subscription restored" in second.log()

@@ -1,0 +1,171 @@
+"""The widget path's part of docs/performance.md: its row, its hops, and what was decided."""
+
+from __future__ import annotations
+
+from typing import Any
+
+HOPS = [
+    ("keydown_to_comm_send", "Enter → the comm message leaves the page's JavaScript "
+     "(the view, anywidget, JupyterLab's kernel connection)"),
+    ("comm_send_page_to_network", "page → Chromium's network layer"),
+    ("comm_send_to_kernel_busy", "browser → Jupyter server → ZMQ → the kernel's shell thread "
+     "takes it (its `status: busy`)"),
+    ("kernel_busy_to_sending_push", "the comm handler: outbox entry, \"sending\" push"),
+    ("sending_push_to_page", "(beside the path) the \"sending\" push, kernel → page"),
+    ("handler_to_auth_fetch_start", "the widget's send thread picks the send up"),
+    ("auth_fetch", "step 4: `POST /api/message-auth` (keep-alive HTTP)"),
+    ("auth_fetched_to_emit", "the payload built, emitted"),
+    ("emit_to_server_store", "Socket.IO to the chat server, checks, the transaction "
+     "(`created_at`, whole ms)"),
+    ("server_store_to_ack_or_broadcast", "back at the kernel's client: the broadcast or the "
+     "ack, whichever is first"),
+    ("ack_or_broadcast_to_sent_push", "`ChatClient.send` returns; the widget pushes \"sent\""),
+    ("sent_push_kernel_to_browser_network", "the \"sent\" push: kernel → IOPub → ZMQ → Jupyter "
+     "server → websocket → Chromium's network layer"),
+    ("sent_push_kernel_to_jupyter_server", "… of which: kernel → the Jupyter server's event loop "
+     "takes it from ZMQ (the kernel's IOPub thread, ZMQ, the server's loop)"),
+    ("sent_push_jupyter_server_to_network", "… and: the Jupyter server → Chromium's network "
+     "layer (its rate limits, the websocket write, TCP)"),
+    ("sent_push_network_to_page_handler", "network layer → the page's message handler"),
+    ("first_push_in_page_to_stored_shown", "the front end draws ✓ stored"),
+    ("kernel_busy_to_idle", "(beside the path) the comm handler's whole run, busy → idle"),
+    ("kernel_messages_per_send", "(count) kernel messages the page receives per send"),
+]
+
+
+def rows(figures: dict[str, Any]) -> list[str]:
+    """The summary table's row for `widget_send_ratio`."""
+    widget = figures.get("widget")
+    if not widget:
+        return []
+    shipped, nodelay = widget["shipped"], widget["nodelay"]
+    kernel = widget["kernel_chat_client_send"]
+    raw = (f"Enter → ✓ stored p50 {shipped['enter_to_stored']['p50_ms']} ms in JupyterLab as "
+           f"shipped; floor {widget['floor_ms']} ms = bare anywidget echo with TCP_NODELAY p50 "
+           f"{nodelay['echo']['p50_ms']} ms + `ChatClient.send` in the kernel p50 "
+           f"{kernel['p50_ms']} ms; echo as shipped p50 {shipped['echo']['p50_ms']} ms; with "
+           f"the `chat_widget.jupyter_nodelay` extension Enter → stored p50 "
+           f"{nodelay['enter_to_stored']['p50_ms']} ms (ratio "
+           f"{widget['widget_send_ratio_nodelay_extension']})")
+    return [f"| widget_send_ratio | {widget['widget_send_ratio']} | ≤ 1.2 | {raw} |"]
+
+
+def section(figures: dict[str, Any]) -> list[str]:
+    """The hop-by-hop table and the notes on the widget's path."""
+    widget = figures.get("widget")
+    if not widget:
+        return []
+    shipped, nodelay = widget["shipped"], widget["nodelay"]
+    lines = [
+        "", "## The widget's path", "",
+        f"`python -m bench --only widget`, measured {widget.get('when')} (load average "
+        f"{widget.get('load_average_1min')} at the end of the run, on 2 cores). Two "
+        "JupyterLabs, one as shipped and one with the opt-in extension, one Chromium, one "
+        "chat server; samples alternate between them. Each hop is the median over the sends "
+        "of the difference between two timestamps: the page's clock (shifted onto Python's: "
+        f"offset {shipped['page_clock_offset_ms']} ms, drift over the run "
+        f"{shipped['page_clock_drift_ms']} ms), Chromium's network layer (DevTools websocket "
+        "frame events), the kernel's message dates, the client's send timeline and the "
+        "server's `created_at`. Hops are medians each, so they do not add up exactly to the "
+        "p50 of the whole; about a millisecond either way (a negative hop) is the clocks' "
+        "calibration (the offset and drift just given).", "",
+        "| hop | as shipped p50 ms | with TCP_NODELAY p50 ms | what |",
+        "|---|---|---|---|",
+    ]
+    for key, what in HOPS:
+        lines.append(f"| {key} | {shipped['hops_p50_ms'].get(key)} | "
+                     f"{nodelay['hops_p50_ms'].get(key)} | {what} |")
+    lines += [
+        "",
+        "Each kernel message of a send, by its position in the send's burst: ms from the "
+        "kernel's message date to Chromium's network layer, and that split at the moment the "
+        "Jupyter server's event loop took it from ZMQ (a probe extension loaded in the "
+        "benchmark's Labs only, bench/jupyter_probe.py):", "",
+        *[f"- {label}, {what}: {part.get(key)}"
+          for label, part in (("as shipped", shipped), ("with TCP_NODELAY", nodelay))
+          for what, key in (
+              ("kernel → network", "kernel_to_network_lag_by_position_p50_ms"),
+              ("kernel → Jupyter server", "kernel_to_jupyter_server_lag_by_position_p50_ms"),
+              ("Jupyter server → network", "jupyter_server_to_network_lag_by_position_p50_ms"))],
+        "",
+        f"Jupyter server CPU per kernel message relayed (all its CPU during the measurement "
+        f"over the messages): {shipped.get('jupyter_server_cpu_ms_per_kernel_message')} ms as "
+        f"shipped, {nodelay.get('jupyter_server_cpu_ms_per_kernel_message')} ms with "
+        "TCP_NODELAY.", "",
+        "The same widget with its send timeline not pushed to the front end (a subclass in "
+        "the benchmark's notebook, to size that lever; five of the dozen messages): "
+        f"Enter → stored p50 "
+        f"{shipped.get('enter_to_stored_without_timeline_pushes', {}).get('p50_ms')} ms, "
+        f"against {shipped['enter_to_stored']['p50_ms']} ms as shipped, in the same run.", "",
+        "Bare echo: the pong's kernel → network time p50 "
+        f"{shipped['echo'].get('pong_kernel_to_network_p50_ms')} ms as shipped, "
+        f"{nodelay['echo'].get('pong_kernel_to_network_p50_ms')} ms with TCP_NODELAY; pongs "
+        f"that waited over 20 ms: {shipped['echo'].get('pong_waits_over_20ms')} of "
+        f"{shipped['echo'].get('pings')} as shipped, "
+        f"{nodelay['echo'].get('pong_waits_over_20ms')} of {nodelay['echo'].get('pings')} "
+        "with TCP_NODELAY.", "",
+        *NOTES,
+    ]
+    return lines
+
+
+NOTES = [
+    "- **Why the bare echo stalls.** A kernel answers a custom message with three small "
+    "websocket messages (status busy, the answer, status idle). jupyter_server never sets "
+    "TCP_NODELAY on its websockets (read back from a Lab's own sockets: the kernel "
+    "websocket has it off as shipped and on with the extension, the events websocket off "
+    "either way), so with Nagle's algorithm the answer waits in the server until the "
+    "browser acknowledges `busy`, and the browser delays that ACK (up to 40 ms on Linux). "
+    "On a quiet machine that is most round trips (the issue measured 46 ms p50 as shipped, "
+    "15 ms with TCP_NODELAY); on a loaded one every hop is slower, the ACK is often back "
+    "before the next write, and the stall shows in the tail (the pongs that waited over "
+    "20 ms, above) more than in the p50.",
+    "- **The decision: an opt-in server extension, shipped.** `chat_widget.jupyter_nodelay` "
+    "wraps the configured kernel websocket connection class (a gateway's too) so that each "
+    "kernel websocket sets TCP_NODELAY when it opens; HTTP, terminals and the other "
+    "websockets are left as they are, and so is everything else the connection class does. "
+    "It is opt-in because it changes a server-wide behaviour of Jupyter for every kernel, "
+    "not only chat widgets: small messages leave at once instead of being coalesced, a few "
+    "more packets on a slow link. Enable it for one run with "
+    "`jupyter lab --ServerApp.jpserver_extensions=chat_widget.jupyter_nodelay=True`, or for "
+    "good with `{\"ServerApp\": {\"jpserver_extensions\": {\"chat_widget.jupyter_nodelay\": "
+    "true}}}` in `jupyter_server_config.json` in the Jupyter config folder "
+    "(docs/widget.md). Nothing a "
+    "widget or a kernel can do reaches the Jupyter server's socket, and a front-end trick "
+    "(sending something back to make the browser ACK at once) would cost the kernel a "
+    "message per message and was not pursued.",
+    "- **What it does to the chat widget's send: not reliably measurable here.** Over six "
+    "quick runs on 2026-12-01 (this shared 2-core machine, load average 9 to 16), Enter → "
+    "stored with the extension was 0.69× to 1.22× of the same run as shipped (p50s 60 to "
+    "139 ms against 63 to 183 ms): the run-to-run noise is larger than the effect. The "
+    "reason it is not the echo's clean win: the chat widget's answer is not three messages "
+    "but about twelve (status busy and idle, the \"sending\" push, two "
+    "`awaiting_response` trait updates, five timeline events, \"sent\", the broadcast "
+    "message), and the \"sending\" push goes first, so the path's last message seldom "
+    "waits for an ACK; it waits in a queue. The lag from the kernel's message date to "
+    "Chromium's network layer grows along the burst (the lists above), with or without "
+    "TCP_NODELAY. The probe splits it: as shipped, part of the wait is on the Jupyter "
+    "server's side (server → network grows along the burst: Nagle's algorithm and the "
+    "server's own work per message); with TCP_NODELAY that part shrinks to a few ms and "
+    "more of the wait shows as kernel → server (the messages wait in ZMQ until the "
+    "server's single event loop takes them). The server spends CPU on each message (its "
+    "CPU per message is above, a dozen messages per send) and the kernel's IOPub thread "
+    "passes them one by one: on a busy machine the burst drains at the pace those two "
+    "processes get the CPU. (Hop medians are taken one by one, so the split's two parts "
+    "need not add up to the whole.)",
+    "- **What stands in the way of ≤ 1.2.** The \"sent\" push reaches the browser tens of "
+    "ms after the kernel made it, behind the send's own earlier messages; the floor's echo "
+    "sends three messages through Jupyter and `ChatClient.send` none. Reaching the goal "
+    "needs fewer kernel messages per send on the widget's side: the timeline events "
+    "folded into one push (the variant without timeline pushes, above, sizes that lever), "
+    "the trait updates held into one, the own broadcast not pushed when \"sent\" carries "
+    "it. That changes what the front end receives (its events panel, docs/widget.md) and "
+    "is left for the widget's own issue; no server, client or widget code was changed for "
+    "these figures. They were taken on a shared 2-core machine under load (the load "
+    "average above): every hop that crosses a process is inflated by it, the floor's "
+    "included, and a quiet machine should be expected to give lower figures throughout.",
+    "- **Run it:** `python -m bench --quick --only widget --json F` (about a minute: two "
+    "JupyterLabs start, two notebooks run); there is no start-up test for it in the test "
+    "suite because it does not fit in 30 s. The extension's own test is "
+    "`tests/browser/test_nodelay_extension.py`.",
+]
