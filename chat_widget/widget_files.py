@@ -19,7 +19,7 @@ from typing import Any
 
 import traitlets
 
-from .client.files import _part as file_part
+from .client.files import file_part
 from .content import MessageContent
 from .errors import ChatError, plain_error
 from .uploads import Upload, UploadAssembler

@@ -107,13 +107,13 @@ class FileApi:
             if as_file is not None:
                 raise ChatError("as_file is for a DataFrame; a path is sent as the file itself",
                                 code="bad_request")
-            return MessageContent("", [_part(self.upload(content, chat_id))])
+            return MessageContent("", [file_part(self.upload(content, chat_id))])
         if as_file is None:
             return content
         data, name, mime = frame_file(content, as_file)
         converted = to_content(content)
         return MessageContent(converted.text,
-                              [*converted.parts, _part(self.upload(data, chat_id, name, mime))])
+                              [*converted.parts, file_part(self.upload(data, chat_id, name, mime))])
 
 
 def frame_file(frame: Any, as_file: str) -> tuple[bytes, str, str]:
@@ -134,7 +134,7 @@ def frame_file(frame: Any, as_file: str) -> tuple[bytes, str, str]:
     return buffer.getvalue(), "data.parquet", AS_FILE_FORMATS["parquet"]
 
 
-def _part(file: File) -> Part:
+def file_part(file: File) -> Part:
     return {"type": protocol.FILE_PART, "file_id": file["id"], "name": file["name"],
             "mime": file["mime"], "size": file["size"]}
 
