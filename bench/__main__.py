@@ -17,6 +17,7 @@ from typing import Any
 
 from . import (
     fanout,
+    files_search,
     frontend,
     history,
     latency,
@@ -29,7 +30,7 @@ from . import (
 )
 
 PARTS = ("latency", "throughput", "fanout", "comm", "history", "memory", "stacks", "frontend",
-         "widget")
+         "widget", "files", "search")
 GOALS = {"widget_send_ratio": "widget"}
 """Each goal's ratio, copied to the top level of --json from the part that measures it."""
 
@@ -62,6 +63,9 @@ def main() -> None:
         "stacks": lambda: throughput.compare_stacks(300 if quick else 1000),
         "frontend": lambda: frontend.run(10 if quick else 30),
         "widget": lambda: widget_path.run(15 if quick else 60, 100 if quick else 500),
+        "files": lambda: files_search.files(25 * 1024 * 1024, 3 if quick else 10),
+        "search": lambda: files_search.search(50_000 if quick else 1_000_000,
+                                              200 if quick else 1000),
     }
     for name in PARTS:
         if name in selected:

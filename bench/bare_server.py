@@ -53,6 +53,41 @@ def write_ready(path: str, port: int) -> None:
     os.replace(temporary, path)
 
 
+def add_file_routes(app: Any) -> None:
+    """A bare file route pair, the floor for the chat server's: the body streamed to a
+    temporary file while hashed (as any careful upload must), and streamed back."""
+    import hashlib
+    import tempfile
+
+    from aiohttp import web
+
+    folder = tempfile.mkdtemp(prefix="bare-files-")
+
+    async def upload(request: web.Request) -> web.Response:
+        digest = hashlib.sha256()
+        name = os.path.join(folder, f"{len(os.listdir(folder))}.bin")
+        with open(name, "wb") as handle:
+            async for chunk in request.content.iter_chunked(256 * 1024):
+                digest.update(chunk)
+                handle.write(chunk)
+        return web.json_response({"name": os.path.basename(name),
+                                  "sha256": digest.hexdigest()}, status=201)
+
+    async def download(request: web.Request) -> web.StreamResponse:
+        path = os.path.join(folder, os.path.basename(request.match_info["name"]))
+        response = web.StreamResponse(headers={"Content-Type": "application/octet-stream"})
+        response.content_length = os.path.getsize(path)
+        await response.prepare(request)
+        with open(path, "rb") as handle:
+            while chunk := handle.read(256 * 1024):
+                await response.write(chunk)
+        await response.write_eof()
+        return response
+
+    app.router.add_post("/files", upload)
+    app.router.add_get("/files/{name}", download)
+
+
 async def run_aiohttp(port: int, ready_file: str) -> None:
     from aiohttp import web
 
@@ -64,6 +99,7 @@ async def run_aiohttp(port: int, ready_file: str) -> None:
         return web.json_response({"auth": "x" * 120})
 
     app.router.add_get("/api/health", health)
+    add_file_routes(app)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import requests
@@ -18,8 +19,10 @@ from .processes import chat_server
 from .stats import summary_ms
 
 
-async def bulk_load(db_url: str, chat_id: str, count: int) -> None:
-    """Insert `count` messages into `chat_id` in large transactions, seq 1..count."""
+async def bulk_load(db_url: str, chat_id: str, count: int,
+                    text_of: Callable[[int], str] = "message {}".format) -> None:
+    """Insert `count` messages into `chat_id` in large transactions, seq 1..count
+    (`text_of(seq)` is each one's text)."""
     from chat_widget.server.schema import chats, messages
     from chat_widget.server.seed import seed_demo
     from chat_widget.server.store import Store
@@ -30,7 +33,7 @@ async def bulk_load(db_url: str, chat_id: str, count: int) -> None:
 
     def load(conn: Any, start: int, stop: int) -> None:
         rows = [{"id": uuid.uuid4().hex, "chat_id": chat_id, "seq": seq, "sender_id": "alice",
-                 "text": f"message {seq}", "parts": [], "client_id": None, "reply_to": None,
+                 "text": text_of(seq), "parts": [], "client_id": None, "reply_to": None,
                  "created_at": "2026-11-26T00:00:00.000Z"} for seq in range(start, stop)]
         conn.execute(messages.insert(), rows)
         conn.execute(chats.update().where(chats.c.id == chat_id).values(last_seq=stop - 1))

@@ -174,6 +174,20 @@ def markdown(figures: dict[str, Any]) -> str:
             "< 10 ms", f"{result['stored_messages']:,} stored; p99 "
             f"{result['latest_50_http']['p99_ms']} ms; catch-up of 10,000 missed: "
             f"{result['catch_up_10000_s']} s"))
+    files = figures.get("files", {})
+    if files:
+        for way, word in (("up", "upload"), ("down", "download")):
+            lines.append(_row(
+                f"file {word}, chat over bare", files[f"{way}_ratio"], "(report)",
+                f"{files['chat'][f'{way}_mib_s']} vs {files['bare'][f'{way}_mib_s']} MiB/s, "
+                f"a {files['file_mib']} MiB file, median of {files['rounds']}"))
+    for engine, result in figures.get("search", {}).items():
+        lines.append(_row(
+            f"search, two words ({engine})", f"{result['two_words']['p50_ms']} ms p50",
+            "< 20 ms", f"{result['stored_messages']:,} stored; p99 "
+            f"{result['two_words']['p99_ms']} ms; one of the 100 commonest words: p50 "
+            f"{result['one_common_word']['p50_ms']} ms, p99 "
+            f"{result['one_common_word']['p99_ms']} ms"))
     if mem:
         lines.append(_row("memory per idle connection (server)",
                           f"{mem.get('server_kib_per_idle_connection')} KiB", "(report)",

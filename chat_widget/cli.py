@@ -71,6 +71,24 @@ def _responder_spec(value: str) -> tuple[str, str]:
     return chat_id, spec
 
 
+_SIZE_UNITS = {"": 1, "b": 1, "k": 1024, "kb": 1024, "kib": 1024, "m": 1024**2, "mb": 1024**2,
+               "mib": 1024**2, "g": 1024**3, "gb": 1024**3, "gib": 1024**3}
+
+
+def _byte_size(value: str) -> int:
+    """A size in bytes: 1000000, 500KiB, 25MiB (K, M and G count in 1024s)."""
+    number = value.strip().rstrip("bBiI").rstrip()
+    digits = number.rstrip("kKmMgG")
+    unit = value.strip()[len(digits):].strip().lower()
+    try:
+        size = int(float(digits) * _SIZE_UNITS[unit])
+    except (ValueError, KeyError):
+        raise argparse.ArgumentTypeError(f"not a size: {value!r} (try 25MiB)") from None
+    if size < 1:
+        raise argparse.ArgumentTypeError("the size must be at least 1 byte")
+    return size
+
+
 async def _serve(args: argparse.Namespace) -> int:
     from .server import ChatServer, ServerConfig, bind_failure, prepare_database
 
@@ -84,9 +102,9 @@ async def _serve(args: argparse.Namespace) -> int:
         allowed_origins=args.allowed_origin or [],
         rate_limit=args.rate_limit, rate_burst=args.rate_burst,
         max_connections_per_user=args.max_connections_per_user,
-        responder_timeout=args.responder_timeout,
-        ping_interval=args.ping_interval, ping_timeout=args.ping_timeout,
-        chat_activity=not args.no_chat_activity)
+        responder_timeout=args.responder_timeout, max_file_size=args.max_file_size,
+        files_dir=args.files_dir, chat_activity=not args.no_chat_activity,
+        ping_interval=args.ping_interval, ping_timeout=args.ping_timeout)
     for chat_id, spec in args.responder or []:
         config.responders[spec] = load_responder(spec)
         config.chat_responders[chat_id] = spec
@@ -263,6 +281,12 @@ def build_parser() -> argparse.ArgumentParser:
     # For the benchmark alone (what chat_activity costs); a server without it
     # breaks protocol 1.1, so it is not offered in --help.
     serve.add_argument("--no-chat-activity", action="store_true", help=argparse.SUPPRESS)
+
+    serve.add_argument("--max-file-size", type=_byte_size, default="25MiB",
+                       help="largest file an upload may be, e.g. 25MiB, 500KiB (default 25MiB)")
+    serve.add_argument("--files-dir",
+                       help="keep uploaded files in this directory (default: beside the "
+                            "SQLite file, or inside PostgreSQL)")
 
     login = commands.add_parser(
         "login", help="check a token against a server and keep it, for ChatClient(url)")

@@ -110,6 +110,7 @@ def run_lab(port: int = 8888) -> int:
     them never changes the checkout.
     """
     import shutil
+    import signal
     import subprocess
     import sys
 
@@ -126,9 +127,20 @@ def run_lab(port: int = 8888) -> int:
         command.append("--allow-root")  # JupyterLab refuses root unless told
     print(f"starting JupyterLab on a copy of the notebooks in {scratch} (Ctrl-C stops it)",
           flush=True)
+    # JupyterLab runs in a session of its own, so Ctrl-C reaches this process
+    # alone, which then stops Lab with SIGTERM: a Ctrl-C that lands while Lab
+    # is still loading its extensions would otherwise end it in a traceback.
+    lab = subprocess.Popen(command, start_new_session=True)
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: lab.terminate())  # passed on
     try:
-        return subprocess.call(command)
+        return lab.wait()
     except KeyboardInterrupt:
+        lab.terminate()
+        try:
+            lab.wait(timeout=30)
+        except (subprocess.TimeoutExpired, KeyboardInterrupt):
+            lab.kill()  # a second Ctrl-C, or a Lab that will not stop
+            lab.wait()
         return 0
 
 

@@ -97,3 +97,14 @@ _CLASS_BY_CODE: dict[str, type[ChatError]] = {
     "auth_reused": AuthorizationError,
     "rate_limited": RateLimitedError,
 }
+
+
+def plain_error(error: BaseException) -> str:
+    """An error as one sentence for people: the message without codes or tracebacks."""
+    text = error.message if isinstance(error, ChatError) else str(error)
+    text = text.strip() or "something went wrong"
+    retry_after = error.details.get("retry_after") if isinstance(error, ChatError) else None
+    if retry_after:
+        text += f"; try again in {float(retry_after):.0f} s"
+    text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."

@@ -64,6 +64,7 @@ MAX_HISTORY_LIMIT = 500
 JOIN_CATCH_UP_LIMIT = 500
 
 IMAGE_MIMES = ("image/png", "image/jpeg", "image/svg+xml")
+FILE_PART = "file"
 MAX_EMOJI_CODE_POINTS = 32
 
 
@@ -91,7 +92,8 @@ class Part(_PartType, total=False):
     """One piece of rich content; which keys it has depends on `type`.
 
     markdown: text; code: language, text; table: columns, rows; image: mime,
-    data (base64). Unknown types are kept as they are.
+    data (base64); file (1.1): file_id, name, mime, size. Unknown types are
+    kept as they are.
     """
 
     text: str
@@ -100,6 +102,28 @@ class Part(_PartType, total=False):
     rows: list[list[Scalar]]
     mime: str
     data: str
+    # protocol 1.1: a file part carries its file's id, name, type and size
+    file_id: str
+    name: str
+    size: int
+
+
+class File(TypedDict):
+    """Protocol 1.1: an uploaded file; `sha256` is lowercase hex of its bytes."""
+
+    id: str
+    chat_id: str
+    name: str
+    mime: str
+    size: int
+    sha256: str
+
+
+class FileLink(TypedDict):
+    """`POST /api/files/{file_id}/link`: a URL that fetches the file without a token."""
+
+    url: str
+    expires_at: float
 
 
 class Reaction(TypedDict):
@@ -433,6 +457,10 @@ def _check_part(part: Any, index: int) -> None:
             raise _bad(f"{where}.mime must be one of {', '.join(IMAGE_MIMES)}")
         if not isinstance(part.get("data"), str):
             raise _bad(f"{where}.data must be a base64 string")
+    elif kind == FILE_PART:
+        file_id = part.get("file_id")
+        if not isinstance(file_id, str) or not file_id or len(file_id) > MAX_ID_LENGTH:
+            raise _bad(f"{where}.file_id must name an uploaded file")
 
 
 def message_text_field(value: Any, name: str) -> None:

@@ -17,6 +17,7 @@ a busy kernel (no answer to its request) from a slow server.
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 import uuid
 from collections import OrderedDict, deque
@@ -30,9 +31,11 @@ import traitlets
 
 from . import active, protocol
 from .client import ChatClient
-from .content import MessageContent, to_content
-from .errors import ChatError
+from .content import MessageContent
+from .errors import ChatError, plain_error
 from .protocol import MAX_TEXT_BYTES, Message
+from .widget_files import FileRequests
+from .widget_live import LiveTraits
 
 PAGE_SIZE = 50
 """Messages per page: the first page a view shows, and each older page."""
@@ -54,18 +57,7 @@ def _asset(name: str) -> Path:
     return path
 
 
-def plain_error(error: BaseException) -> str:
-    """An error as one sentence for people: the message without codes or tracebacks."""
-    text = error.message if isinstance(error, ChatError) else str(error)
-    text = text.strip() or "something went wrong"
-    retry_after = error.details.get("retry_after") if isinstance(error, ChatError) else None
-    if retry_after:
-        text += f"; try again in {float(retry_after):.0f} s"
-    text = text[0].upper() + text[1:]
-    return text if text.endswith((".", "!", "?")) else text + "."
-
-
-class ChatWidget(anywidget.AnyWidget):
+class ChatWidget(LiveTraits, FileRequests, anywidget.AnyWidget):
     """One user's chat in a notebook cell: messages, an input box, and the pending flag.
 
     `ChatWidget(url, token, chat_id)` connects and joins at once (a refusal
@@ -131,6 +123,8 @@ class ChatWidget(anywidget.AnyWidget):
             self.client.on_reply_failed(self._on_reply_failed),
             self.client.on_event(self._on_event),
         ]
+        self._start_files()
+        self._removers += self._start_live()
         self.on_msg(self._on_front_end_message)
         self._ready = True
         self._on_status(self.client.status, self.client.last_error)
@@ -140,7 +134,7 @@ class ChatWidget(anywidget.AnyWidget):
     # -- the ChatClient API, with the front end kept in step ----------------
 
     def send(self, content: Any, chat_id: str | None = None, *,
-             client_id: str | None = None) -> Message:
+             client_id: str | None = None, as_file: str | None = None) -> Message:
         """Send a chat message (text, a DataFrame, a figure...) and return it as stored.
 
         This replaces ipywidgets' `Widget.send(content, buffers)` (a custom
@@ -157,7 +151,7 @@ class ChatWidget(anywidget.AnyWidget):
             self._push(content, list(chat_id))
             return None  # that caller expects nothing back
         try:
-            message_content = to_content(content)
+            message_content = self.client.content_for(content, chat_id or self.chat_id, as_file)
         except ChatError as error:
             self.error = plain_error(error)
             raise
@@ -176,6 +170,24 @@ class ChatWidget(anywidget.AnyWidget):
             self.awaiting_response = self.client.awaiting_response
         self.error = ""
         return reply
+
+    def upload(self, path_or_bytes: str | os.PathLike[str] | bytes, name: str | None = None,
+               *, mime: str | None = None, chat_id: str | None = None) -> protocol.File:
+        """Upload a file to the shown chat (or `chat_id`); see `ChatClient.upload`."""
+        return self.client.upload(path_or_bytes, name, mime=mime, chat_id=chat_id)
+
+    def download(self, file_part_or_id: Any,
+                 to: str | os.PathLike[str] | None = None) -> bytes | Path:
+        """A file's bytes, or saved to `to`; see `ChatClient.download`."""
+        return self.client.download(file_part_or_id, to)
+
+    def file_link(self, file_part_or_id: Any) -> str:
+        """A URL fetching the file without a token for a few minutes (`ChatClient.file_link`)."""
+        return self.client.file_link(file_part_or_id)
+
+    def search(self, q: str, chat_id: str | None = None, limit: int = 20) -> list[Message]:
+        """Messages holding every word of `q`, best first; see `ChatClient.search`."""
+        return self.client.search(q, chat_id, limit)
 
     @property
     def messages(self) -> list[Message]:
@@ -205,15 +217,7 @@ class ChatWidget(anywidget.AnyWidget):
 
     # Protocol 1.1 awareness: as on ChatClient (client/awareness.py), delegated.
 
-    @property
-    def present(self) -> list[protocol.User]:
-        """The users joined to the shown chat now (as `ChatClient.present`)."""
-        return self.client.present
-
-    @property
-    def typing_users(self) -> list[protocol.User]:
-        """The other users typing in the shown chat now (as `ChatClient.typing_users`)."""
-        return self.client.typing_users
+    # `present` and `typing_users` are synced traits here (widget_live.py).
 
     def set_typing(self, typing: bool, chat_id: str | None = None) -> None:
         """Say you are typing, or stopped (as `ChatClient.set_typing`)."""
@@ -279,6 +283,8 @@ class ChatWidget(anywidget.AnyWidget):
     def _shutdown_client(self) -> None:
         self._sends.shutdown(wait=False, cancel_futures=True)
         self._loads.shutdown(wait=False, cancel_futures=True)
+        self._stop_live()
+        self._stop_files()
         self.client.close()
 
     # -- switching chat -----------------------------------------------------
@@ -299,6 +305,7 @@ class ChatWidget(anywidget.AnyWidget):
     @traitlets.observe("chat_id")
     def _chat_switched(self, change: traitlets.Bunch) -> None:
         if self._ready:
+            self._live_chat_switched()
             self._push_snapshot(None)
 
     # -- client callbacks (the client's callback thread) ---------------------
@@ -412,7 +419,7 @@ class ChatWidget(anywidget.AnyWidget):
         if self.client.status == "reconnecting":
             self._link_up.wait(_RECONNECT_WAIT)
         with contextlib.suppress(ChatError):  # reported as send_failed, and in `error`
-            self._deliver(local_id, text, text)
+            self._deliver(local_id, self._prepared_content(local_id, text), text)
 
     def _change_for_front_end(self, kind: str, request_id: str | None,
                               content: dict[str, Any]) -> None:
@@ -458,7 +465,7 @@ class ChatWidget(anywidget.AnyWidget):
 
     # -- front-end messages (the kernel's shell thread) ----------------------
 
-    def _on_front_end_message(self, _widget: Any, content: Any, _buffers: list[Any]) -> None:
+    def _on_front_end_message(self, _widget: Any, content: Any, buffers: list[Any]) -> None:
         """Answer at once (to the front end, silence means a busy kernel); work goes to workers."""
         if not isinstance(content, dict):
             return
@@ -478,6 +485,8 @@ class ChatWidget(anywidget.AnyWidget):
         elif kind in _CHANGES:
             self._push({"type": "received", "request_id": request_id})
             self._sends.submit(self._change_for_front_end, str(kind), request_id, content)
+        elif not self._live_message(kind, content):
+            self._files_message(kind, request_id, content, buffers)
 
     def _push_snapshot(self, request_id: str | None) -> None:
         """The state a view starts from: the latest page, the outbox, recent events."""
@@ -487,6 +496,7 @@ class ChatWidget(anywidget.AnyWidget):
                 "type": "snapshot",
                 "request_id": request_id,
                 "chat_id": self.chat_id,
+                "last_read_seq": self.last_read_seq,
                 "messages": messages,
                 "has_more": bool(messages) and messages[0]["seq"] > 1,
                 "outbox": [dict(entry) for entry in self._outbox.values()

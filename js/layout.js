@@ -66,7 +66,7 @@ export function buildLayout() {
   root.append(header, errorNotice, busyNotice, goneNotice, frame, timeline, waiting, composer,
     size, hint);
   return {
-    root, title, statusBadge, howToggle, errorNotice, busyNotice, goneNotice, list, olderButton,
+    root, header, frame, composer, title, statusBadge, howToggle, errorNotice, busyNotice, goneNotice, list, olderButton,
     empty, items, live, newBelow, timeline, waiting, input, sendButton, size, hint,
   };
 }

@@ -5,6 +5,7 @@
 
 import { codeBlock } from "./code.js";
 import { button, h } from "./dom.js";
+import { filePart } from "./files.js";
 import { renderMarkdown } from "./markdown.js";
 
 const IMAGE_MIMES = ["image/png", "image/jpeg", "image/svg+xml"];
@@ -136,9 +137,10 @@ function imagePart(part, enlarge) {
  * One part of a message, as DOM.
  * @param {any} part
  * @param {Enlarge} enlarge
+ * @param {import("./files.js").FileLinks | null} [links] where file parts get their links
  * @returns {HTMLElement}
  */
-export function renderPart(part, enlarge) {
+export function renderPart(part, enlarge, links = null) {
   const type = part && typeof part.type === "string" ? part.type : "unknown";
   if (type === "markdown" && typeof part.text === "string") {
     return renderMarkdown(part.text, "cw-part cw-markdown cw-md");
@@ -150,6 +152,7 @@ export function renderPart(part, enlarge) {
     return tablePart(part);
   }
   if (type === "image") return imagePart(part, enlarge);
+  if (type === "file") return filePart(part, links);
   return unknownPart(type);
 }
 

@@ -10,6 +10,7 @@ import { lastEditable } from "./editing.js";
 import { replaceInPlace } from "./in-place.js";
 import { buildLayout, KERNEL_GONE } from "./layout.js";
 import { adviceFor, count, formatTime, sizeOf } from "./format.js";
+import { LIVE_TRAITS, LiveFeatures } from "./live.js";
 import { renderMarkdown } from "./markdown.js";
 import { Lightbox, renderPart } from "./parts.js";
 import { ChatState, sendBlockedBecause } from "./state.js";
@@ -31,9 +32,11 @@ const LOCAL_LABELS = { sending: "sending…", queued: "waiting for the kernel…
 
 /**
  * The part of an anywidget model the view uses.
- * @typedef {{get: (name: string) => any, on: (name: string, handler: (...args: any[]) => void) => void,
+ * @typedef {{get: (name: string) => any, set: (name: string, value: unknown) => void,
+ *   save_changes: () => void,
+ *   on: (name: string, handler: (...args: any[]) => void) => void,
  *   off: (name: string, handler?: (...args: any[]) => void) => void,
- *   send: (content: object) => void}} Model
+ *   send: (content: object, callbacks?: unknown, buffers?: ArrayBuffer[]) => void}} Model
  * @typedef {{node: HTMLElement, stateLabel: HTMLElement, reason: HTMLElement,
  *   failure: HTMLElement, retry: HTMLButtonElement}} LocalNodes
  * @typedef {{node: HTMLElement, body: HTMLElement, state: HTMLElement, drawn: boolean}} StreamNodes
@@ -100,6 +103,7 @@ export class ChatView {
     this.resizer.observe(this.ui.items);
     this.resizer.observe(this.ui.live);
     this.build();
+    this.live = new LiveFeatures(this);
     /**
      * @param {string} name
      * @param {(...args: any[]) => void} handler
@@ -113,6 +117,8 @@ export class ChatView {
       "user_name"]) {
       on(`change:${name}`, () => this.refreshState());
     }
+    for (const name of [...LIVE_TRAITS, "chat_id", "user_id"]) on(`change:${name}`, () => this.live.refresh());
+    this.live.refresh();
     this.refreshState();
     this.request({ type: "sync" });
   }
@@ -123,6 +129,7 @@ export class ChatView {
     this.timers.clear();
     this.lightbox.close();
     this.resizer.disconnect();
+    this.live.destroy();
   }
 
   // -- layout -------------------------------------------------------------
@@ -149,6 +156,7 @@ export class ChatView {
     ui.input.addEventListener("keydown", (event) => this.onKey(event));
     ui.input.addEventListener("input", () => {
       ui.hint.textContent = "";
+      this.live.inputChanged();
       this.refreshState();
     });
     ui.sendButton.addEventListener("click", () => this.sendFromInput());
@@ -319,6 +327,7 @@ export class ChatView {
         if (this.state.addEvent(content.event)) this.renderTimeline();
         break;
       default:
+        this.live.receive(content);
         break;
     }
     this.refreshState();
@@ -326,7 +335,8 @@ export class ChatView {
 
   /** @param {any} snapshot */
   applySnapshot(snapshot) {
-    if (this.state.switchTo(snapshot.chat_id)) {
+    const switched = this.state.switchTo(snapshot.chat_id);
+    if (switched) {
       this.nodes.clear();
       this.ui.items.replaceChildren();
       this.localNodes.clear();
@@ -346,6 +356,7 @@ export class ChatView {
     this.state.hasMore = Boolean(snapshot.has_more);
     this.renderTimeline();
     this.scrollToBottom();
+    this.live.snapshotApplied(switched, snapshot);
   }
 
   /** @param {any} page */
@@ -357,6 +368,7 @@ export class ChatView {
     const before = this.ui.list.scrollHeight;
     for (const message of page.messages || []) this.addMessage(message, null, false);
     this.ui.list.scrollTop += this.ui.list.scrollHeight - before; // what was on screen stays in place
+    this.live.olderApplied();
   }
 
   loadOlder() {
@@ -465,10 +477,11 @@ export class ChatView {
     }
     if (message.text) node.append(renderMarkdown(message.text, "cw-text cw-md"));
     for (const part of Array.isArray(message.parts) ? message.parts : []) {
-      node.append(renderPart(part, this.enlarge));
+      node.append(renderPart(part, this.enlarge, this.live.links));
     }
     const why = this.state.noReply.get(message.id);
     if (why) node.append(h("div", "cw-no-reply", `No reply: ${why}`));
+    this.live.decorate(node, message);
     this.changes.decorate(node, message);
     return node;
   }
@@ -561,6 +574,7 @@ export class ChatView {
   /** @param {KeyboardEvent} event */
   onKey(event) {
     event.stopPropagation(); // keys typed here are not notebook shortcuts
+    if (this.live.onKey(event)) return;
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
       this.sendFromInput();
@@ -583,6 +597,7 @@ export class ChatView {
     this.composing = localId;
     this.upsertLocal(localId, text, "sending");
     this.request({ type: "send", local_id: localId, text });
+    this.live.sent();
     this.refreshState();
   }
 

@@ -33,6 +33,10 @@ SHARED: dict[str, tuple[str, set[str]]] = {
     "delete": ("method", {"method"}),
     "react": ("method", {"method"}),
     "close": ("method", {"method"}),
+    "upload": ("method", {"method"}),
+    "download": ("method", {"method"}),
+    "file_link": ("method", {"method"}),
+    "search": ("method", {"method"}),
     "messages": ("property", {"property"}),
     "awaiting_response": ("property", {"trait"}),
     "connected": ("property", {"trait"}),
@@ -130,3 +134,21 @@ def test_a_script_written_for_the_client_runs_on_the_widget(embedded: Any) -> No
         widget.close()
         client.close()
     assert widget.client.connected is False and client.connected is False
+
+
+def test_files_and_search_work_the_same_through_the_widget(embedded: Any, tmp_path: Path) -> None:
+    widget = ChatWidget(url=embedded.url, token=embedded.tokens["bob"], chat_id="general")
+    try:
+        source = tmp_path / "widget-notes.txt"
+        source.write_text("kept as a file")
+        sent = widget.send(source)
+        (part,) = sent["parts"]
+        assert widget.download(part) == b"kept as a file"
+        assert widget.file_link(part).startswith(embedded.url + "/api/files/")
+        stored = widget.upload(b"raw", "raw.bin")
+        assert widget.download(stored["id"]) == b"raw"
+        word = f"widgetword{sent['id'][:8]}"
+        said = widget.send(f"look for {word}")
+        assert [m["id"] for m in widget.search(word)] == [said["id"]]
+    finally:
+        widget.close()

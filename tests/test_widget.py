@@ -454,15 +454,26 @@ def test_appending_a_message_costs_the_same_bytes_at_10_and_10000_messages(
         return server_factory(db_url=db_url)
 
     def append(server: Any, widget: ChatWidget, text: str) -> tuple[int, int]:
-        """Bob sends `text`; returns its seq and the bytes `widget` sent its views for it."""
-        recorder = Recorder(widget)
+        """Bob sends `text`; returns its seq and the bytes `widget` sent its views for it:
+        the message, and the chat list with its new unread count (protocol 1.1)."""
+        wait_for(widget, lambda: bool(widget.chat_list) and bool(widget.member_list))
         with ChatClient(server.url, server.tokens["bob"]) as bob:
             bob.join("general")
+            wait_for(widget, lambda: "bob" in {user["id"] for user in widget.present})
+            recorder = Recorder(widget)
             message = bob.send(text)
-        recorder.wait_custom(
-            lambda c: c["type"] == "message" and c["message"]["id"] == message["id"], 30
-        )
-        return message["seq"], recorder.bytes_since(0)
+            recorder.wait_custom(
+                lambda c: c["type"] == "message" and c["message"]["id"] == message["id"], 30
+            )
+
+            def counted() -> bool:
+                return any(chat["last_seq"] == message["seq"]
+                           for data, _ in recorder.sizes if data.get("method") == "update"
+                           for chat in data["state"].get("chat_list", []))
+
+            with recorder.changed:
+                assert recorder.changed.wait_for(counted, 30), "the unread count never came"
+            return message["seq"], recorder.bytes_since(0)
 
     def measure(history: int) -> tuple[int, int]:
         """alice's widget holding every message so far (as after scrolling up), then one more."""
@@ -483,7 +494,8 @@ def test_appending_a_message_costs_the_same_bytes_at_10_and_10000_messages(
     assert (seq_10, seq_10000) == (10, 10_000)
     print(f"\ncomm bytes per appended message: {bytes_at_10} at 10, {bytes_at_10000} at 10,000")
     assert bytes_at_10 < 1_000
-    assert abs(bytes_at_10000 - bytes_at_10) <= 8  # the seq's extra digits, nothing more
+    # The seq's extra digits (in the message, and as last_seq and unread), nothing more.
+    assert abs(bytes_at_10000 - bytes_at_10) <= 16
 
 
 # -- content is data, never markup ------------------------------------------------------

@@ -81,24 +81,48 @@ class HttpApi:
         """Release the kept-alive connection."""
         self._session.close()
 
-    def _request(
-        self, method: str, path: str, error_class: type[ChatError], **kwargs: Any
-    ) -> dict[str, Any]:
+    def call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        """Any JSON route: its body, or the server's refusal raised as a ChatError."""
+        return self._request(method, path, ChatError, **kwargs)
+
+    def open(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        """A route whose body is bytes: the response, streamed (`iter_content`), once it
+        succeeded; a refusal raises as in `call`. The caller closes it."""
+        response = self._send(method, path, stream=True, **kwargs)
+        if not response.ok:
+            with response:
+                self._raise_for(response, ChatError)
+        return response
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", self.timeout)
         try:
-            response = self._session.request(method, self._servers.current + path, **kwargs)
+            return self._session.request(method, self._servers.current + path, **kwargs)
         except requests.RequestException as exc:
             unreachable = isinstance(exc, (requests.ConnectionError, requests.Timeout))
             if unreachable and self.on_unreachable is not None:
                 self.on_unreachable()
             raise NotConnectedError(f"could not reach the chat server: {exc}") from exc
+
+    @staticmethod
+    def _raise_for(response: requests.Response, error_class: type[ChatError]) -> None:
         try:
             body = response.json()
         except ValueError:
             body = {}
+        error = body.get("error") if isinstance(body, dict) else None
+        raise error_class.from_error(error, fallback=f"HTTP {response.status_code}")
+
+    def _request(
+        self, method: str, path: str, error_class: type[ChatError], **kwargs: Any
+    ) -> dict[str, Any]:
+        response = self._send(method, path, **kwargs)
         if not response.ok:
-            error = body.get("error") if isinstance(body, dict) else None
-            raise error_class.from_error(error, fallback=f"HTTP {response.status_code}")
+            self._raise_for(response, error_class)
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
         return body if isinstance(body, dict) else {}
 
 

@@ -38,17 +38,20 @@ One lock orders every state change: the connection's condition `changed`.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, cast
 
 from .. import active, protocol
-from ..content import to_content
+from ..content import MessageContent, to_content
 from ..credentials import resolve_token
 from ..errors import ChatError, NotConnectedError
 from ..protocol import Chat, Message
 from .awareness import Awareness
 from .connection import LOST, RECONNECTED, Connection, ServerList, Status
+from .files import FileApi
 from .http import AuthSupply, HttpApi
 from .live import LiveState
 from .message_log import MessageLog
@@ -111,6 +114,7 @@ class ChatClient(Awareness):
         self._listeners = Listeners()
         self._chores = SerialExecutor("chat-client-chores")
         self._http = HttpApi(self._servers, token, request_timeout)
+        self._files = FileApi(self._http)
         self._connection = Connection(
             self._servers,
             token,
@@ -336,12 +340,15 @@ class ChatClient(Awareness):
     # -- sending ----------------------------------------------------------
 
     def send(self, content: Any, chat_id: str | None = None, *,
-             client_id: str | None = None) -> Message:
+             client_id: str | None = None, as_file: str | None = None) -> Message:
         """Send `content` and return the stored message.
 
         Text is markdown; a DataFrame, a figure, an image, any object with a
         rich repr, or a list mixing them become the protocol's parts
-        (docs/rich_messages.md); a dict with "text"/"parts" goes as it is.
+        (docs/rich_messages.md); a dict with "text"/"parts" goes as it is. A
+        `pathlib.Path` is uploaded and sent as a file part; `as_file="csv"` or
+        `"parquet"` sends a DataFrame's table with the whole frame attached as
+        a file (`content_for`).
 
         The protocol's steps, in order (`Sender.send`): not connected raises
         `NotConnectedError`; an earlier message still awaiting its response
@@ -355,9 +362,56 @@ class ChatClient(Awareness):
         with self._changed:
             chat_id = chat_id or self._chat_id
             chat = self._chats.get(chat_id) if chat_id is not None else None
+        if chat_id is not None and (as_file is not None or isinstance(content, os.PathLike)):
+            content = self.content_for(content, chat_id, as_file)
         message = self._sender.send(content, chat_id, chat, client_id)
         self._ingest(message["chat_id"], [message])  # a broadcast may have brought it first
         return message
+
+    def content_for(self, content: Any, chat_id: str | None = None,
+                    as_file: str | None = None) -> MessageContent:
+        """What `send` would send, converted and checked, its files uploaded to the chat.
+
+        For callers that convert before they send (the widget, to fail early);
+        `send` passes the result through untouched.
+        """
+        if as_file is not None or isinstance(content, os.PathLike):
+            content = self._files.attach(content, self._file_chat(chat_id), as_file)
+        return to_content(content)
+
+    # -- files and search (protocol 1.1) ------------------------------------
+
+    def upload(self, path_or_bytes: str | os.PathLike[str] | bytes, name: str | None = None,
+               *, mime: str | None = None, chat_id: str | None = None) -> protocol.File:
+        """Upload a file to the chat (the session's unless named) and return the stored File.
+
+        A path is streamed from disk; bytes need a `name`. `mime` defaults to
+        a guess from the name. Send it with `send({"parts": [part]})` or, in
+        one go, `send(Path(...))`.
+        """
+        return self._files.upload(path_or_bytes, self._file_chat(chat_id), name, mime)
+
+    def download(self, file_part_or_id: Any,
+                 to: str | os.PathLike[str] | None = None) -> bytes | Path:
+        """A file's bytes (a file part, a File or an id); with `to`, saved there instead
+        (a directory keeps the file's name) and the path returned."""
+        return self._files.download(file_part_or_id, to)
+
+    def file_link(self, file_part_or_id: Any) -> str:
+        """A URL that fetches the file without a token, good for a few minutes."""
+        return self._files.link(file_part_or_id)
+
+    def search(self, q: str, chat_id: str | None = None, limit: int = 20) -> list[Message]:
+        """Messages holding every word of `q` (any case), best first, in every chat you
+        may open or in `chat_id` alone; at most `limit` (1..100)."""
+        return self._files.search(q, chat_id, limit)
+
+    def _file_chat(self, chat_id: str | None) -> str:
+        chat_id = chat_id or self._chat_id
+        if chat_id is None:
+            raise ChatError("no chat for the file: join() one or pass chat_id",
+                            code="bad_request")
+        return chat_id
 
     # -- changing a message (protocol 1.1) -----------------------------------
 

@@ -5,6 +5,9 @@ Read in a straight line: `app.py` builds and runs it; `events.py` and
 request means; `auth.py` signs and checks authorization strings; `store.py`
 (over `database.py` and `schema.py`) keeps everything; `limits.py` caps what
 one user may take; `responders.py` runs the bots, and `examples.py` has some.
+Files (protocol 1.1): `file_routes.py` frames, `files.py` decides,
+`file_rules.py` (names, types, headers), `file_links.py` (signed links) and
+`blobs.py` (where bytes live); `search.py` is the full-text search.
 With several processes, `redis_link.py` carries broadcasts between them and
 `delivery.py` hands each client every message once and in order;
 `preflight.py` checks the database, Redis and the port before serving.

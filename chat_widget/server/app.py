@@ -22,8 +22,12 @@ from aiohttp import web
 
 from .activity import Activity
 from .auth import DEFAULT_AUTH_TTL, MessageAuthSigner
+from .blobs import blob_store_for
 from .delivery import OrderedDelivery
 from .events import register_events
+from .file_links import FileLinks
+from .file_routes import FILES_KEY, add_file_routes
+from .files import DEFAULT_MAX_FILE_SIZE, FileService
 from .limits import ConnectionLimiter, RateLimiter
 from .presence import LocalPresence, Presence
 from .responders import Responder
@@ -63,6 +67,8 @@ class ServerConfig:
     ping_timeout: float = 4.0
     responders: dict[str, Responder] = field(default_factory=dict)
     chat_responders: dict[str, str] = field(default_factory=dict)
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    files_dir: str | None = None  # None: beside the SQLite file, or in PostgreSQL
     chat_activity: bool = True
     """Send `chat_activity` (off only to measure what it costs)."""
 
@@ -115,7 +121,9 @@ class ChatServer:
                                    middlewares=[protocol_errors])
         self.sio.attach(self.app)
         add_routes(self.app)
+        add_file_routes(self.app)
         self.service: ChatService | None = None
+        self.files: FileService | None = None
         self.activity: Activity | None = None
         self.delivery: OrderedDelivery | None = None
         self.demo_tokens: dict[str, str] = {}
@@ -130,13 +138,19 @@ class ChatServer:
         """Open storage, seed if asked, bind, and return the URL it listens on."""
         config = self.config
         await self.store.open()
-        signer = MessageAuthSigner(await self.store.secret(), config.auth_ttl)
+        secret = await self.store.secret()
+        signer = MessageAuthSigner(secret, config.auth_ttl)
         self.service = ChatService(
             self.store, signer, self._broadcast,
             RateLimiter(config.rate_limit, config.rate_burst), config.responder_timeout)
         for name, responder in config.responders.items():
             self.service.register_responder(name, responder)
         self.app[SERVICE_KEY] = self.service
+        self.files = FileService(
+            self.store, self.service.open_chat,
+            blob_store_for(config.db_url, self.store.db, config.files_dir),
+            FileLinks(secret), config.max_file_size)
+        self.app[FILES_KEY] = self.files
         self.activity = Activity(self.sio, self.service, self._presence(),
                                  chat_activity=config.chat_activity)
         self.service.stored = self.activity.message_stored
@@ -208,6 +222,8 @@ class ChatServer:
             await self.service.responders.close()
         if self._runner is not None:
             await self._runner.cleanup()
+        if self.files is not None:
+            await self.files.blobs.close()
         await self.store.close()
 
 

@@ -31,18 +31,14 @@ def error_response(error: ChatError) -> web.Response:
     return web.json_response(body, status=status, headers=headers)
 
 
-def _authed(handler: AuthedHandler) -> Callable[[web.Request], Awaitable[web.Response]]:
-    """Check the bearer token, run the handler, and map refusals to error bodies."""
+def guarded(
+    handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
+) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    """Run a handler and map refusals (and surprises) to the protocol's error bodies."""
 
-    async def wrapper(request: web.Request) -> web.Response:
-        service = request.app[SERVICE_KEY]
+    async def wrapper(request: web.Request) -> web.StreamResponse:
         try:
-            header = request.headers.get("Authorization", "")
-            scheme, _, token = header.partition(" ")
-            if scheme.lower() != "bearer" or not token.strip():
-                raise ChatError("send 'Authorization: Bearer <token>'", code="unauthorized")
-            user = await service.authenticate(token.strip())
-            return web.json_response(await handler(request, user))
+            return await handler(request)
         except ChatError as error:
             return error_response(error)
         except Exception:
@@ -50,6 +46,24 @@ def _authed(handler: AuthedHandler) -> Callable[[web.Request], Awaitable[web.Res
             return error_response(ChatError("the server could not handle this request"))
 
     return wrapper
+
+
+async def bearer_user(request: web.Request) -> User:
+    """The user whose token the `Authorization: Bearer` header carries (`unauthorized`)."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ChatError("send 'Authorization: Bearer <token>'", code="unauthorized")
+    return await request.app[SERVICE_KEY].authenticate(token.strip())
+
+
+def _authed(handler: AuthedHandler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    """Check the bearer token, run the handler, and answer its result as JSON."""
+
+    async def answer(request: web.Request) -> web.StreamResponse:
+        return web.json_response(await handler(request, await bearer_user(request)))
+
+    return guarded(answer)
 
 
 # Named checks whose answers `/api/health` adds (e.g. "redis": "ok" | "down").
@@ -75,15 +89,15 @@ async def chat_messages(request: web.Request, user: User) -> Mapping[str, Any]:
     query = request.query
     return await request.app[SERVICE_KEY].history(
         user, request.match_info["chat_id"],
-        before_seq=_query_int(query, "before_seq"), after_seq=_query_int(query, "after_seq"),
-        limit=_query_int(query, "limit"))
+        before_seq=query_int(query, "before_seq"), after_seq=query_int(query, "after_seq"),
+        limit=query_int(query, "limit"))
 
 
 async def chat_changes(request: web.Request, user: User) -> Mapping[str, Any]:
     query = request.query
     return await request.app[SERVICE_KEY].changes(
-        user, request.match_info["chat_id"], _query_int(query, "after_version"),
-        _query_int(query, "limit"))
+        user, request.match_info["chat_id"], query_int(query, "after_version"),
+        query_int(query, "limit"))
 
 
 async def chat_members(request: web.Request, user: User) -> Mapping[str, Any]:
@@ -101,7 +115,13 @@ async def message_auth(request: web.Request, user: User) -> Mapping[str, Any]:
     return await request.app[SERVICE_KEY].issue_auth(user, body.get("chat_id"))
 
 
-def _query_int(query: Any, name: str) -> int | None:
+async def search(request: web.Request, user: User) -> Mapping[str, Any]:
+    query = request.query
+    return {"messages": await request.app[SERVICE_KEY].search(
+        user, query.get("q"), query.get("chat_id"), query_int(query, "limit"))}
+
+
+def query_int(query: Any, name: str) -> int | None:
     raw = query.get(name)
     if raw is None:
         return None
@@ -138,3 +158,4 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/chats/{chat_id}/changes", _authed(chat_changes))
     app.router.add_get("/api/chats/{chat_id}/members", _authed(chat_members))
     app.router.add_post("/api/message-auth", _authed(message_auth))
+    app.router.add_get("/api/search", _authed(search))

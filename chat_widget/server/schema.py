@@ -16,6 +16,8 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Index,
+    Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -111,6 +113,41 @@ message_mentions = Table(
     Column("user_id", String(200), primary_key=True),
     Column("seq", BigInteger, primary_key=True),
 )
+
+# Protocol 1.1: each uploaded file, as the chat sees it (one row per upload).
+# The bytes are kept once per sha256 (`blobs.py`), however often they come.
+files = Table(
+    "files",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("chat_id", String(200), ForeignKey("chats.id"), nullable=False),
+    Column("uploader_id", String(200), ForeignKey("users.id"), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("mime", String(255), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("created_at", String(40), nullable=False),
+)
+
+# Bytes kept in the database (PostgreSQL, unless a files directory is given):
+# a blob row once every chunk of it is written, in the same transaction.
+file_blobs = Table(
+    "file_blobs",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("size", BigInteger, nullable=False),
+)
+file_chunks = Table(
+    "file_chunks",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("idx", Integer, primary_key=True),
+    Column("data", LargeBinary, nullable=False),
+)
+
+# The full-text index over `messages.text` is not declared here: it is made
+# per database by migration 0003 (an FTS5 table on SQLite, a tsvector column
+# with a GIN index on PostgreSQL); `search.py` names its objects.
 
 # Nonces of message authorization strings already spent: single use across
 # every process sharing the database. Rows past `expires_at` are pruned.

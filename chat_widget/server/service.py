@@ -15,8 +15,9 @@ from typing import Any
 from .. import protocol
 from ..errors import ChatError
 from ..protocol import Chat, Me, Message, MessageAuth, Page, Part
-from . import changes
+from . import changes, search
 from .auth import MessageAuthSigner
+from .files import resolve_file_parts
 from .limits import RateLimiter
 from .responders import Responder, ResponderRunner
 from .store import Change, Store, User
@@ -128,6 +129,17 @@ class ChatService:
         page, has_more = await self.store.changes(chat["id"], since, page_limit)
         return {"messages": page, "has_more": has_more}
 
+    async def search(self, user: User, q: Any, chat_id: Any = None,
+                     limit: Any = None) -> list[Message]:
+        """Live messages holding every word of `q`, best first (protocol 1.1), in the
+        chats the user may open, or in `chat_id` alone."""
+        words = search.query_words(q)
+        page_limit = search.search_limit(limit)
+        if chat_id is not None:
+            chat_id = (await self.open_chat(user, chat_id))["id"]
+        return await self.store.db.read_pages(search.find_messages, words, user.id, chat_id,
+                                              page_limit)
+
     # --- writing -----------------------------------------------------------------
 
     async def issue_auth(self, user: User, chat_id: Any) -> MessageAuth:
@@ -154,6 +166,7 @@ class ChatService:
         protocol.check_message_size(payload)
         chat = await self.joined_chat(user, chat_id, joined)
         verified = self.signer.verify(payload.get("auth"), user.id, chat_id)
+        parts = await resolve_file_parts(self.store, user.id, chat_id, parts)
         self.rate_limiter.check(user.id)
         message, created = await self.store.store_message(
             chat_id, user, text, parts, client_id=client_id,
@@ -177,6 +190,8 @@ class ChatService:
         protocol.check_message_size(payload)
         await self.joined_chat(user, chat_id, joined)
         verified = self.signer.verify(payload.get("auth"), user.id, chat_id)
+        if parts is not None:
+            parts = await resolve_file_parts(self.store, user.id, chat_id, parts)
         change = functools.partial(changes.edit, user_id=user.id, text=text, parts=parts)
         return await self._change(user, chat_id, message_id, change, verified.nonce,
                                   verified.expires_at)

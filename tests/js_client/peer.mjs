@@ -212,5 +212,36 @@ const liveAfter = nextEvent(back, "message_updated", (m) => m.id === two.id);
 const reactedLive = await call(alice, "react", { chat_id: "general", id: two.id, emoji: "👀", on: true });
 findings.away_live = (await liveAfter).version === reactedLive.message.version;
 
+// Protocol 1.1: files and search, with fetch alone.
+const bytes = new Uint8Array(300000).map((_, i) => (i * 7) % 251);
+const uploaded = await fetch(`${url}/api/chats/general/files?name=${encodeURIComponent("data é.bin")}`, {
+  method: "POST", body: bytes,
+  headers: { Authorization: `Bearer ${aliceToken}`, "Content-Type": "application/x-peer" },
+});
+const file = (await uploaded.json()).file;
+findings.upload = [uploaded.status, file.name, file.size, file.mime, /^[0-9a-f]{64}$/.test(file.sha256)];
+const withFile = await call(alice, "send_message", {
+  chat_id: "general", text: "see peerfile attached", auth: await auth(aliceToken, "general"),
+  client_id: `file-${Date.now()}`, parts: [{ type: "file", file_id: file.id, name: file.name,
+    mime: file.mime, size: file.size }],
+});
+findings.file_part = withFile.message.parts.map((p) => [p.type, p.file_id === file.id]);
+const sameBytes = (response, body) => response.status === 200 && body.length === bytes.length
+  && body.every((b, i) => b === bytes[i]);
+const direct = await fetch(`${url}/api/files/${file.id}`, { headers: { Authorization: `Bearer ${bobToken}` } });
+findings.download = [sameBytes(direct, new Uint8Array(await direct.arrayBuffer())),
+  direct.headers.get("x-content-type-options"), direct.headers.get("content-disposition").startsWith("attachment")];
+const link = (await http("POST", `/api/files/${file.id}/link`, bobToken)).body;
+const viaLink = await fetch(link.url);
+findings.link = [sameBytes(viaLink, new Uint8Array(await viaLink.arrayBuffer())),
+  link.expires_at > Date.now() / 1000, link.expires_at <= Date.now() / 1000 + 300];
+const signed = new URL(link.url);
+const signature = signed.searchParams.get("sig");
+signed.searchParams.set("sig", (signature[0] === "X" ? "Y" : "X") + signature.slice(1));
+const tampered = await fetch(signed);
+findings.tampered_link = [tampered.status, (await tampered.json()).error.code];
+const found = (await http("GET", "/api/search?q=PEERFILE%20see", bobToken)).body.messages;
+findings.search = found.map((m) => m.id === withFile.message.id);
+
 for (const socket of [alice, back, carol]) socket.close();
 console.log(JSON.stringify(findings));

@@ -48,4 +48,7 @@ def test_official_socketio_client_can_do_everything_the_protocol_describes(fresh
         "mark_read": True, "read": ["bob", True], "activity_after_read": [0, True],
         "mark_read_back": True, "mark_read_beyond": "bad_request",
         "members": ["user:alice", "user:bob", "bot:bot:echo"],
+        "upload": [201, "data é.bin", 300000, "application/x-peer", True],
+        "file_part": [["file", True]], "download": [True, "nosniff", True],
+        "link": [True, True, True], "tampered_link": [401, "unauthorized"], "search": [True],
     }
