@@ -65,7 +65,7 @@ def bytes_for_append(history: int) -> int:
         try:
             while widget.client.history(limit=500)["has_more"]:
                 pass
-            assert len(widget.messages()) == history
+            assert len(widget.messages) == history
             meter = CommMeter(widget)
             with ChatClient(info["url"], info["tokens"]["bob"]) as bob:
                 bob.join("general")
@@ -102,7 +102,7 @@ def burst_landing(count: int) -> dict[str, Any]:
             if not landed.wait(120):
                 raise TimeoutError("the burst did not land")
             landed_s = time.perf_counter() - started
-            assert len(widget.messages()) == count
+            assert len(widget.messages) == count
         finally:
             widget.close()
     return {"burst": count, "server_acked_s": round(acked_s, 2),
