@@ -43,9 +43,14 @@ class CountingListener(asyncio.Protocol):
         self.buffer = b""
         self.counting = False
         self.handshake_done = asyncio.get_running_loop().create_future()
+        self.lost = False  # the server closed the link (say, a missed heartbeat)
+        self.pongs = 0
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.lost = True
 
     def data_received(self, data: bytes) -> None:
         if not self.counting:
@@ -56,8 +61,11 @@ class CountingListener(asyncio.Protocol):
             return
         chunk = self.buffer + data
         self.counts[0] += chunk.count(EVENT_MARK)
-        if PING_FRAME in chunk and self.transport is not None:
+        # A ping wholly inside the carried-over tail was answered with the last chunk.
+        if chunk.find(PING_FRAME, max(0, len(self.buffer) - len(PING_FRAME) + 1)) >= 0 \
+                and self.transport is not None:
             self.transport.write(masked_text_frame("3"))
+            self.pongs += 1
         self.buffer = chunk[-(len(EVENT_MARK) - 1):]
 
     async def read_until(self, marker: bytes, timeout: float = 30.0) -> bytes:
@@ -71,10 +79,18 @@ class CountingListener(asyncio.Protocol):
 
 
 async def open_listener(url: str, token: str | None, chat_id: str,
-                        counts: list[int]) -> asyncio.Transport:
-    """Connect, join `chat_id`, and start counting; returns the transport to close later."""
+                        counts: list[int], stages: dict[str, float] | None = None,
+                        ) -> asyncio.Transport:
+    """Connect, join `chat_id`, and start counting; returns the transport to close later.
+
+    `stages`, when given, receives the seconds each request took, as it
+    succeeds: `upgrade` (the HTTP request that opens the websocket), `connect`
+    (Socket.IO's), `join`; a failure leaves its stage out.
+    """
+    stages = {} if stages is None else stages
     parts = urlsplit(url)
     loop = asyncio.get_running_loop()
+    started = loop.time()
     transport, listener = await loop.create_connection(
         lambda: CountingListener(counts), parts.hostname, parts.port)
     key = base64.b64encode(os.urandom(16)).decode()
@@ -86,10 +102,16 @@ async def open_listener(url: str, token: str | None, chat_id: str,
     if b" 101 " not in head.split(b"\r\n", 1)[0]:
         raise ConnectionError(head.decode(errors="replace"))
     await listener.read_until(b'"pingInterval"')  # Engine.IO open packet
+    stages["upgrade"], started = loop.time() - started, loop.time()
     transport.write(masked_text_frame("40" + (json.dumps({"token": token}) if token else "")))
     await listener.read_until(b'"sid"')  # Socket.IO connect acknowledged
+    stages["connect"], started = loop.time() - started, loop.time()
     transport.write(masked_text_frame("421" + json.dumps(["join", {"chat_id": chat_id}])))
     await listener.read_until(b"431[")
+    if not listener.buffer.startswith(b'{"ok":true'):
+        transport.close()
+        raise ConnectionError(f"join refused: {listener.buffer[:200]!r}")
+    stages["join"] = loop.time() - started
     listener.buffer = b""
     listener.counting = True
     return transport

@@ -1,0 +1,296 @@
+"""Load at scale: thousands of connections per server process, judged as Mattermost judges health.
+
+`connections` listeners per server process, spread over chats `room-0..N`,
+are held by a few listener-fleet processes (bench/listener_fleet.py: raw
+websockets that count `message` events and answer pings), opened in
+staggered batches. Then `senders` clients each send `sends` messages, one
+every `interval` seconds, the way a user sends: fetch an authorization
+string over HTTP, emit `send_message`, wait for the ack. Every listener must
+receive every acknowledged message of its chat, once.
+
+Health is Mattermost's load-test rule: of every request (each HTTP request,
+each Socket.IO connect and emit, each listener's websocket upgrade, connect
+and join), errors plus timeouts under 0.025 %, and p99 under 2 s. A link the
+server closes during the run (a missed heartbeat) counts as an error.
+
+With `servers` > 1 the processes share a throwaway PostgreSQL database and
+fan out over Redis (its own channel on the machine's server), as deployed.
+
+    python -m bench.load_scale --connections 5000
+    python -m bench.load_scale --connections 5000 --servers 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import time
+import uuid
+from collections import Counter
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import socketio
+
+from .fanout import cpu_seconds
+from .load import rss_bytes
+from .processes import chat_server, prepare_rooms
+from .stats import summary_ms
+
+REPO = Path(__file__).resolve().parent.parent
+REDIS_URL = os.environ.get("CHAT_WIDGET_REDIS", "redis://127.0.0.1:6379/0")
+REQUEST_TIMEOUT = 30.0  # what ChatClient waits for an ack before calling a send failed
+ERROR_BUDGET = 0.00025  # Mattermost: errors and timeouts under 0.025 % of requests
+P99_BUDGET_S = 2.0
+
+
+class Requests:
+    """Every request of the run: its seconds when it succeeded, its failures and timeouts."""
+
+    def __init__(self) -> None:
+        self.samples: dict[str, list[float]] = {}
+        self.failures: Counter[str] = Counter()
+        self.timeouts: Counter[str] = Counter()
+        self.errors: list[str] = []
+
+    async def timed(self, kind: str, work: Any) -> Any:
+        """Await `work` within REQUEST_TIMEOUT; its result, or None when it failed."""
+        started = time.perf_counter()
+        try:
+            result = await asyncio.wait_for(work, REQUEST_TIMEOUT)
+        except TimeoutError:
+            self.timeouts[kind] += 1
+            return None
+        except Exception as error:
+            self._failed(kind, f"{type(error).__name__}: {error}")
+            return None
+        self.samples.setdefault(kind, []).append(time.perf_counter() - started)
+        return result
+
+    def _failed(self, kind: str, why: str) -> None:
+        self.failures[kind] += 1
+        if len(self.errors) < 10:
+            self.errors.append(f"{kind}: {why}")
+
+    def refused(self, kind: str, why: str) -> None:
+        """A request answered, but with an error: move its sample to the failures."""
+        self.samples[kind].pop()
+        self._failed(kind, why)
+
+    def add_fleet(self, opened: dict[str, Any]) -> None:
+        for stage, seconds in opened["samples"].items():
+            self.samples.setdefault(f"listener {stage}", []).extend(seconds)
+        for stage, count in opened["failures"].items():
+            self.failures[f"listener {stage}"] += count
+        for stage, count in opened["timeouts"].items():
+            self.timeouts[f"listener {stage}"] += count
+        self.errors += opened["errors"][: max(0, 10 - len(self.errors))]
+
+    def health(self, dropped: int) -> dict[str, Any]:
+        """Mattermost's verdict over all requests, with each kind's own figures."""
+        answered = sum(len(s) for s in self.samples.values())
+        failed = sum(self.failures.values()) + dropped
+        timed_out = sum(self.timeouts.values())
+        total = answered + sum(self.failures.values()) + timed_out
+        every = [s for samples in self.samples.values() for s in samples]
+        rate = (failed + timed_out) / max(total, 1)
+        p99 = summary_ms(every)["p99_ms"]
+        return {
+            "requests": total, "errors": failed, "timeouts": timed_out,
+            "dropped_connections": dropped,
+            "error_rate_percent": round(100 * rate, 4), "p99_ms": p99,
+            "healthy": rate < ERROR_BUDGET and p99 < P99_BUDGET_S * 1000,
+            "by_kind": {kind: {**summary_ms(samples), "failed": self.failures[kind],
+                               "timed_out": self.timeouts[kind]}
+                        for kind, samples in sorted(self.samples.items())},
+            "first_errors": self.errors,
+        }
+
+
+async def _start_fleet(urls: list[str], token: str, rooms: list[str], first: int,
+                       count: int) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.listener_fleet", "--urls", ",".join(urls),
+        "--token", token, "--rooms", ",".join(rooms), "--first", str(first),
+        "--count", str(count), cwd=REPO, stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE, limit=2**24)
+
+
+async def _ask(fleet: asyncio.subprocess.Process, line: bytes | None) -> dict[str, Any]:
+    assert fleet.stdin is not None and fleet.stdout is not None
+    if line is not None:
+        fleet.stdin.write(line + b"\n")
+        await fleet.stdin.drain()
+    answer = await fleet.stdout.readline()
+    if not answer:
+        raise RuntimeError("a listener fleet process ended")
+    return json.loads(answer)
+
+
+async def _sender(requests: Requests, url: str, token: str, room: str, sends: int,
+                  interval: float, offset: float, acked: Counter[str]) -> None:
+    """One user sending `sends` messages, one every `interval` s, each fetch + emit timed."""
+    client = socketio.AsyncClient(reconnection=False)
+    connected = await requests.timed("sender connect", client.connect(
+        url, auth={"token": token}, transports=["websocket"], wait_timeout=REQUEST_TIMEOUT))
+    if connected is None and not client.connected:
+        return
+    joined = await requests.timed("join", client.call("join", {"chat_id": room},
+                                                      timeout=REQUEST_TIMEOUT + 1))
+    if joined is not None and not joined.get("ok"):
+        requests.refused("join", str(joined))
+    started = time.monotonic() + offset
+    async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {token}"}) as http:
+
+        async def fetch_auth() -> str:
+            async with http.post(url + "/api/message-auth", json={"chat_id": room}) as reply:
+                reply.raise_for_status()
+                return str((await reply.json())["auth"])
+
+        for number in range(sends):
+            await asyncio.sleep(max(0.0, started + number * interval - time.monotonic()))
+            auth = await requests.timed("message-auth", fetch_auth())
+            if auth is None:
+                continue
+            ack = await requests.timed("send_message", client.call("send_message", {
+                "chat_id": room, "text": f"load {number}", "auth": auth,
+                "client_id": uuid.uuid4().hex}, timeout=REQUEST_TIMEOUT + 1))
+            if ack is None:
+                continue
+            if ack.get("ok"):
+                acked[room] += 1
+            else:
+                requests.refused("send_message", str(ack.get("error")))
+    await client.disconnect()
+
+
+async def _deliveries(fleets: list[asyncio.subprocess.Process], rooms: list[str],
+                      acked: Counter[str], patience: float) -> dict[str, Any]:
+    """Ask the fleets until every listener has every message, or nothing moved for `patience`."""
+    expected_total = last_total = -1
+    moved = time.monotonic()
+    while True:
+        reports = [await _ask(fleet, b"counts") for fleet in fleets]
+        missing = doubled = total = expected_total = 0
+        listeners_short = 0
+        for report in reports:
+            for offset, (count, is_open) in enumerate(zip(report["counts"], report["open"],
+                                                          strict=True)):
+                if not is_open:
+                    continue
+                expected = acked[rooms[(report["first"] + offset) % len(rooms)]]
+                expected_total += expected
+                total += count
+                missing += max(0, expected - count)
+                doubled += max(0, count - expected)
+                listeners_short += count < expected
+        if total != last_total:
+            last_total, moved = total, time.monotonic()
+        if missing == 0 or time.monotonic() - moved > patience:
+            return {"deliveries": total, "deliveries_expected": expected_total,
+                    "missing": missing, "doubled": doubled,
+                    "listeners_missing_some": listeners_short,
+                    "closed_by_server": sum(r["closed_by_server"] for r in reports),
+                    "pongs": sum(r["pongs"] for r in reports),
+                    "listeners_open": sum(sum(r["open"]) for r in reports)}
+        await asyncio.sleep(0.5)
+
+
+async def _run(infos: list[dict[str, Any]], rooms: list[str], connections: int, senders: int,
+               sends: int, interval: float, fleets_count: int) -> dict[str, Any]:
+    urls, pids = [info["url"] for info in infos], [info["pid"] for info in infos]
+    tokens = infos[0]["tokens"]
+    requests = Requests()
+    total = connections * len(infos)
+    before = [rss_bytes(pid) for pid in pids]
+    share = -(-total // fleets_count)
+    started = time.perf_counter()
+    fleets = [await _start_fleet(urls, tokens["alice"], rooms, first, min(share, total - first))
+              for first in range(0, total, share)]
+    try:
+        opened = await asyncio.gather(*(_ask(fleet, None) for fleet in fleets))
+        open_seconds = time.perf_counter() - started
+        for record in opened:
+            requests.add_fleet(record["opened"])
+        await asyncio.sleep(2.0)  # the last joins' own work is done
+        after = [rss_bytes(pid) for pid in pids]
+        acked: Counter[str] = Counter()
+        cpu_before, sending_started = cpu_seconds(pids), time.perf_counter()
+        await asyncio.gather(*(
+            _sender(requests, urls[i % len(urls)], tokens["bob"], rooms[i % len(rooms)], sends,
+                    interval, interval * i / senders, acked) for i in range(senders)))
+        delivered = await _deliveries(fleets, rooms, acked, patience=30.0)
+        sending_seconds = time.perf_counter() - sending_started
+        server_cpu = cpu_seconds(pids) - cpu_before
+    finally:
+        for fleet in fleets:
+            if fleet.returncode is None and fleet.stdin is not None:
+                fleet.stdin.write(b"stop\n")
+        for fleet in fleets:
+            try:
+                await asyncio.wait_for(fleet.wait(), 30)
+            except TimeoutError:
+                fleet.kill()
+    health = requests.health(delivered["closed_by_server"])
+    by_kind = health["by_kind"]
+    return {
+        "servers": len(infos), "connections_per_server": connections,
+        "connections": total, "rooms": len(rooms), "listener_processes": len(fleets),
+        "senders": senders, "sends_per_sender": sends, "send_interval_s": interval,
+        "messages_acked": sum(acked.values()),
+        "open_seconds": round(open_seconds, 1),
+        "memory_per_connection_kib": [round((a - b) / connections / 1024, 1)
+                                      for a, b in zip(after, before, strict=True)],
+        "server_rss_mib": [round(a / 2**20, 1) for a in after],
+        "send_p50_ms": by_kind.get("send_message", {}).get("p50_ms"),
+        "send_p99_ms": by_kind.get("send_message", {}).get("p99_ms"),
+        "server_cpu_share_while_sending": round(server_cpu / sending_seconds / len(pids), 3),
+        **delivered, "health": health,
+        "load_average": os.getloadavg(),
+    }
+
+
+def run(connections: int = 5000, servers: int = 1, senders: int = 20, sends: int = 10,
+        interval: float = 1.0, rooms: int = 5, listener_processes: int | None = None,
+        ) -> dict[str, Any]:
+    """Start the server process(es), hold the listeners, send, count; the figures."""
+    names = [f"room-{i}" for i in range(rooms)]
+    fleets = listener_processes or max(2, servers)
+    with ExitStack() as stack:
+        if servers == 1:
+            first = stack.enter_context(chat_server(
+                None, prepare=lambda db: prepare_rooms(db, rooms)))
+            infos = [first]
+        else:
+            from .postgres import temporary_database
+
+            db_url = stack.enter_context(temporary_database())
+            channel = f"load-{uuid.uuid4().hex[:8]}"
+            redis = ("--redis", REDIS_URL, "--redis-channel", channel)
+            infos = [stack.enter_context(chat_server(
+                db_url, *redis, prepare=lambda db: prepare_rooms(db, rooms)))]
+            infos += [stack.enter_context(chat_server(db_url, *redis))
+                      for _ in range(servers - 1)]
+        return asyncio.run(_run(infos, names, connections, senders, sends, interval, fleets))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--connections", type=int, default=5000, help="per server process")
+    parser.add_argument("--servers", type=int, default=1)
+    parser.add_argument("--senders", type=int, default=20)
+    parser.add_argument("--sends", type=int, default=10, help="per sender")
+    parser.add_argument("--interval", type=float, default=1.0, help="seconds between sends")
+    parser.add_argument("--listener-processes", type=int)
+    args = parser.parse_args()
+    print(json.dumps(run(args.connections, args.servers, args.senders, args.sends,
+                         args.interval, listener_processes=args.listener_processes), indent=1))
+
+
+if __name__ == "__main__":
+    main()
