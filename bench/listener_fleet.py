@@ -16,25 +16,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import resource
 import sys
 from typing import Any
+
+from chat_widget.server.open_files import raise_open_file_limit
 
 from .raw_listener import CountingListener, open_listener
 
 STAGES = ("upgrade", "connect", "join")
-
-
-def raise_open_file_limit() -> int:
-    """Lift this process's soft limit on open files to the hard one; return it.
-
-    Every listener is a socket; the usual soft limit (1024) is far below a
-    fleet's few thousand.
-    """
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if hard == resource.RLIM_INFINITY or soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
 class Fleet:
@@ -100,6 +89,7 @@ async def serve(args: argparse.Namespace) -> None:
     await fleet.open_all(args.batch, args.pause)
     _say({"opened": {"samples": fleet.samples, "failures": fleet.failures,
                      "timeouts": fleet.timeouts, "errors": fleet.errors,
+                     "closed_by_server": fleet.report()["closed_by_server"],
                      "open_file_limit": limit}})
     reader = asyncio.StreamReader()
     loop = asyncio.get_running_loop()

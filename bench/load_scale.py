@@ -169,8 +169,21 @@ async def _sender(requests: Requests, url: str, token: str, room: str, sends: in
     await client.disconnect()
 
 
+async def _stored(db_url: str, rooms: list[str]) -> dict[str, int]:
+    """Messages stored per chat: what each listener of it must receive.
+
+    Not the acknowledged count: a send whose ack timed out may still have been
+    stored, and then broadcast.
+    """
+    from chat_widget.server.store import open_store
+
+    async with open_store(db_url, create=False) as store:
+        return {chat_id: seq for chat_id, (seq, _version)
+                in (await store.last_positions(rooms)).items()}
+
+
 async def _deliveries(fleets: list[asyncio.subprocess.Process], rooms: list[str],
-                      acked: Counter[str], patience: float) -> dict[str, Any]:
+                      stored: dict[str, int], patience: float) -> dict[str, Any]:
     """Ask the fleets until every listener has every message, or nothing moved for `patience`."""
     expected_total = last_total = -1
     moved = time.monotonic()
@@ -183,7 +196,7 @@ async def _deliveries(fleets: list[asyncio.subprocess.Process], rooms: list[str]
                                                           strict=True)):
                 if not is_open:
                     continue
-                expected = acked[rooms[(report["first"] + offset) % len(rooms)]]
+                expected = stored[rooms[(report["first"] + offset) % len(rooms)]]
                 expected_total += expected
                 total += count
                 missing += max(0, expected - count)
@@ -215,6 +228,7 @@ async def _run(infos: list[dict[str, Any]], rooms: list[str], connections: int, 
     try:
         opened = await asyncio.gather(*(_ask(fleet, None) for fleet in fleets))
         open_seconds = time.perf_counter() - started
+        closed_while_opening = sum(record["opened"]["closed_by_server"] for record in opened)
         for record in opened:
             requests.add_fleet(record["opened"])
         await asyncio.sleep(2.0)  # the last joins' own work is done
@@ -224,7 +238,8 @@ async def _run(infos: list[dict[str, Any]], rooms: list[str], connections: int, 
         await asyncio.gather(*(
             _sender(requests, urls[i % len(urls)], tokens["bob"], rooms[i % len(rooms)], sends,
                     interval, interval * i / senders, acked) for i in range(senders)))
-        delivered = await _deliveries(fleets, rooms, acked, patience=30.0)
+        stored = await _stored(infos[0]["db_url"], rooms)
+        delivered = await _deliveries(fleets, rooms, stored, patience=30.0)
         sending_seconds = time.perf_counter() - sending_started
         server_cpu = cpu_seconds(pids) - cpu_before
     finally:
@@ -242,8 +257,8 @@ async def _run(infos: list[dict[str, Any]], rooms: list[str], connections: int, 
         "servers": len(infos), "connections_per_server": connections,
         "connections": total, "rooms": len(rooms), "listener_processes": len(fleets),
         "senders": senders, "sends_per_sender": sends, "send_interval_s": interval,
-        "messages_acked": sum(acked.values()),
-        "open_seconds": round(open_seconds, 1),
+        "messages_acked": sum(acked.values()), "messages_stored": sum(stored.values()),
+        "open_seconds": round(open_seconds, 1), "closed_while_opening": closed_while_opening,
         "memory_per_connection_kib": [round((a - b) / connections / 1024, 1)
                                       for a, b in zip(after, before, strict=True)],
         "server_rss_mib": [round(a / 2**20, 1) for a in after],
