@@ -19,6 +19,7 @@ import json
 import sys
 from typing import Any
 
+from chat_widget.cli import event_loop_factory, run_on
 from chat_widget.server.open_files import raise_open_file_limit
 
 from .raw_listener import CountingListener, open_listener
@@ -50,7 +51,8 @@ class Fleet:
             self.listeners[slot] = transport.get_protocol()  # type: ignore[assignment]
         except Exception as error:
             failed = next(stage for stage in STAGES if stage not in stages)
-            (self.timeouts if isinstance(error, TimeoutError) else self.failures)[failed] += 1
+            timed_out = isinstance(error, (TimeoutError, asyncio.TimeoutError))
+            (self.timeouts if timed_out else self.failures)[failed] += 1
             if len(self.errors) < 5:
                 self.errors.append(f"{failed}: {type(error).__name__}: {error}")
         for stage, seconds in stages.items():
@@ -82,7 +84,7 @@ def _say(record: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
-async def serve(args: argparse.Namespace) -> None:
+async def serve(args: argparse.Namespace) -> int:
     limit = raise_open_file_limit()
     fleet = Fleet(args.urls.split(","), args.token, args.rooms.split(","), args.first,
                   args.count)
@@ -101,6 +103,7 @@ async def serve(args: argparse.Namespace) -> None:
             break
     fleet.close()
     await asyncio.sleep(0.1)  # let the closes reach the server
+    return 0
 
 
 def main() -> None:
@@ -112,7 +115,7 @@ def main() -> None:
     parser.add_argument("--count", type=int, required=True)
     parser.add_argument("--batch", type=int, default=50)
     parser.add_argument("--pause", type=float, default=0.05)
-    asyncio.run(serve(parser.parse_args()))
+    run_on(event_loop_factory("auto"), serve(parser.parse_args()))  # uvloop when installed
 
 
 if __name__ == "__main__":

@@ -63,7 +63,7 @@ class Requests:
         started = time.perf_counter()
         try:
             result = await asyncio.wait_for(work, REQUEST_TIMEOUT)
-        except TimeoutError:
+        except asyncio.TimeoutError:  # TimeoutError itself from 3.11
             self.timeouts[kind] += 1
             return None
         except Exception as error:
@@ -249,7 +249,7 @@ async def _run(infos: list[dict[str, Any]], rooms: list[str], connections: int, 
         for fleet in fleets:
             try:
                 await asyncio.wait_for(fleet.wait(), 30)
-            except TimeoutError:
+            except asyncio.TimeoutError:
                 fleet.kill()
     health = requests.health(delivered["closed_by_server"])
     by_kind = health["by_kind"]

@@ -43,6 +43,7 @@ class CountingListener(asyncio.Protocol):
         self.buffer = b""
         self.counting = False
         self.handshake_done = asyncio.get_running_loop().create_future()
+        self.arrived = asyncio.Event()  # more bytes came during the handshake
         self.lost = False  # the server closed the link (say, a missed heartbeat)
         self.pongs = 0
 
@@ -51,10 +52,12 @@ class CountingListener(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.lost = True
+        self.arrived.set()
 
     def data_received(self, data: bytes) -> None:
         if not self.counting:
             self.buffer += data
+            self.arrived.set()
             if not self.handshake_done.done() and b"\r\n\r\n" in self.buffer:
                 head, _, self.buffer = self.buffer.partition(b"\r\n\r\n")
                 self.handshake_done.set_result(head)
@@ -69,11 +72,17 @@ class CountingListener(asyncio.Protocol):
         self.buffer = chunk[-(len(EVENT_MARK) - 1):]
 
     async def read_until(self, marker: bytes, timeout: float = 30.0) -> bytes:
+        """Wait for `marker` (woken by each arrival, not polling: thousands open at once)."""
         deadline = asyncio.get_running_loop().time() + timeout
         while marker not in self.buffer:
-            if asyncio.get_running_loop().time() > deadline:
-                raise TimeoutError(f"no {marker!r}")
-            await asyncio.sleep(0.005)
+            if self.lost:
+                raise ConnectionError(f"closed before {marker!r}")
+            self.arrived.clear()
+            try:
+                await asyncio.wait_for(self.arrived.wait(),
+                                       deadline - asyncio.get_running_loop().time())
+            except asyncio.TimeoutError:
+                raise TimeoutError(f"no {marker!r}") from None
         before, _, self.buffer = self.buffer.partition(marker)
         return before
 
