@@ -68,6 +68,7 @@ class Fleet:
     def report(self) -> dict[str, Any]:
         return {"first": self.indexes.start, "counts": [c[0] for c in self.counts],
                 "open": [listener is not None for listener in self.listeners],
+                "lost": [listener is not None and listener.lost for listener in self.listeners],
                 "closed_by_server": sum(1 for listener in self.listeners
                                         if listener is not None and listener.lost),
                 "pongs": sum(listener.pongs for listener in self.listeners

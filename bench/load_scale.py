@@ -47,6 +47,7 @@ REDIS_URL = os.environ.get("CHAT_WIDGET_REDIS", "redis://127.0.0.1:6379/0")
 REQUEST_TIMEOUT = 30.0  # what ChatClient waits for an ack before calling a send failed
 ERROR_BUDGET = 0.00025  # Mattermost: errors and timeouts under 0.025 % of requests
 P99_BUDGET_S = 2.0
+IDLE_SECONDS = 8.0  # two heartbeat rounds at the server's 4 s ping interval
 
 
 class Requests:
@@ -183,7 +184,8 @@ async def _stored(db_url: str, rooms: list[str]) -> dict[str, int]:
 
 
 async def _deliveries(fleets: list[asyncio.subprocess.Process], rooms: list[str],
-                      stored: dict[str, int], patience: float) -> dict[str, Any]:
+                      stored: dict[str, int], servers: int, patience: float,
+                      ) -> dict[str, Any]:
     """Ask the fleets until every listener has every message, or nothing moved for `patience`."""
     expected_total = last_total = -1
     moved = time.monotonic()
@@ -191,7 +193,10 @@ async def _deliveries(fleets: list[asyncio.subprocess.Process], rooms: list[str]
         reports = [await _ask(fleet, b"counts") for fleet in fleets]
         missing = doubled = total = expected_total = 0
         listeners_short = 0
+        closed_per_server = [0] * servers
         for report in reports:
+            for offset, lost in enumerate(report["lost"]):
+                closed_per_server[(report["first"] + offset) % servers] += lost
             for offset, (count, is_open) in enumerate(zip(report["counts"], report["open"],
                                                           strict=True)):
                 if not is_open:
@@ -209,6 +214,7 @@ async def _deliveries(fleets: list[asyncio.subprocess.Process], rooms: list[str]
                     "missing": missing, "doubled": doubled,
                     "listeners_missing_some": listeners_short,
                     "closed_by_server": sum(r["closed_by_server"] for r in reports),
+                    "closed_by_server_per_process": closed_per_server,
                     "pongs": sum(r["pongs"] for r in reports),
                     "listeners_open": sum(sum(r["open"]) for r in reports)}
         await asyncio.sleep(0.5)
@@ -222,7 +228,7 @@ async def _run(infos: list[dict[str, Any]], rooms: list[str], connections: int, 
     total = connections * len(infos)
     before = [rss_bytes(pid) for pid in pids]
     share = -(-total // fleets_count)
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), cpu_seconds(pids)
     fleets = [await _start_fleet(urls, tokens["alice"], rooms, first, min(share, total - first))
               for first in range(0, total, share)]
     try:
@@ -231,7 +237,11 @@ async def _run(infos: list[dict[str, Any]], rooms: list[str], connections: int, 
         closed_while_opening = sum(record["opened"]["closed_by_server"] for record in opened)
         for record in opened:
             requests.add_fleet(record["opened"])
-        await asyncio.sleep(2.0)  # the last joins' own work is done
+        open_cpu = cpu_seconds(pids) - cpu_started
+        # Held idle: what the heartbeat alone costs the server at this many connections.
+        cpu_idle = cpu_seconds(pids)
+        await asyncio.sleep(IDLE_SECONDS)
+        idle_cpu = cpu_seconds(pids) - cpu_idle
         after = [rss_bytes(pid) for pid in pids]
         acked: Counter[str] = Counter()
         cpu_before, sending_started = cpu_seconds(pids), time.perf_counter()
@@ -239,7 +249,7 @@ async def _run(infos: list[dict[str, Any]], rooms: list[str], connections: int, 
             _sender(requests, urls[i % len(urls)], tokens["bob"], rooms[i % len(rooms)], sends,
                     interval, interval * i / senders, acked) for i in range(senders)))
         stored = await _stored(infos[0]["db_url"], rooms)
-        delivered = await _deliveries(fleets, rooms, stored, patience=30.0)
+        delivered = await _deliveries(fleets, rooms, stored, len(urls), patience=30.0)
         sending_seconds = time.perf_counter() - sending_started
         server_cpu = cpu_seconds(pids) - cpu_before
     finally:
@@ -264,6 +274,12 @@ async def _run(infos: list[dict[str, Any]], rooms: list[str], connections: int, 
         "server_rss_mib": [round(a / 2**20, 1) for a in after],
         "send_p50_ms": by_kind.get("send_message", {}).get("p50_ms"),
         "send_p99_ms": by_kind.get("send_message", {}).get("p99_ms"),
+        # Server CPU per unit of work: what a quiet machine needs, whatever this one's load.
+        "server_cpu_ms_per_connection_opened": round(1000 * open_cpu / total, 3),
+        "server_cpu_share_idle_per_process": round(idle_cpu / IDLE_SECONDS / len(pids), 3),
+        "server_cpu_us_per_delivery": round(
+            1e6 * max(0.0, server_cpu - idle_cpu / IDLE_SECONDS * sending_seconds)
+            / max(delivered["deliveries"], 1), 1),
         "server_cpu_share_while_sending": round(server_cpu / sending_seconds / len(pids), 3),
         **delivered, "health": health,
         "load_average": os.getloadavg(),
@@ -292,6 +308,58 @@ def run(connections: int = 5000, servers: int = 1, senders: int = 20, sends: int
             infos += [stack.enter_context(chat_server(db_url, *redis))
                       for _ in range(servers - 1)]
         return asyncio.run(_run(infos, names, connections, senders, sends, interval, fleets))
+
+
+# The two runs of docs/reliability.md: the full counts, and the small ones CI runs.
+RUNS = {
+    "full": {"one_process": {"connections": 5000, "servers": 1},
+             "three_processes": {"connections": 5000, "servers": 3}},
+    "quick": {"one_process": {"connections": 300, "servers": 1, "sends": 2, "interval": 0.5},
+              "three_processes": {"connections": 100, "servers": 3, "sends": 2,
+                                  "interval": 0.5}},
+}
+
+
+def collect(quick: bool) -> dict[str, Any]:
+    """Both runs at the report's counts, under `load_scale_*` keys."""
+    return {f"load_scale_{name}": run(**settings)
+            for name, settings in RUNS["quick" if quick else "full"].items()}
+
+
+def rows(figures: dict[str, Any]) -> list[str]:
+    """The report's table rows for these runs."""
+    lines = []
+    for name, label in (("one_process", "7b. Load, one process"),
+                        ("three_processes", "7c. Load, three processes")):
+        result = figures.get(f"load_scale_{name}")
+        if result is None:
+            continue
+        health = result["health"]
+        where = ("one process on SQLite" if result["servers"] == 1 else
+                 f"{result['servers']} processes over PostgreSQL and Redis")
+        lines.append(
+            f"| {label} | {result['connections']:,} raw websocket listeners "
+            f"({result['connections_per_server']:,} per process, {where}, "
+            f"{result['listener_processes']} client processes) in {result['rooms']} chats; "
+            f"{result['senders']} senders each send {result['sends_per_sender']} messages, one "
+            f"every {result['send_interval_s']:g} s | {result['deliveries']:,} deliveries of "
+            f"{result['messages_stored']} messages; {health['requests']:,} requests "
+            f"(load average {result['load_average'][0]:.1f}) | missing "
+            f"{result['missing']}, doubled {result['doubled']}, links closed by the server "
+            f"{result['closed_by_server']}; send p50/p99 {result['send_p50_ms']}/"
+            f"{result['send_p99_ms']} ms; server memory per connection "
+            f"{', '.join(f'{m} KiB' for m in result['memory_per_connection_kib'])}; server "
+            f"CPU {result['server_cpu_ms_per_connection_opened']} ms per connection opened, "
+            f"{result['server_cpu_share_idle_per_process']:.1%} of a core idle (heartbeat), "
+            f"{result['server_cpu_us_per_delivery']} µs per delivery; health (Mattermost: "
+            f"errors + timeouts < 0.025 %, p99 < 2 s): {health['error_rate_percent']} %, p99 "
+            f"{health['p99_ms']} ms: {'healthy' if health['healthy'] else 'NOT healthy'} |")
+    return lines
+
+
+def reproduce() -> list[str]:
+    return ["- Load at scale: `python -m bench.load_scale --connections 5000` and "
+            "`python -m bench.load_scale --connections 5000 --servers 3`"]
 
 
 def main() -> None:

@@ -58,6 +58,10 @@ class CountingListener(asyncio.Protocol):
         if not self.counting:
             self.buffer += data
             self.arrived.set()
+            # The server pings from its open packet on, however long the join takes.
+            if PING_FRAME in data and self.transport is not None:
+                self.transport.write(masked_text_frame("3"))
+                self.pongs += 1
             if not self.handshake_done.done() and b"\r\n\r\n" in self.buffer:
                 head, _, self.buffer = self.buffer.partition(b"\r\n\r\n")
                 self.handshake_done.set_result(head)
@@ -121,6 +125,7 @@ async def open_listener(url: str, token: str | None, chat_id: str,
         transport.close()
         raise ConnectionError(f"join refused: {listener.buffer[:200]!r}")
     stages["join"] = loop.time() - started
-    listener.buffer = b""
+    leftover, listener.buffer = listener.buffer, b""
     listener.counting = True
+    listener.data_received(leftover)  # events that came with the join's answer count
     return transport
