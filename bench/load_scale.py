@@ -357,6 +357,35 @@ def rows(figures: dict[str, Any]) -> list[str]:
     return lines
 
 
+def note(figures: dict[str, Any]) -> list[str]:
+    """What failed on the way to thousands of connections, and what was done at its cause."""
+    if "load_scale_one_process" not in figures:
+        return []
+    return [
+        "## Thousands of connections: what failed on the way",
+        "",
+        "- Disconnects cost O(connections): python-socketio's manager finds a leaving "
+        "connection's rooms by walking every room, and each connection has one of its own. "
+        "With 5,000 connections, 57 % of the server's CPU went to that walk while they left, "
+        "long enough to hold the event loop past the 4 s ping timeout, which dropped more "
+        "connections. The server's managers now index each connection's rooms "
+        "(`chat_widget/server/room_index.py`); a disconnect costs its own rooms.",
+        "- Open files: each connection is a descriptor and Linux's usual soft limit is 1024; "
+        "`chat-widget serve` lifts its soft limit to the hard one at start (and logs it).",
+        "- The listen backlog (aiohttp's 128) was not a cause: the kernel counted 0 listen "
+        "overflows over the 5,000-connection runs, with connects in batches of 50.",
+        "- The load generator itself first dropped links: a raw listener ignored pings until "
+        "its join was answered, so a join slower than 4 s lost its link to the heartbeat, "
+        "and it polled for bytes every 5 ms, thousands at once. Both fixed in "
+        "`bench/raw_listener.py`.",
+        "- What remains is CPU: every server-CPU figure above is per unit of work (per "
+        "connection opened, per delivery, idle share), so a quiet machine can be judged "
+        "from them; on a machine whose load average is far above its cores the server "
+        "process is given too little CPU to answer 5,000 pings every 4 s and drops links.",
+        "",
+    ]
+
+
 def reproduce() -> list[str]:
     return ["- Load at scale: `python -m bench.load_scale --connections 5000` and "
             "`python -m bench.load_scale --connections 5000 --servers 3`"]

@@ -170,6 +170,7 @@ def markdown(figures: dict[str, Any]) -> str:
         *reliability_faults.rows(figures, _suite_line),
         "",
         *reliability_faults.heartbeat_note(figures),
+        *load_scale.note(figures),
         "## Reproduce one item",
         "",
         "- Crashes: `python -m bench.crash --clients 50 --rooms 5 --messages 10000 --kills 5`",
