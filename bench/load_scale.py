@@ -371,7 +371,7 @@ def note(figures: dict[str, Any]) -> list[str]:
         "connections. The server's managers now index each connection's rooms "
         "(`chat_widget/server/room_index.py`); a disconnect costs its own rooms.",
         "- Open files: each connection is a descriptor and Linux's usual soft limit is 1024; "
-        "`chat-widget serve` lifts its soft limit to the hard one at start (and logs it).",
+        "`chat-widget serve` lifts its soft limit to the hard one at start.",
         "- The listen backlog (aiohttp's 128) was not a cause: the kernel counted 0 listen "
         "overflows over the 5,000-connection runs, with connects in batches of 50.",
         "- The load generator itself first dropped links: a raw listener ignored pings until "

@@ -109,7 +109,7 @@ async def _serve(args: argparse.Namespace) -> int:
     for chat_id, spec in args.responder or []:
         config.responders[spec] = load_responder(spec)
         config.chat_responders[chat_id] = spec
-    logging.getLogger(__name__).info("open files allowed: %d", raise_open_file_limit())
+    logging.getLogger(__name__).debug("open files allowed: %d", raise_open_file_limit())
     await prepare_database(args.db)
     server = ChatServer(config)
     stop = asyncio.Event()
