@@ -65,23 +65,38 @@ def ask(session: requests.Session, method: str, url: str, **kwargs: Any) -> tupl
 
 
 class Sender(threading.Thread):
-    """One ChatClient sending one message after another until told to stop."""
+    """One ChatClient sending one message after another (`every` s apart) until told to stop.
 
-    def __init__(self, url: str, token: str, index: int) -> None:
+    `url` may be every server URL of the deployment (the client fails over).
+    What `on_message` hands it is kept in `delivered`, (seq, id) in the order
+    shown, so a run can tell a message missing or shown twice at this client.
+    """
+
+    def __init__(self, url: str | list[str], token: str, index: int,
+                 every: float = 0.02) -> None:
         super().__init__(daemon=True)
         self.client = ChatClient(url, token, send_timeout=30.0, request_timeout=5.0,
                                  reconnection_delay=0.2, reconnection_delay_max=1.0)
+        self.delivered: list[tuple[int, str]] = []
+        self.client.on_message(lambda message: self.delivered.append(
+            (message["seq"], message["id"])))
         self.client.join("general")
         self.index, self.acked, self.failures, self.fetches = index, [], [], 0
+        self.every = every
         self.client.on_event(self._count)
         self.stop = threading.Event()
+
+    @property
+    def last_seq(self) -> int:
+        """The seq of the last message shown (they are shown in unbroken seq order)."""
+        return self.delivered[-1][0] if self.delivered else 0
 
     def _count(self, event: dict[str, Any]) -> None:
         if event["kind"] == "auth_fetch_start":
             self.fetches += 1
 
     def run(self) -> None:
-        while not self.stop.wait(0.02):
+        while not self.stop.wait(self.every):
             client_id = f"{self.index}-{uuid.uuid4().hex}"
             try:
                 self.client.send(f"from {self.index}", client_id=client_id)
