@@ -21,11 +21,12 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from collections.abc import Callable
 from typing import Any
 
 from .steady_fleet import (
     deployment,
+    first_times,
+    fresh_view,
     last_stored_seq,
     redis_health,
     start_fleet,
@@ -37,26 +38,12 @@ from .steady_fleet import (
 EQUAL_WITHIN_S = 10.0
 
 
-def first_times(since: float, timeout: float, conditions: dict[str, Callable[[], bool]],
-                ) -> dict[str, float | None]:
-    """For each named condition, the seconds from `since` until it first held (None if
-    not within `timeout`), all watched together."""
-    found: dict[str, float | None] = dict.fromkeys(conditions)
-    while time.monotonic() - since <= timeout:
-        for name, condition in conditions.items():
-            if found[name] is None and condition():
-                found[name] = round(time.monotonic() - since, 2)
-        if all(value is not None for value in found.values()):
-            break
-        time.sleep(0.05)
-    return found
-
-
 def run(clients: int = 50, processes: int = 3, kills: int = 3, down_for: float = 3.0,
         every: float = 0.5, between: float = 5.0) -> dict[str, Any]:
     with deployment(processes, clients) as setup:
         urls = setup.urls
         senders = start_fleet(setup, lambda index: [urls[index % processes]], every)
+        everyone, alice = set(setup.tokens), setup.servers[0].tokens["alice"]
         time.sleep(between)
         per_kill = []
         for _kill in range(kills):
@@ -73,6 +60,10 @@ def run(clients: int = 50, processes: int = 3, kills: int = 3, down_for: float =
                     sender.last_seq >= upto for sender in senders),
                 "subscribed_again_after_s": lambda: all(
                     redis_health(url) == "ok" for url in urls)})
+            # Redis came back empty: each process writes its connections back. A client
+            # joining now (alice, on the first process) must be shown every member.
+            firsts.update(first_times(back, 60.0, {"presence_whole_again_by_s": lambda: (
+                fresh_view(urls[0], alice) == everyone | {"alice"})}))
             per_kill.append({"down_s": round(back - killed_at, 2),
                              "down_noticed_by_every_process_s": noticed,
                              "messages_by_then": stored_by_then, **firsts})

@@ -29,6 +29,8 @@ from typing import Any
 
 import requests
 
+from chat_widget.client import ChatClient
+
 from .crash import ServerUnderFire
 from .postgres_restart import Sender
 from .private_postgres import PrivatePostgres, free_port
@@ -127,6 +129,38 @@ def wait_until(condition: Callable[[], bool], timeout: float, step: float = 0.05
             return None
         time.sleep(step)
     return round(time.monotonic() - began, 2)
+
+
+def first_times(since: float, timeout: float, conditions: dict[str, Callable[[], bool]],
+                ) -> dict[str, float | None]:
+    """For each named condition, the seconds from `since` until it first held (None if
+    not within `timeout`), all watched together."""
+    found: dict[str, float | None] = dict.fromkeys(conditions)
+    while time.monotonic() - since <= timeout:
+        for name, condition in conditions.items():
+            if found[name] is None and condition():
+                found[name] = round(time.monotonic() - since, 2)
+        if all(value is not None for value in found.values()):
+            break
+        time.sleep(0.05)
+    return found
+
+
+def present_ids(sender: Sender) -> set[str]:
+    """Who this client is shown as present in the chat."""
+    return {user["id"] for user in sender.client.present}
+
+
+def all_see(watchers: list[Sender], expected: set[str]) -> bool:
+    return all(watcher.client.connected and present_ids(watcher) == expected
+               for watcher in watchers)
+
+
+def fresh_view(url: str, token: str) -> set[str]:
+    """Who a client joining the chat now is shown present (from its join ack)."""
+    with ChatClient(url, token) as client:
+        client.join(CHAT)
+        return {user["id"] for user in client.present}
 
 
 def stored_messages(db_url: str) -> list[tuple[int, str, str | None]]:
