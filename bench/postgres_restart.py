@@ -69,7 +69,8 @@ class Sender(threading.Thread):
 
     `url` may be every server URL of the deployment (the client fails over).
     What `on_message` hands it is kept in `delivered`, (seq, id) in the order
-    shown, so a run can tell a message missing or shown twice at this client.
+    shown, so a run can tell a message missing or shown twice at this client;
+    `reconnects` counts the times its link was lost.
     """
 
     def __init__(self, url: str | list[str], token: str, index: int,
@@ -82,14 +83,18 @@ class Sender(threading.Thread):
             (message["seq"], message["id"])))
         self.client.join("general")
         self.index, self.acked, self.failures, self.fetches = index, [], [], 0
-        self.every = every
+        self.every, self.reconnects = every, 0
         self.client.on_event(self._count)
+        self.client.on_status(self._status)
         self.stop = threading.Event()
 
     @property
     def last_seq(self) -> int:
         """The seq of the last message shown (they are shown in unbroken seq order)."""
         return self.delivered[-1][0] if self.delivered else 0
+
+    def _status(self, status: str, _error: ChatError | None) -> None:
+        self.reconnects += status == "reconnecting"
 
     def _count(self, event: dict[str, Any]) -> None:
         if event["kind"] == "auth_fetch_start":

@@ -110,7 +110,9 @@ def _redis_kill_row(run: dict[str, Any]) -> str:
         f"(goal {run['equal_within_s']:g} s); acknowledged missing at a client "
         f"{run['missing_at_clients']}, lost {run['lost']}, doubled {run['doubled']} stored / "
         f"{run['doubled_at_clients']} shown, failed sends {run['failed_sends']}, clients with "
-        f"a different history at the end {run['divergent_clients']}; a client joining after "
+        f"a different history at the end {run['divergent_clients']}; client links lost "
+        f"(Redis does not drop them; the machine's load does) {run['reconnects']}; a client "
+        f"joining after "
         f"Redis came back was shown every member present by "
         f"{_seconds(kill['presence_whole_again_by_s'] for kill in kills)} |")
 
@@ -136,7 +138,9 @@ def _process_kill_row(run: dict[str, Any]) -> str:
         f"timeout {run['presence_timeout_s']:g} s: heartbeat key lapse + one heartbeat), the "
         f"failed-over users shown, every view exact, after "
         f"{_seconds(kill['views_exact_after_s'] for kill in kills)}, everyone present again "
-        f"{_seconds(kill['all_present_after_restart_s'] for kill in kills)} after the restart |")
+        f"{_seconds(kill['all_present_after_restart_s'] for kill in kills)} after the restart; "
+        f"client links lost {run['reconnects']} (failovers and waits for the restart "
+        f"included) |")
 
 
 def _seconds(values: Any) -> str:

@@ -223,4 +223,5 @@ def verdict(setup: Deployment, catch_up_timeout: float = 30.0) -> dict[str, Any]
         "doubled": sum(1 for count in by_client_id.values() if count > 1),
         "missing_at_clients": missing_at_clients, "doubled_at_clients": doubled_at_clients,
         "divergent_clients": divergent, "all_caught_up_s": caught_up_s,
+        "reconnects": sum(sender.reconnects for sender in senders),
     }
