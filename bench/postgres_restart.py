@@ -70,7 +70,8 @@ class Sender(threading.Thread):
     `url` may be every server URL of the deployment (the client fails over).
     What `on_message` hands it is kept in `delivered`, (seq, id) in the order
     shown, so a run can tell a message missing or shown twice at this client;
-    `reconnects` counts the times its link was lost.
+    `reconnects` counts the times its link was lost, `offline_s` how long each
+    took to come back.
     """
 
     def __init__(self, url: str | list[str], token: str, index: int,
@@ -83,7 +84,9 @@ class Sender(threading.Thread):
             (message["seq"], message["id"])))
         self.client.join("general")
         self.index, self.acked, self.failures, self.fetches = index, [], [], 0
-        self.every, self.reconnects = every, 0
+        self.every, self.reconnects, self._last_status = every, 0, self.client.status
+        self.offline_s: list[float] = []  # how long each lost link took to be back
+        self._lost_at: float | None = None
         self.client.on_event(self._count)
         self.client.on_status(self._status)
         self.stop = threading.Event()
@@ -94,7 +97,14 @@ class Sender(threading.Thread):
         return self.delivered[-1][0] if self.delivered else 0
 
     def _status(self, status: str, _error: ChatError | None) -> None:
-        self.reconnects += status == "reconnecting"
+        # Heard on every change of status or error: a failed attempt repeats "reconnecting".
+        if status == "reconnecting" != self._last_status:
+            self.reconnects += 1
+            self._lost_at = time.monotonic()
+        elif status == "connected" and self._lost_at is not None:
+            self.offline_s.append(time.monotonic() - self._lost_at)
+            self._lost_at = None
+        self._last_status = status
 
     def _count(self, event: dict[str, Any]) -> None:
         if event["kind"] == "auth_fetch_start":

@@ -100,6 +100,7 @@ def run(clients: int = 50, processes: int = 3, kills: int = 3, every: float = 20
         stop_fleet(senders)
         report = verdict(setup)
     ghosts = [kill["ghosts_gone_after_s"] for kill in per_kill]
+    failovers = sorted(seconds for s in senders if not stays(s.index) for seconds in s.offline_s)
     report.update({
         "clients": clients, "processes": processes, "kills": kills, "every_s": every,
         "down_for_s": down_for, "send_every_s": send_every,
@@ -109,6 +110,9 @@ def run(clients: int = 50, processes: int = 3, kills: int = 3, every: float = 20
         # another during its failover) is refused `not_connected` before it leaves.
         "failed_sends_of_one_url_clients": sum(len(s.failures) for s in senders
                                                if stays(s.index)),
+        "failovers": len(failovers),
+        "failover_s": {"p50": round(failovers[len(failovers) // 2], 2),
+                       "max": round(failovers[-1], 2)} if failovers else None,
         "presence_timeout_s": PRESENCE_TIMEOUT_S, **settled, "per_kill": per_kill,
         "slowest_ghosts_gone_s": None if None in ghosts else max(ghosts, default=None),
     })

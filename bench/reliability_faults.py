@@ -130,7 +130,8 @@ def _process_kill_row(run: dict[str, Any]) -> str:
         f"{'/'.join(f'`{code}`' for code in run['failed_send_codes'])} at the client, "
         f"before leaving, while it had no server ({run['failed_sends_of_one_url_clients']} by "
         f"one-URL clients); clients failed over per kill "
-        f"{', '.join(str(kill['failed_over']) for kill in kills)} | lost {run['lost']}, "
+        f"{', '.join(str(kill['failed_over']) for kill in kills)}, back on another process "
+        f"after {_spread(run['failover_s'])} | lost {run['lost']}, "
         f"missing at a client {run['missing_at_clients']}, doubled {run['doubled']} stored / "
         f"{run['doubled_at_clients']} shown, clients with a different history "
         f"{run['divergent_clients']}; in every client's `present`: the killed process's users "
@@ -141,6 +142,10 @@ def _process_kill_row(run: dict[str, Any]) -> str:
         f"{_seconds(kill['all_present_after_restart_s'] for kill in kills)} after the restart; "
         f"client links lost {run['reconnects']} (failovers and waits for the restart "
         f"included) |")
+
+
+def _spread(seconds: dict[str, float] | None) -> str:
+    return "n/a" if seconds is None else f"{seconds['p50']:g} s (p50), {seconds['max']:g} s (max)"
 
 
 def _seconds(values: Any) -> str:
