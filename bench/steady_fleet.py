@@ -23,6 +23,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -89,7 +90,8 @@ def deployment(processes: int, members: int) -> Iterator[Deployment]:
                    for index in range(processes)]
         for server in servers:
             server.folder.mkdir(parents=True)
-            server.start()
+        with ThreadPoolExecutor(len(servers)) as starting:  # each waits for its ready file
+            list(starting.map(ServerUnderFire.start, servers))
         setup = Deployment(pg, redis_server, servers, tokens)
         try:
             yield setup
