@@ -100,7 +100,7 @@ def _redis_kill_row(run: dict[str, Any]) -> str:
     return (
         f"| 12. Redis killed | {run['clients']} clients (one user each) on {run['processes']} "
         f"processes over a private PostgreSQL send every {run['send_every_s']:g} s while the "
-        f"private redis-server is SIGKILLed and restarted (empty) {run['kills']} times, down "
+        f"private redis-server is SIGKILLed and restarted (empty) {_times(run['kills'])}, down "
         f"{_seconds(kill['down_s'] for kill in kills)} | {run['sends']:,} sends, "
         f"{run['acknowledged']:,} acknowledged; every process saw Redis down after "
         f"{_seconds(kill['down_noticed_by_every_process_s'] for kill in kills)} and was "
@@ -123,7 +123,7 @@ def _process_kill_row(run: dict[str, Any]) -> str:
         f"| 13. A process of three killed | {run['clients']} clients (one user each) on "
         f"{run['processes']} processes over a private PostgreSQL and Redis send every "
         f"{run['send_every_s']:g} s; every {run['every_s']:g} s one process is SIGKILLed and "
-        f"restarted {run['down_for_s']:g} s later, {run['kills']} times; {run['given_every_url']}"
+        f"restarted {run['down_for_s']:g} s later, {_times(run['kills'])}; {run['given_every_url']}"
         f" clients are given every URL and fail over, {run['given_one_url']} only their own "
         f"(they go away with it, and come back) | {run['sends']:,} sends, "
         f"{run['acknowledged']:,} acknowledged, {run['failed_sends']} refused "
@@ -142,6 +142,10 @@ def _process_kill_row(run: dict[str, Any]) -> str:
         f"{_seconds(kill['all_present_after_restart_s'] for kill in kills)} after the restart; "
         f"client links lost {run['reconnects']} (failovers and waits for the restart "
         f"included) |")
+
+
+def _times(count: int) -> str:
+    return f"{count} time{'' if count == 1 else 's'}"
 
 
 def _spread(seconds: dict[str, float] | None) -> str:
