@@ -34,6 +34,7 @@ from chat_widget.errors import ChatError
 
 from .private_postgres import PrivatePostgres
 from .processes import chat_server
+from .steady_fleet import Sender
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -62,67 +63,6 @@ def ask(session: requests.Session, method: str, url: str, **kwargs: Any) -> tupl
     error = answer.json().get("error") if not answer.ok else None
     return (began, answer.status_code, error and error.get("code"),
             error and error.get("message"))
-
-
-class Sender(threading.Thread):
-    """One ChatClient sending one message after another (`every` s apart) until told to stop.
-
-    `url` may be every server URL of the deployment (the client fails over).
-    What `on_message` hands it is kept in `delivered`, (seq, id) in the order
-    shown, so a run can tell a message missing or shown twice at this client;
-    `reconnects` counts the times its link was lost, `offline_s` how long each
-    took to come back.
-    """
-
-    def __init__(self, url: str | list[str], token: str, index: int,
-                 every: float = 0.02) -> None:
-        super().__init__(daemon=True)
-        self.client = ChatClient(url, token, send_timeout=30.0, request_timeout=5.0,
-                                 reconnection_delay=0.2, reconnection_delay_max=1.0)
-        self.delivered: list[tuple[int, str]] = []
-        self.client.on_message(lambda message: self.delivered.append(
-            (message["seq"], message["id"])))
-        self.client.join("general")
-        self.index, self.acked, self.failures, self.fetches = index, [], [], 0
-        self.every, self.reconnects, self._last_status = every, 0, self.client.status
-        self.offline_s: list[float] = []  # how long each lost link took to be back
-        self._lost_at: float | None = None
-        self.client.on_event(self._count)
-        self.client.on_status(self._status)
-        self.stop = threading.Event()
-
-    @property
-    def last_seq(self) -> int:
-        """The seq of the last message shown (they are shown in unbroken seq order)."""
-        return self.delivered[-1][0] if self.delivered else 0
-
-    def _status(self, status: str, _error: ChatError | None) -> None:
-        # Heard on every change of status or error: a failed attempt repeats "reconnecting".
-        if status == "reconnecting" != self._last_status:
-            self.reconnects += 1
-            self._lost_at = time.monotonic()
-        elif status == "connected" and self._lost_at is not None:
-            self.offline_s.append(time.monotonic() - self._lost_at)
-            self._lost_at = None
-        self._last_status = status
-
-    def _count(self, event: dict[str, Any]) -> None:
-        if event["kind"] == "auth_fetch_start":
-            self.fetches += 1
-
-    def run(self) -> None:
-        while not self.stop.wait(self.every):
-            client_id = f"{self.index}-{uuid.uuid4().hex}"
-            try:
-                self.client.send(f"from {self.index}", client_id=client_id)
-                self.acked.append(client_id)
-            except ChatError as error:
-                self.failures.append((time.monotonic(), error.code, error.message))
-
-    def close(self) -> None:
-        self.stop.set()
-        self.join(timeout=60)
-        self.client.close()
 
 
 def idle_round(url: str, token: str) -> list[tuple[Any, ...]]:

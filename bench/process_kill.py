@@ -36,8 +36,8 @@ from typing import Any
 
 from chat_widget.server.redis_presence import ALIVE_SECONDS, HEARTBEAT_SECONDS
 
-from .postgres_restart import Sender
 from .steady_fleet import (
+    Sender,
     all_see,
     deployment,
     first_times,

@@ -23,8 +23,8 @@ import json
 import time
 from typing import Any
 
-from .postgres_restart import Sender
 from .steady_fleet import (
+    Sender,
     deployment,
     first_times,
     fresh_view,
@@ -80,11 +80,11 @@ def run(clients: int = 50, processes: int = 3, kills: int = 3, down_for: float =
             time.sleep(max(0.0, between - (time.monotonic() - back)))
         stop_fleet(senders)
         report = verdict(setup)
+    equal = [kill["histories_equal_after_s"] for kill in per_kill]
     report.update({"clients": clients, "processes": processes, "kills": kills,
                    "down_for_s": down_for, "send_every_s": every, "per_kill": per_kill,
                    "equal_within_s": EQUAL_WITHIN_S,
-                   "slowest_equal_s": max((kill["histories_equal_after_s"] or float("inf")
-                                           for kill in per_kill), default=None)})
+                   "slowest_equal_s": None if None in equal else max(equal, default=None)})
     return report
 
 

@@ -6,8 +6,8 @@ PostgreSQL and a private redis-server (bench/private_postgres.py,
 bench/private_redis.py; the machine's shared ones are never touched). The
 fleet is one ChatClient per user (`member-0` .. `member-N`, added to the
 demo workspace before the servers start), all in the chat `general`, each
-sending a message every `every` s (`postgres_restart.Sender`): distinct
-users, so presence shows each client on its own.
+sending a message every `every` s (`Sender`, which bench/postgres_restart.py
+uses too): distinct users, so presence shows each client on its own.
 
 `verdict` then judges a run from what was acknowledged, what the database
 holds and what each client was shown.
@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import secrets
 import tempfile
+import threading
 import time
 import uuid
 from collections import Counter
@@ -31,13 +32,74 @@ from typing import Any
 import requests
 
 from chat_widget.client import ChatClient
+from chat_widget.errors import ChatError
 
 from .crash import ServerUnderFire
-from .postgres_restart import Sender
 from .private_postgres import PrivatePostgres, free_port
 from .private_redis import PrivateRedis
 
 CHAT = "general"
+
+
+class Sender(threading.Thread):
+    """One ChatClient sending one message after another (`every` s apart) until told to stop.
+
+    `url` may be every server URL of the deployment (the client fails over).
+    What `on_message` hands it is kept in `delivered`, (seq, id) in the order
+    shown, so a run can tell a message missing or shown twice at this client;
+    `reconnects` counts the times its link was lost, `offline_s` how long each
+    took to come back.
+    """
+
+    def __init__(self, url: str | list[str], token: str, index: int,
+                 every: float = 0.02) -> None:
+        super().__init__(daemon=True)
+        self.client = ChatClient(url, token, send_timeout=30.0, request_timeout=5.0,
+                                 reconnection_delay=0.2, reconnection_delay_max=1.0)
+        self.delivered: list[tuple[int, str]] = []
+        self.client.on_message(lambda message: self.delivered.append(
+            (message["seq"], message["id"])))
+        self.client.join("general")
+        self.index, self.acked, self.failures, self.fetches = index, [], [], 0
+        self.every, self.reconnects, self._last_status = every, 0, self.client.status
+        self.offline_s: list[float] = []  # how long each lost link took to be back
+        self._lost_at: float | None = None
+        self.client.on_event(self._count)
+        self.client.on_status(self._status)
+        self.stop = threading.Event()
+
+    @property
+    def last_seq(self) -> int:
+        """The seq of the last message shown (they are shown in unbroken seq order)."""
+        return self.delivered[-1][0] if self.delivered else 0
+
+    def _status(self, status: str, _error: ChatError | None) -> None:
+        # Heard on every change of status or error: a failed attempt repeats "reconnecting".
+        if status == "reconnecting" != self._last_status:
+            self.reconnects += 1
+            self._lost_at = time.monotonic()
+        elif status == "connected" and self._lost_at is not None:
+            self.offline_s.append(time.monotonic() - self._lost_at)
+            self._lost_at = None
+        self._last_status = status
+
+    def _count(self, event: dict[str, Any]) -> None:
+        if event["kind"] == "auth_fetch_start":
+            self.fetches += 1
+
+    def run(self) -> None:
+        while not self.stop.wait(self.every):
+            client_id = f"{self.index}-{uuid.uuid4().hex}"
+            try:
+                self.client.send(f"from {self.index}", client_id=client_id)
+                self.acked.append(client_id)
+            except ChatError as error:
+                self.failures.append((time.monotonic(), error.code, error.message))
+
+    def close(self) -> None:
+        self.stop.set()
+        self.join(timeout=60)
+        self.client.close()
 
 
 @dataclass
