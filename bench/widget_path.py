@@ -31,6 +31,7 @@ import os
 import statistics
 import tempfile
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
@@ -38,6 +39,7 @@ from typing import Any
 
 from . import jupyter_probe
 from .jupyter import (
+    DEEP_QUERY_JS,
     MEASURE_SEND_JS,
     REPO,
     JupyterLab,
@@ -105,6 +107,16 @@ quiet
 """Sizes one lever: the same widget without its five timeline pushes per send (bench only)."""
 
 READY_CELL = 'print("bench ready")'
+
+TYPE_JS = """
+([index, text]) => {
+""" + DEEP_QUERY_JS + """
+  const input = deepQueryAll('.cw-root')[index].querySelector('.cw-input');
+  input.value = text;
+  input.dispatchEvent(new Event('input'));
+}
+"""
+"""Types a message's text into a widget's box without sending it (the typing hint goes out)."""
 
 CLOCK_JS = "() => performance.timeOrigin + performance.now()"
 PING_JS = "(n) => document.querySelector('.bench-echo').ping(n)"
@@ -231,16 +243,19 @@ def hops(frames: list[dict[str, Any]], keydown: float,
         return None
     local_id = _push(request).get("local_id")
     mine = [f for f in frames if not f["out"]]
-    busy = next((f for f in mine if f["state"] == "busy"), None)
-    idle = next((f for f in mine if f["state"] == "idle"), None)
+    # The kernel's busy and idle around the send request itself (not a typing hint's).
+    busy = next((f for f in mine if f["state"] == "busy" and f["parent"] == request["id"]), None)
+    idle = next((f for f in mine if f["state"] == "idle" and f["parent"] == request["id"]), None)
     sending = next((f for f in mine if _push_of(f, "sending")), None)
     sent = next((f for f in mine if _push_of(f, "sent") and _push(f).get("local_id") == local_id),
                 None)
+    # Older widgets pushed their own broadcast beside "sent"; now "sent" alone carries it.
     broadcast = next((f for f in mine if _push_of(f, "message")
-                      and _push(f)["message"].get("client_id") == local_id), None)
-    events = {_push(f)["event"]["kind"]: _push(f)["event"]["t"] * 1000.0
-              for f in mine if _push_of(f, "event")
-              and _push(f)["event"].get("client_id") == local_id}
+                      and _push(f)["message"].get("client_id") == local_id), sent)
+    steps = [event for f in mine for event in (
+        [_push(f)["event"]] if _push_of(f, "event") else _push(f).get("events") or [])]
+    events = {event["kind"]: event["t"] * 1000.0 for event in steps
+              if event.get("client_id") == local_id}
     needed = ("auth_fetch_start", "auth_fetched", "emit")
     if not (busy and idle and sending and sent and broadcast) or not all(
             k in events for k in needed) or None in (request["net"], sent["net"], sent["server"]):
@@ -273,6 +288,34 @@ def hops(frames: list[dict[str, Any]], keydown: float,
     return {name: round(end - start, 3) for name, start, end in marks}
 
 
+def message_label(frame: dict[str, Any], parents: dict[str, str]) -> str:
+    """What one kernel websocket frame is, in a word or two, for the list of a send's messages.
+
+    `→` marks the page's own messages to the kernel; a status names the request
+    it belongs to (`parents`: msg_id -> label of the page's message).
+    """
+    if frame["out"]:
+        push = _push(frame)
+        return f"→ {push.get('type') or frame['type']}"
+    if frame["type"] == "status":
+        return f"status {frame['state']} ({parents.get(frame['parent'] or '', 'other')})"
+    data = frame["data"]
+    if frame["type"] == "comm_msg" and data.get("method") == "update":
+        return "update " + ",".join(sorted(data.get("state") or {}))
+    push = _push(frame)
+    if push.get("type") == "event":
+        return f"event {push['event'].get('kind')}"
+    if push:
+        return str(push.get("type"))
+    return str(frame["type"])
+
+
+def message_list(frames: list[dict[str, Any]]) -> list[str]:
+    """Every kernel websocket message of one send, either way, in the page's order."""
+    parents = {f["id"]: str(_push(f).get("type") or f["type"]) for f in frames if f["out"]}
+    return [message_label(frame, parents) for frame in frames]
+
+
 def lag_by_position(frames: list[dict[str, Any]], start: str = "date",
                     end: str = "net") -> list[float]:
     """From one timestamp of each kernel message to another, ms, in arrival order.
@@ -301,6 +344,16 @@ def _median_lags(lags: list[list[float]]) -> list[float]:
     longest = max((len(one) for one in lags), default=0)
     return [round(statistics.median(one[i] for one in lags if len(one) > i), 3)
             for i in range(longest)]
+
+
+def _typical(lists: list[list[str]]) -> dict[str, Any]:
+    """The commonest message list of a send (its messages in order) and how many sends had it."""
+    if not lists:
+        return {}
+    counted = Counter(tuple(one) for one in lists)
+    common, times = counted.most_common(1)[0]
+    return {"messages": list(common), "received": sum(1 for m in common if not m.startswith("→")),
+            "sends_with_this_list": times, "sends": len(lists)}
 
 
 def _stall_share(frames_per_ping: list[list[dict[str, Any]]]) -> dict[str, Any]:
@@ -423,6 +476,30 @@ def _on_python_clock(frames: list[dict[str, Any]], offset: float,
              "server": network.at_server.get(frame["id"])} for frame in frames]
 
 
+def _type(page: Any, index: int, text: str, pause: float) -> None:
+    """A person types the text, then pauses before Enter: the typing hint is not in the send's
+    burst (it goes at the first keystroke, seconds before Enter, for a person)."""
+    page.evaluate(TYPE_JS, [index, text])
+    time.sleep(pause)
+
+
+def _messages_caused(page: Any, text: str, settle: float = 1.5) -> list[str]:
+    """Every kernel message one send causes, in order, from typing its text to the late ones.
+
+    The measured sends take their frames 50 ms after "stored"; what comes later
+    (the read marker the view reports once it saw the message, and what that
+    syncs) shows only here, `settle` seconds on.
+    """
+    time.sleep(settle)
+    page.evaluate("() => { window.__frames.length = 0; window.__recordFrames = true; }")
+    _type(page, 0, text, 0.5)
+    page.evaluate(MEASURE_SEND_JS, [0, text])
+    time.sleep(settle)
+    frames = page.evaluate(TAKE_FRAMES_JS)
+    page.evaluate("() => { window.__recordFrames = false; }")
+    return message_list(frames)
+
+
 def _cpu_seconds(pid: int) -> float:
     """User plus system CPU time of a process so far (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -434,7 +511,8 @@ def _measure(pages: dict[str, NotebookPage], labs: dict[str, JupyterLab], sample
     """Echo and widget send, in each Lab in turn, `samples` times (after 5 untimed rounds)."""
     results: dict[str, Any] = {
         name: {"echo": [], "send": [], "hops": [], "lags": [], "kernel_lags": [],
-               "server_lags": [], "echo_frames": [], "frames": 0, "quiet": []}
+               "server_lags": [], "echo_frames": [], "frames": 0, "quiet": [],
+               "lists": []}
         for name in pages}
     cpu_before = {name: _cpu_seconds(lab.process.pid) for name, lab in labs.items()}
     offsets = {name: clock_offset_ms(notebook.page) for name, notebook in pages.items()}
@@ -449,14 +527,17 @@ def _measure(pages: dict[str, NotebookPage], labs: dict[str, JupyterLab], sample
             echo = page.evaluate(PING_JS, round_)
             echo_frames = page.evaluate(TAKE_FRAMES_JS)
             time.sleep(pause)
+            text = f"widget path {name} {round_}"
+            _type(page, 0, text, pause)
             page.evaluate("() => { window.__frames.length = 0; }")
-            send = page.evaluate(MEASURE_SEND_JS, [0, f"widget path {name} {round_}"])
+            send = page.evaluate(MEASURE_SEND_JS, [0, text])
             keydown = page.evaluate("() => window.__sendStartedAt")
             time.sleep(0.05)  # the pushes after "stored" (the broadcast, the timeline) land
             frames = page.evaluate(TAKE_FRAMES_JS)
             page.evaluate("() => { window.__recordFrames = false; }")
             if name == "shipped":
                 time.sleep(pause)
+                _type(page, 1, f"quiet {round_}", pause)
                 result["quiet"].append(page.evaluate(MEASURE_SEND_JS, [1, f"quiet {round_}"]))
             if round_ < 5:
                 continue
@@ -465,6 +546,8 @@ def _measure(pages: dict[str, NotebookPage], labs: dict[str, JupyterLab], sample
             result["frames"] += len(frames) + len(echo_frames)
             result["send"].append(send)
             recorded[name].append((keydown - offsets[name], send, frames))
+    for name, notebook in pages.items():  # one more send, with all that follows it
+        results[name]["full_list"] = _messages_caused(notebook.page, f"widget path {name} last")
     for name, result in results.items():  # now that every network event has come in
         network[name].at_server = jupyter_probe.read(probe_files[name])
         result["echo_frames"] = [_on_python_clock(frames, offsets[name], network[name])
@@ -472,6 +555,7 @@ def _measure(pages: dict[str, NotebookPage], labs: dict[str, JupyterLab], sample
         for keydown, send, frames in recorded[name]:
             path = hops(_on_python_clock(frames, offsets[name], network[name]), keydown,
                         keydown + send)
+            result["lists"].append(message_list(frames))
             if path is not None:
                 result["hops"].append(path)
                 shifted = _on_python_clock(frames, offsets[name], network[name])
@@ -505,6 +589,8 @@ def _figures(results: dict[str, Any], kernel_ms: list[float]) -> dict[str, Any]:
             "enter_to_stored": _summary(result["send"]),
             "hops_p50_ms": _median_hops(result["hops"]) if result["hops"] else {},
             "hops_n": len(result["hops"]),
+            "kernel_messages_of_a_send": _typical(result["lists"]),
+            "kernel_messages_caused_by_a_send": result["full_list"],
             "kernel_to_network_lag_by_position_p50_ms": _median_lags(result["lags"]),
             "kernel_to_jupyter_server_lag_by_position_p50_ms": _median_lags(
                 result["kernel_lags"]),
