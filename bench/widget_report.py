@@ -75,6 +75,7 @@ def section(figures: dict[str, Any]) -> list[str]:
     for key, what in HOPS:
         lines.append(f"| {key} | {shipped['hops_p50_ms'].get(key)} | "
                      f"{nodelay['hops_p50_ms'].get(key)} | {what} |")
+    lines += ["", *message_lists(shipped)]
     lines += [
         "",
         "Each kernel message of a send, by its position in the send's burst: ms from the "
@@ -107,6 +108,23 @@ def section(figures: dict[str, Any]) -> list[str]:
         *NOTES,
     ]
     return lines
+
+
+def message_lists(shipped: dict[str, Any]) -> list[str]:
+    """The kernel messages of one send, in order: up to "stored" and with all that follows."""
+    typical = shipped.get("kernel_messages_of_a_send") or {}
+    caused = shipped.get("kernel_messages_caused_by_a_send") or []
+    if not typical:
+        return []
+    return [
+        f"The kernel messages of one send as shipped, in the order the page had them (`→`: the "
+        f"page's own; the commonest list, {typical['sends_with_this_list']} of "
+        f"{typical['sends']} sends; {typical['received']} received, taken 50 ms after "
+        f"✓ stored): " + ", ".join(f"`{m}`" for m in typical["messages"]) + ".", "",
+        "All that one send causes, from typing its text (half a second before Enter) to "
+        "1.5 s after ✓ stored (the view reports the message read once it saw it): "
+        + ", ".join(f"`{m}`" for m in caused) + ".",
+    ]
 
 
 NOTES = [

@@ -54,6 +54,7 @@ _NOT_RETRYABLE = frozenset({"bad_request", "too_large"})  # the content itself c
 _RECONNECT_WAIT = 30.0  # seconds a typed message waits for a reconnect before it fails
 _CHANGES = frozenset({"edit", "delete", "react"})  # view requests that change a stored message
 _ANSWERED_KEPT = 64  # local ids whose `sent` went out: their own broadcast is not pushed again
+_LATE_EVENTS_WAIT = 0.05  # seconds the steps after an outcome wait for each other, to go as one
 
 
 def _asset(name: str) -> Path:
@@ -114,6 +115,8 @@ class ChatWidget(LiveTraits, FileRequests, anywidget.AnyWidget):
         self._held_events: list[dict[str, Any]] = []  # its timeline so far, for its outcome
         self._answered: OrderedDict[str, None] = OrderedDict()  # local ids pushed as `sent`
         self._views_awaiting = False  # the pending flag as the views last received it
+        self._late_events: list[dict[str, Any]] = []  # steps after their send's outcome
+        self._late_timer: threading.Timer | None = None
         self._link_up = threading.Event()  # set while the client's status is "connected"
         self._sends = ThreadPoolExecutor(1, thread_name_prefix="chat-widget-send")
         self._loads = ThreadPoolExecutor(1, thread_name_prefix="chat-widget-load")
@@ -293,6 +296,9 @@ class ChatWidget(LiveTraits, FileRequests, anywidget.AnyWidget):
         super().close()
 
     def _shutdown_client(self) -> None:
+        with self._lock:
+            if self._late_timer is not None:
+                self._late_timer.cancel()
         self._sends.shutdown(wait=False, cancel_futures=True)
         self._loads.shutdown(wait=False, cancel_futures=True)
         self._stop_live()
@@ -391,12 +397,30 @@ class ChatWidget(LiveTraits, FileRequests, anywidget.AnyWidget):
             self._push({"type": "reply_failed", "reply_failed": payload})
 
     def _on_event(self, event: dict[str, Any]) -> None:
+        """A send's step: with its outcome while it is in flight, else with the steps near it.
+
+        The client's callbacks run on their own thread, so steps taken before
+        the ack can still come in after `sent` went; those, and the later ones
+        (the second of ack and broadcast, the reply), go together as one
+        `events` push `_LATE_EVENTS_WAIT` after the first of them.
+        """
         with self._lock:
             self._events.append(event)
             if self._in_flight is not None and event.get("client_id") == self._in_flight:
-                self._held_events.append(event)  # goes with the send's outcome
-            else:
-                self._push({"type": "event", "event": event})
+                self._held_events.append(event)
+                return
+            self._late_events.append(event)
+            if self._late_timer is None:
+                self._late_timer = threading.Timer(_LATE_EVENTS_WAIT, self._push_late_events)
+                self._late_timer.daemon = True
+                self._late_timer.start()
+
+    def _push_late_events(self) -> None:
+        with self._lock:
+            events, self._late_events = self._late_events, []
+            if events:
+                self._push({"type": "events", "events": events})
+            self._late_timer = None  # after the push: a test may wait for this
 
     # -- sending -----------------------------------------------------------
 
@@ -460,9 +484,9 @@ class ChatWidget(LiveTraits, FileRequests, anywidget.AnyWidget):
 
     def _end_flight(self, local_id: str) -> list[dict[str, Any]]:
         """The send is over for the views: the pending flag as it is now, and its held events."""
+        self.awaiting_response = self.client.awaiting_response  # still held from the views
         if self._in_flight == local_id:
             self._in_flight = None
-        self.awaiting_response = self.client.awaiting_response
         if self.awaiting_response != self._views_awaiting:
             self.send_state("awaiting_response")
             self._views_awaiting = self.awaiting_response

@@ -330,6 +330,9 @@ export class ChatView {
       case "event":
         this.addEvents([content.event]);
         break;
+      case "events":
+        this.addEvents(content.events);
+        break;
       default:
         this.live.receive(content);
         break;
