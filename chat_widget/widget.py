@@ -24,7 +24,6 @@ a busy kernel (no answer to its request) from a slow server.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import threading
 import uuid
@@ -498,18 +497,22 @@ class ChatWidget(LiveTraits, FileRequests, anywidget.AnyWidget):
         for key in failed[:-_FAILED_KEPT]:
             del self._outbox[key]
 
-    def _send_for_front_end(self, local_id: str, text: str) -> None:
+    def _send_for_front_end(self, local_id: str, text: str, stop_typing: Any = None) -> None:
         """Worker thread: a send the front end asked for; the outcome goes back as messages.
 
         While the client reconnects by itself (a restarting server, or a cell
         that held the GIL past the heartbeat, so the server dropped the link),
         what the person typed waits for the link, shown as sending, rather
-        than failing at once.
+        than failing at once. `stop_typing` is the chat whose typing the send
+        ends: a stored message ends it at the server (protocol 1.1), so only a
+        failed send says so here, and the send does not queue behind that call.
         """
         if self.client.status == "reconnecting":
             self._link_up.wait(_RECONNECT_WAIT)
-        with contextlib.suppress(ChatError):  # reported as send_failed, and in `error`
+        try:
             self._deliver(local_id, self._prepared_content(local_id, text), text)
+        except ChatError:  # reported as send_failed, and in `error`
+            self._end_typing(stop_typing)
 
     def _change_for_front_end(self, kind: str, request_id: str | None,
                               content: dict[str, Any]) -> None:
@@ -568,8 +571,8 @@ class ChatWidget(LiveTraits, FileRequests, anywidget.AnyWidget):
             text = str(content.get("text") or "")
             with self._lock:
                 self._announce(local_id, text, self.chat_id, request_id)
-            self._sends.submit(self._send_for_front_end, local_id, text)
-            self._live_sent(content.get("stop_typing"))
+            self._sends.submit(self._send_for_front_end, local_id, text,
+                               content.get("stop_typing"))
         elif kind == "older":
             self._push({"type": "received", "request_id": request_id})
             self._loads.submit(self._load_older, request_id, content.get("before_seq"))

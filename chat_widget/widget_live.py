@@ -126,10 +126,10 @@ class LiveTraits(traitlets.HasTraits):
             return False
         return True
 
-    def _live_sent(self, stop_typing: Any) -> None:
-        """A send from the view that also ends its typing there (one message, not two)."""
-        if isinstance(stop_typing, str) and stop_typing:
-            self._hints.submit(self._set_typing, stop_typing, False)
+    def _end_typing(self, chat_id: Any) -> None:
+        """The typing a view's send ended, when the send did not store (which would have)."""
+        if isinstance(chat_id, str) and chat_id:
+            self._hints.submit(self._set_typing, chat_id, False)
 
     def _live_views_need(self, change: Any) -> bool:
         """Whether the views need this change of a trait: not a chat list that draws the same."""
