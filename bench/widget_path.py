@@ -19,8 +19,8 @@ their arrival time, Chromium's network layer's time for each (DevTools),
 the time the Jupyter server took each from ZMQ (bench/jupyter_probe.py, in
 these Labs only), and the timestamps inside them (the kernel's message
 dates, the client's send timeline, the server's `created_at`): see `hops`.
-The shipped Lab's notebook also holds a variant of the widget that does not
-push its send timeline, to size that lever beside (b).
+Each send's kernel messages are listed in order (`message_list`), and one
+last send's with all that follows it, the read marker included.
 """
 
 from __future__ import annotations
@@ -94,17 +94,6 @@ from chat_widget import ChatWidget
 widget = ChatWidget(os.environ["CHAT_WIDGET_URL"], os.environ["CHAT_WIDGET_TOKEN"], {chat_id!r})
 widget
 '''
-
-QUIET_WIDGET_CELL = '''
-class QuietChatWidget(ChatWidget):
-    """The benchmark's variant: the send timeline is not pushed to the front end."""
-    def _on_event(self, event):
-        pass
-
-quiet = QuietChatWidget(os.environ["CHAT_WIDGET_URL"], os.environ["CHAT_WIDGET_TOKEN"], "room-1")
-quiet
-'''
-"""Sizes one lever: the same widget without its five timeline pushes per send (bench only)."""
 
 READY_CELL = 'print("bench ready")'
 
@@ -391,7 +380,7 @@ def run(samples: int = 30, kernel_sends: int = 200, pause: float = 0.1) -> dict[
     kernel_out = folder / "kernel_sends.json"
     cells = {
         "shipped": [ECHO_CELL, KERNEL_SEND_CELL.format(count=kernel_sends, path=str(kernel_out)),
-                    WIDGET_CELL.format(chat_id="general"), QUIET_WIDGET_CELL, READY_CELL],
+                    WIDGET_CELL.format(chat_id="general"), READY_CELL],
         # A chat of its own: neither Lab's kernel gets the other's messages.
         "nodelay": [ECHO_CELL, WIDGET_CELL.format(chat_id="room-0"), READY_CELL],
     }
@@ -511,8 +500,7 @@ def _measure(pages: dict[str, NotebookPage], labs: dict[str, JupyterLab], sample
     """Echo and widget send, in each Lab in turn, `samples` times (after 5 untimed rounds)."""
     results: dict[str, Any] = {
         name: {"echo": [], "send": [], "hops": [], "lags": [], "kernel_lags": [],
-               "server_lags": [], "echo_frames": [], "frames": 0, "quiet": [],
-               "lists": []}
+               "server_lags": [], "echo_frames": [], "frames": 0, "lists": []}
         for name in pages}
     cpu_before = {name: _cpu_seconds(lab.process.pid) for name, lab in labs.items()}
     offsets = {name: clock_offset_ms(notebook.page) for name, notebook in pages.items()}
@@ -535,10 +523,6 @@ def _measure(pages: dict[str, NotebookPage], labs: dict[str, JupyterLab], sample
             time.sleep(0.05)  # the pushes after "stored" (the broadcast, the timeline) land
             frames = page.evaluate(TAKE_FRAMES_JS)
             page.evaluate("() => { window.__recordFrames = false; }")
-            if name == "shipped":
-                time.sleep(pause)
-                _type(page, 1, f"quiet {round_}", pause)
-                result["quiet"].append(page.evaluate(MEASURE_SEND_JS, [1, f"quiet {round_}"]))
             if round_ < 5:
                 continue
             result["echo"].append(echo)
@@ -600,9 +584,6 @@ def _figures(results: dict[str, Any], kernel_ms: list[float]) -> dict[str, Any]:
             "page_clock_offset_ms": result["clock_offset_ms"],
             "page_clock_drift_ms": result["clock_drift_ms"],
         }
-        if result["quiet"][5:]:
-            figures[name]["enter_to_stored_without_timeline_pushes"] = _summary(
-                result["quiet"][5:])
         figures[f"{name}_echo_samples_ms"] = [round(v, 3) for v in result["echo"]]
         figures[f"{name}_enter_to_stored_samples_ms"] = [round(v, 3) for v in result["send"]]
     figures["kernel_send_samples_ms"] = [round(v, 3) for v in kernel_ms]

@@ -93,11 +93,6 @@ def section(figures: dict[str, Any]) -> list[str]:
         f"over the messages): {shipped.get('jupyter_server_cpu_ms_per_kernel_message')} ms as "
         f"shipped, {nodelay.get('jupyter_server_cpu_ms_per_kernel_message')} ms with "
         "TCP_NODELAY.", "",
-        "The same widget with its send timeline not pushed to the front end (a subclass in "
-        "the benchmark's notebook, to size that lever; five of the dozen messages): "
-        f"Enter → stored p50 "
-        f"{shipped.get('enter_to_stored_without_timeline_pushes', {}).get('p50_ms')} ms, "
-        f"against {shipped['enter_to_stored']['p50_ms']} ms as shipped, in the same run.", "",
         "Bare echo: the pong's kernel → network time p50 "
         f"{shipped['echo'].get('pong_kernel_to_network_p50_ms')} ms as shipped, "
         f"{nodelay['echo'].get('pong_kernel_to_network_p50_ms')} ms with TCP_NODELAY; pongs "
