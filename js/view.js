@@ -609,9 +609,10 @@ export class ChatView {
     this.ui.hint.textContent = "";
     const localId = newId("js");
     this.composing = localId;
-    this.upsertLocal(localId, text, "sending");
     const stopTyping = this.live.sent();
+    // The request first: drawing the pending item (markdown, layout) is not on its path.
     this.request({ type: "send", local_id: localId, text, ...(stopTyping ? { stop_typing: stopTyping } : {}) });
+    this.upsertLocal(localId, text, "sending");
     this.refreshState();
   }
 
