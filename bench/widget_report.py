@@ -173,8 +173,9 @@ NOTES = [
     "browser tests pass unchanged. The benchmark now types the text a pause before Enter, "
     "as a person does, so the typing hint (sent at the first keystroke) is not in the "
     "send's burst; before, it typed and pressed Enter in the same instant. Measured on this "
-    "benchmark in alternating quick runs (load average 14 to 25), the widget before: "
-    "Enter → stored p50 78 to 93 ms, 15 to 16 messages; after: 40 to 55 ms, 5.",
+    "benchmark in alternating quick runs (load average 7 to 25), the widget before: "
+    "Enter → stored p50 66 to 93 ms, 15 to 16 messages, widget_send_ratio 3.1 to 5.0; "
+    "after: 31 to 55 ms, 5 messages, ratio 1.7 to 2.3.",
     "- **What stands in the way of ≤ 1.2.** Everything that is left on the path is in the "
     "floor too, or is the widget's answer by design. The page → kernel hop "
     "(comm_send_to_kernel_busy) is the echo's own outbound trip; the send inside the "
@@ -182,7 +183,10 @@ NOTES = [
     "alone because the Jupyter server and the kernel's IOPub thread relay \"sending\" and "
     "idle on the same two cores at that moment; \"sent\" comes back as the fourth message "
     "of the burst where the echo's pong is the second, behind the \"sending\" answer and "
-    "the kernel's idle. That answer goes at once on purpose: the view tells a busy kernel "
+    "the kernel's idle, and, as shipped, it is the small write that waits for the browser's "
+    "delayed ACK as the bare echo's pong does (sent_push_to_page as shipped against with "
+    "TCP_NODELAY, in the hop table; the floor takes the echo with TCP_NODELAY, the ratio "
+    "the widget as shipped). That answer goes at once on purpose: the view tells a busy kernel "
     "(a running cell) from a slow server by it (docs/widget.md, and tests/test_widget.py "
     "checks it). Beside those, the view's own work before the request leaves "
     "(keydown_to_comm_send) and the drawing of ✓ stored, a millisecond or two each. On this "
