@@ -30,7 +30,7 @@ REMEMBERED_CHATS = 4096
 
 
 @dataclass(frozen=True)
-class _Stored:
+class StoredMessage:
     """What a stored message adds to each member's counts."""
 
     sender_id: str
@@ -47,11 +47,11 @@ class ActivityCounts:
         self.store = store
         self.remembered = remembered
         self._told: OrderedDict[str, MemberCounts] = OrderedDict()
-        self._stored: dict[str, dict[int, _Stored]] = {}
+        self._stored: dict[str, dict[int, StoredMessage]] = {}
 
     def stored(self, message: Message) -> None:
         """This process stored `message` (call before its event's turn comes)."""
-        self._stored.setdefault(message["chat_id"], {})[message["seq"]] = _Stored(
+        self._stored.setdefault(message["chat_id"], {})[message["seq"]] = StoredMessage(
             message["sender"]["id"], frozenset(message.get("mentions") or ()))
 
     def idle(self, chat_id: str) -> None:
@@ -82,7 +82,7 @@ class ActivityCounts:
 
 
 def carried(told: MemberCounts, now: MemberMarkers,
-            stored: dict[int, _Stored]) -> MemberCounts | None:
+            stored: dict[int, StoredMessage]) -> MemberCounts | None:
     """`told` plus the messages stored since, or None when anything else moved."""
     if now.last_version != told.last_version or now.last_seq < told.last_seq:
         return None

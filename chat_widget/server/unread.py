@@ -17,7 +17,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, false, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    and_,
+    bindparam,
+    delete,
+    false,
+    func,
+    insert,
+    select,
+    update,
+)
 
 from ..errors import ChatError
 from .schema import chats, memberships, message_mentions, messages, read_markers
@@ -120,8 +130,9 @@ class MemberMarkers:
     markers: dict[str, int]
 
 
-def _members_of(chat_id: str, *columns: Any) -> Any:
-    """Every member of the chat's workspace, with its read marker there (0 where none)."""
+def _members_of(*columns: Any) -> Any:
+    """Every member of the chat's workspace, with its read marker there (0 where none),
+    for the chat bound as `chat_id`."""
     member = memberships.c.user_id
     return (select(chats.c.last_seq, chats.c.last_version, member,
                    func.coalesce(read_markers.c.last_read_seq, 0).label("last_read_seq"),
@@ -129,13 +140,10 @@ def _members_of(chat_id: str, *columns: Any) -> Any:
             .select_from(chats.join(memberships, memberships.c.workspace_id == chats.c.workspace_id)
                          .outerjoin(read_markers, and_(read_markers.c.chat_id == chats.c.id,
                                                        read_markers.c.user_id == member)))
-            .where(chats.c.id == chat_id))
+            .where(chats.c.id == bindparam("chat_id")))
 
 
-def members_fields(conn: Connection, chat_id: str) -> MemberCounts:
-    """For every member of the chat's workspace, `last_read_seq`, `unread` and
-    `unread_mentions`: one query for all of them (the `chat_activity` of a stored
-    message). Its correlated counts read every unread message of every member."""
+def _members_with_counts() -> Any:
     member = memberships.c.user_id
     marker = func.coalesce(read_markers.c.last_read_seq, 0)
     unread = (select(func.count()).select_from(messages)
@@ -151,8 +159,19 @@ def members_fields(conn: Connection, chat_id: str) -> MemberCounts:
                               message_mentions.c.seq > marker,
                               messages.c.sender_id != member)
                        .scalar_subquery())
-    rows = conn.execute(_members_of(chat_id, unread.label("unread"),
-                                    unread_mentions.label("unread_mentions"))).all()
+    return _members_of(unread.label("unread"), unread_mentions.label("unread_mentions"))
+
+
+# Built once: building a statement costs more than SQLite takes to run this one.
+_MEMBERS_WITH_COUNTS = _members_with_counts()
+_MEMBERS_WITH_MARKERS = _members_of()
+
+
+def members_fields(conn: Connection, chat_id: str) -> MemberCounts:
+    """For every member of the chat's workspace, `last_read_seq`, `unread` and
+    `unread_mentions`: one query for all of them (the `chat_activity` of a stored
+    message). Its correlated counts read every unread message of every member."""
+    rows = conn.execute(_MEMBERS_WITH_COUNTS, {"chat_id": chat_id}).all()
     first = rows[0] if rows else None
     return MemberCounts(
         first.last_seq if first else 0, first.last_version if first else 0,
@@ -162,7 +181,7 @@ def members_fields(conn: Connection, chat_id: str) -> MemberCounts:
 
 def members_markers(conn: Connection, chat_id: str) -> MemberMarkers:
     """The chat's positions and every member's read marker: one row per member, no counts."""
-    rows = conn.execute(_members_of(chat_id)).all()
+    rows = conn.execute(_MEMBERS_WITH_MARKERS, {"chat_id": chat_id}).all()
     first = rows[0] if rows else None
     return MemberMarkers(first.last_seq if first else 0, first.last_version if first else 0,
                          {row.user_id: row.last_read_seq for row in rows})
