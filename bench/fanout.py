@@ -101,7 +101,8 @@ async def _measure(urls: list[str], pids: list[int], token: str | None, listener
     await sender
     for transport in transports:
         transport.close()
-    return {"listeners": listeners, "deliveries_per_s": round(delivered / elapsed, 1),
+    return {"listeners": listeners, "load_average": round(os.getloadavg()[0], 2),
+            "deliveries_per_s": round(delivered / elapsed, 1),
             "messages_per_s": round(messages / elapsed, 1),
             "server_cpu_share": round(server_cpu / elapsed, 3),
             # Deliveries per second of server CPU: what the server can do on one
