@@ -76,7 +76,7 @@ def cpu_seconds(pids: list[int]) -> float:
 
 async def _measure(urls: list[str], pids: list[int], token: str | None, listeners: int,
                    seconds: float) -> dict[str, Any]:
-    counts, sent = [0], [0]
+    counts, sent = [0, 0], [0]  # message frames, chat_activity frames
     transports = []
     for start in range(0, listeners, 50):
         transports += await asyncio.gather(*(
@@ -91,12 +91,14 @@ async def _measure(urls: list[str], pids: list[int], token: str | None, listener
     sender = asyncio.create_task(
         send_lanes(urls[0], token, "general", WINDOW, counting, text="fan-out"))
     await asyncio.sleep(1.0)  # warm up
-    start_counts, start_sent, started = counts[0], sent[0], time.perf_counter()
+    start_counts, start_activity = counts[0], counts[1]
+    start_sent, started = sent[0], time.perf_counter()
     start_cpu = cpu_seconds(pids)
     await asyncio.sleep(seconds)
     elapsed = time.perf_counter() - started
     server_cpu = cpu_seconds(pids) - start_cpu
     delivered, messages = counts[0] - start_counts, sent[0] - start_sent
+    activity = counts[1] - start_activity
     sender_stop.set()
     await sender
     for transport in transports:
@@ -108,7 +110,11 @@ async def _measure(urls: list[str], pids: list[int], token: str | None, listener
             # Deliveries per second of server CPU: what the server can do on one
             # core, whatever the load generator on the same machine manages.
             "deliveries_per_server_cpu_s": round(delivered / max(server_cpu, 1e-9), 1),
-            "server_cpu_us_per_delivery": round(1e6 * server_cpu / max(delivered, 1), 2)}
+            "server_cpu_us_per_delivery": round(1e6 * server_cpu / max(delivered, 1), 2),
+            # Every frame the listeners got, `message` and `chat_activity` alike: the
+            # server's cost per frame written, whatever the protocol asks it to write.
+            "chat_activity_per_s": round(activity / elapsed, 1),
+            "frames_per_server_cpu_s": round((delivered + activity) / max(server_cpu, 1e-9), 1)}
 
 
 def measure(kind: str, listeners: int, seconds: float, loop: str = "auto",
@@ -153,6 +159,10 @@ def run(seconds: float, sizes: tuple[int, ...] = (1, 10, 100, 500)) -> dict[str,
         results["curve"][size] = {"bare": bare, "chat": chat, "ratio": _ratio(chat, bare)}
     results["fanout_100_ratio"] = results["curve"][100]["ratio"] if 100 in sizes else None
     if 100 in sizes:
+        at_100 = results["curve"][100]
+        results["fanout_100_frame_ratio"] = round(
+            at_100["chat"]["frames_per_server_cpu_s"] / at_100["bare"]["frames_per_server_cpu_s"],
+            3)
         quiet = measure("chat", 100, seconds, chat_activity=False)
         results["chat_100_without_chat_activity"] = quiet
         results["fanout_100_ratio_without_chat_activity"] = _ratio(
