@@ -130,13 +130,26 @@ def markdown(figures: dict[str, Any]) -> str:
             f"{lat['chat_client_send_prefetch']['p99_ms']} ms"))
     if fan:
         c100 = fan["curve"].get("100") or fan["curve"].get(100)
+        rounds = fan.get("fanout_100_rounds", [])
         if c100:
             lines.append(_row(
                 "fanout_100_ratio", fan["fanout_100_ratio"], "≥ 0.8",
                 f"chat {c100['chat']['deliveries_per_server_cpu_s']} vs bare "
                 f"{c100['bare']['deliveries_per_server_cpu_s']} deliveries per server-CPU "
                 f"second ({c100['chat']['server_cpu_us_per_delivery']} vs "
-                f"{c100['bare']['server_cpu_us_per_delivery']} µs per delivery)"))
+                f"{c100['bare']['server_cpu_us_per_delivery']} µs per delivery); median of "
+                f"{len(rounds) or 1} rounds, each ratio against the same round's floor: "
+                f"{[r['ratio'] for r in rounds] or [fan['fanout_100_ratio']]}"
+                f" (load average {c100['chat'].get('load_average')})"))
+        if "fanout_100_frame_ratio" in fan and c100:
+            lines.append(_row(
+                "fanout_100_frame_ratio", fan["fanout_100_frame_ratio"],
+                "(cost per frame written)",
+                f"every frame counted, message and chat_activity: chat "
+                f"{c100['chat']['frames_per_server_cpu_s']} vs bare "
+                f"{c100['bare']['frames_per_server_cpu_s']} frames per server-CPU second; "
+                f"the chat server writes one chat_activity frame per message frame here "
+                f"(load average {c100['chat'].get('load_average')})"))
         if "fanout_100_ratio_without_chat_activity" in fan:
             quiet = fan["chat_100_without_chat_activity"]
             lines.append(_row(

@@ -34,7 +34,15 @@ from . import auth, migrate
 from .database import Database
 from .mentions import find_mentions
 from .schema import chats, memberships, messages, settings, used_auth, users, workspaces
-from .unread import index_mentions, members_fields, move_marker, reader_fields
+from .unread import (
+    MemberCounts,
+    MemberMarkers,
+    index_mentions,
+    members_fields,
+    members_markers,
+    move_marker,
+    reader_fields,
+)
 
 # How long a chat's static attributes (workspace, responder) may be served from
 # memory; chats are set up by admin commands in other processes.
@@ -181,9 +189,14 @@ class Store:
         """The people of a workspace, ordered by id (`GET /api/chats/{id}/members`)."""
         return await self.db.run(_workspace_users, workspace_id)
 
-    async def members_fields(self, chat_id: str) -> tuple[int, dict[str, dict[str, Any]]]:
-        """The chat's `last_seq` and each workspace member's read marker and unread counts."""
+    async def members_fields(self, chat_id: str) -> MemberCounts:
+        """The chat's positions and each workspace member's read marker and unread counts."""
         return await self.db.read_pages(members_fields, chat_id)
+
+    async def members_markers(self, chat_id: str) -> MemberMarkers:
+        """The chat's positions and each workspace member's read marker (no counts): one row
+        per member, a small read (on SQLite run in place, cheaper than a thread's round trip)."""
+        return await self.db.run(members_markers, chat_id)
 
     async def mark_read(self, chat_id: str, user_id: str, seq: int) -> tuple[int, bool]:
         """Move a read marker forward (never back); (marker now, whether it moved)."""
