@@ -25,15 +25,63 @@ async def _load(url: str, tokens: list[str | None], seconds: float) -> float:
     return sum(acked) / (time.perf_counter() - start)
 
 
-def run(seconds: float, senders: int = 8) -> dict[str, Any]:
+SENDER_COUNTS = (8, 64)
+
+
+def run(seconds: float, senders: tuple[int, ...] = SENDER_COUNTS) -> dict[str, Any]:
+    """Each sender count against the bare floor, on SQLite and on PostgreSQL.
+
+    The goal's ratio for n senders (`throughput_<n>_ratio`) is the lower of
+    the two stores': both must keep up.
+    """
+    from .postgres import temporary_database
+
+    results: dict[str, Any] = {"seconds": seconds}
+    for count in senders:
+        with temporary_database() as pg_url:
+            result = measure(seconds, count, stores={"sqlite": None, "postgresql": pg_url})
+        results[str(count)] = result
+        results[f"throughput_{count}_ratio"] = min(
+            store["throughput_ratio"] for store in result["stores"].values())
+    return results
+
+
+def measure(seconds: float, senders: int,
+            stores: dict[str, str | None]) -> dict[str, Any]:
+    """`senders` clients (half alice, half bob) against the bare server, then each store."""
     with bare_server("aiohttp") as info:
         floor = asyncio.run(_load(info["url"], [None] * senders, seconds))
-    with chat_server() as info:
-        tokens = [info["tokens"]["alice" if i % 2 else "bob"] for i in range(senders)]
-        chat = asyncio.run(_load(info["url"], tokens, seconds))
-    return {"senders": senders, "seconds": seconds,
-            "bare_messages_per_s": round(floor, 1), "chat_messages_per_s": round(chat, 1),
-            "throughput_ratio": round(chat / floor, 3)}
+    result: dict[str, Any] = {"senders": senders, "bare_messages_per_s": round(floor, 1),
+                              "stores": {}}
+    for name, db_url in stores.items():
+        with chat_server(db_url) as info:
+            tokens = [info["tokens"]["alice" if i % 2 else "bob"] for i in range(senders)]
+            chat = asyncio.run(_load(info["url"], tokens, seconds))
+        result["stores"][name] = {"chat_messages_per_s": round(chat, 1),
+                                  "throughput_ratio": round(chat / floor, 3)}
+    return result
+
+
+def main() -> None:
+    """`python -m bench.throughput [--seconds S] [--senders 8,64] [--store sqlite,postgresql]`."""
+    import argparse
+    import json
+    import os
+
+    from .postgres import temporary_database
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--senders", default="8,64")
+    parser.add_argument("--store", default="sqlite,postgresql")
+    args = parser.parse_args()
+    for count in (int(n) for n in args.senders.split(",")):
+        with temporary_database() as pg_url:
+            urls = {"sqlite": None, "postgresql": pg_url}
+            stores = {name: urls[name] for name in args.store.split(",")}
+            result = measure(args.seconds, count, stores)
+        result["load_average"] = [round(x, 2) for x in os.getloadavg()]
+        print(json.dumps(result), flush=True)
 
 
 def compare_stacks(count: int) -> dict[str, Any]:
@@ -50,3 +98,7 @@ def compare_stacks(count: int) -> dict[str, Any]:
     results["loops"] = {loop: measure("bare", 100, 5.0, loop)
                         for loop in ("asyncio", "uvloop")}
     return results
+
+
+if __name__ == "__main__":
+    main()
