@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, cast
 
-from sqlalchemy import Connection, Integer, and_, bindparam, delete, insert, select, tuple_, update
+from sqlalchemy import Connection, Integer, and_, bindparam, delete, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -396,9 +396,9 @@ _PAGE_QUERIES = {
     .order_by(messages.c.seq.asc()),
 }
 _PAGE_QUERIES = {key: query.limit(bindparam("limit")) for key, query in _PAGE_QUERIES.items()}
-_BY_CLIENT_IDS = _MESSAGE_SELECT.where(
-    tuple_(messages.c.chat_id, messages.c.sender_id, messages.c.client_id)
-    .in_(bindparam("keys", expanding=True)))
+_BY_CLIENT_ID = _MESSAGE_SELECT.where(
+    _IN_CHAT, messages.c.sender_id == bindparam("sender_id"),
+    messages.c.client_id == bindparam("client_id"))
 _BY_ID = _MESSAGE_SELECT.where(_IN_CHAT, messages.c.id == bindparam("message_id"))
 _CHANGES_PAGE = _MESSAGE_SELECT.where(_IN_CHAT, messages.c.version > bindparam("after_version")) \
     .order_by(messages.c.version.asc()).limit(bindparam("limit"))
@@ -492,7 +492,17 @@ def _stored_by_client_id(conn: Connection, keys: list[ClientKey]) -> dict[Client
     """The messages already stored under these (chat, sender, client_id) keys."""
     if not keys:
         return {}
-    rows = conn.execute(_BY_CLIENT_IDS, {"keys": keys})
+    if len(keys) == 1:  # the statement built once, as the lone send's path
+        chat_id, sender_id, client_id = keys[0]
+        rows = conn.execute(_BY_CLIENT_ID, {"chat_id": chat_id, "sender_id": sender_id,
+                                            "client_id": client_id})
+    else:
+        # One equality per key, OR-ed: both databases look each up in the
+        # unique index (a row-value IN made SQLite scan the table).
+        rows = conn.execute(_MESSAGE_SELECT.where(or_(*(
+            and_(messages.c.chat_id == chat_id, messages.c.sender_id == sender_id,
+                 messages.c.client_id == client_id)
+            for chat_id, sender_id, client_id in keys))))
     return {(row.chat_id, row.sender_id, row.client_id): _message_dict(row) for row in rows}
 
 
