@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, cast
 
-from sqlalchemy import Connection, Integer, and_, bindparam, delete, insert, or_, select, update
+from sqlalchemy import Connection, Integer, and_, bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -396,9 +396,11 @@ _PAGE_QUERIES = {
     .order_by(messages.c.seq.asc()),
 }
 _PAGE_QUERIES = {key: query.limit(bindparam("limit")) for key, query in _PAGE_QUERIES.items()}
-_BY_CLIENT_ID = _MESSAGE_SELECT.where(
-    _IN_CHAT, messages.c.sender_id == bindparam("sender_id"),
-    messages.c.client_id == bindparam("client_id"))
+_BY_CLIENT_IDS = _MESSAGE_SELECT.where(
+    _IN_CHAT, messages.c.sender_id.in_(bindparam("sender_ids", expanding=True)),
+    messages.c.client_id.in_(bindparam("client_ids", expanding=True)))
+_SPENT_NONCES = select(used_auth.c.nonce).where(
+    used_auth.c.nonce.in_(bindparam("nonces", expanding=True)))
 _BY_ID = _MESSAGE_SELECT.where(_IN_CHAT, messages.c.id == bindparam("message_id"))
 _CHANGES_PAGE = _MESSAGE_SELECT.where(_IN_CHAT, messages.c.version > bindparam("after_version")) \
     .order_by(messages.c.version.asc()).limit(bindparam("limit"))
@@ -451,28 +453,28 @@ def _auth_reused() -> ChatError:
 def _spend_nonces(conn: Connection, sends: list[_Send]) -> list[bool]:
     """Spend each send's nonce; whether it was fresh (a send without one passes).
 
-    One statement for the group: the nonces it inserts come back; a nonce
-    already spent, or repeated within the group after its first, does not.
+    A lone nonce takes one statement (insert unless there). A group's are
+    looked up, then the fresh ones inserted, each with a statement built once
+    (a multi-row VALUES is compiled anew each time, which cost more than the
+    commit it saved); a nonce repeated within the group is fresh only the first
+    time. Should another process spend one in between, the insert fails and the
+    whole group is tried again (`Store._commit_sends`), seeing it spent.
     """
     nonces = [send.auth_nonce for send in sends if send.auth_nonce is not None]
     if not nonces:
         return [True] * len(sends)
-    if len(nonces) == 1:  # the statement built once, as the lone send's path
+    if len(nonces) == 1:
         fresh = set(nonces) if conn.execute(
             _SPEND_AUTH[conn.dialect.name],
             {"nonce": nonces[0], "expires_at": _expiry(sends, nonces[0])}).rowcount else set()
     else:
-        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-        fresh = set(conn.scalars(
-            dialect.insert(used_auth)
-            .values([{"nonce": send.auth_nonce, "expires_at": send.auth_expires_at}
-                     for send in sends if send.auth_nonce is not None])
-            .on_conflict_do_nothing().returning(used_auth.c.nonce)))
+        fresh = set(nonces) - set(conn.scalars(_SPENT_NONCES, {"nonces": nonces}))
+        conn.execute(insert(used_auth), [{"nonce": nonce, "expires_at": _expiry(sends, nonce)}
+                                         for nonce in fresh])
     answers = []
     for send in sends:
-        first_fresh = send.auth_nonce is None or send.auth_nonce in fresh
+        answers.append(send.auth_nonce is None or send.auth_nonce in fresh)
         fresh.discard(send.auth_nonce)
-        answers.append(first_fresh)
     return answers
 
 
@@ -489,21 +491,25 @@ def _client_key(send: _Send) -> ClientKey | None:
 
 
 def _stored_by_client_id(conn: Connection, keys: list[ClientKey]) -> dict[ClientKey, Message]:
-    """The messages already stored under these (chat, sender, client_id) keys."""
-    if not keys:
-        return {}
-    if len(keys) == 1:  # the statement built once, as the lone send's path
-        chat_id, sender_id, client_id = keys[0]
-        rows = conn.execute(_BY_CLIENT_ID, {"chat_id": chat_id, "sender_id": sender_id,
-                                            "client_id": client_id})
-    else:
-        # One equality per key, OR-ed: both databases look each up in the
-        # unique index (a row-value IN made SQLite scan the table).
-        rows = conn.execute(_MESSAGE_SELECT.where(or_(*(
-            and_(messages.c.chat_id == chat_id, messages.c.sender_id == sender_id,
-                 messages.c.client_id == client_id)
-            for chat_id, sender_id, client_id in keys))))
-    return {(row.chat_id, row.sender_id, row.client_id): _message_dict(row) for row in rows}
+    """The messages already stored under these (chat, sender, client_id) keys.
+
+    One query per chat, built once: the senders and the client_ids as two
+    lists, which both databases look up in the unique index, pair by pair
+    (a row-value IN made SQLite scan the table); pairs not asked for are
+    dropped here.
+    """
+    by_chat: dict[str, list[ClientKey]] = {}
+    for key in keys:
+        by_chat.setdefault(key[0], []).append(key)
+    found: dict[ClientKey, Message] = {}
+    for chat_id, chat_keys in by_chat.items():
+        rows = conn.execute(_BY_CLIENT_IDS, {
+            "chat_id": chat_id, "sender_ids": sorted({key[1] for key in chat_keys}),
+            "client_ids": [key[2] for key in chat_keys]})
+        found.update(((row.chat_id, row.sender_id, row.client_id), _message_dict(row))
+                     for row in rows)
+    wanted = set(keys)
+    return {key: message for key, message in found.items() if key in wanted}
 
 
 def _mentions(conn: Connection, chat_id: str, text: str,
