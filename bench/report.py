@@ -88,6 +88,19 @@ def _row(name: str, value: Any, goal: str, raw: str) -> str:
     return f"| {name} | {value} | {goal} | {raw} |"
 
 
+def _throughput_rows(part: dict[str, Any]) -> list[str]:
+    """`throughput_<n>_ratio` for each sender count: the lower store's, both stores beside."""
+    rows = []
+    for count in sorted((key for key in part if key.isdigit()), key=int):
+        result = part[count]
+        stores = "; ".join(f"{name} {store['chat_messages_per_s']}/s ({store['throughput_ratio']})"
+                           for name, store in result["stores"].items())
+        rows.append(_row(f"throughput_{count}_ratio", part[f"throughput_{count}_ratio"], "≥ 0.9",
+                         f"{count} senders, one chat: {stores}; bare python-socketio "
+                         f"{result['bare_messages_per_s']}/s"))
+    return rows
+
+
 def markdown(figures: dict[str, Any]) -> str:
     lat = figures.get("latency", {})
     fan = figures.get("fanout", {})
@@ -108,6 +121,7 @@ def markdown(figures: dict[str, Any]) -> str:
         "| figure | value | goal | raw |",
         "|---|---|---|---|",
     ]
+    lines += _throughput_rows(figures.get("throughput", {}))
     if lat:
         floor = lat["floors"]
         lines.append(_row(
