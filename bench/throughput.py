@@ -21,11 +21,17 @@ from .senders import send_lanes
 
 
 async def _load(url: str, tokens: list[str | None], seconds: float) -> float:
-    stop_at = time.perf_counter() + seconds
-    start = time.perf_counter()
-    acked = await asyncio.gather(*(
-        send_lanes(url, token, "general", 1, lambda: time.perf_counter() < stop_at)
+    """Acked messages per second, timed from when every sender has connected and joined."""
+    stop_at = [float("inf")]
+    everyone = asyncio.Barrier(len(tokens) + 1)
+    senders = asyncio.gather(*(
+        send_lanes(url, token, "general", 1, lambda: time.perf_counter() < stop_at[0],
+                   start_together=everyone)
         for token in tokens))
+    await everyone.wait()
+    start = time.perf_counter()
+    stop_at[0] = start + seconds
+    acked = await senders
     return sum(acked) / (time.perf_counter() - start)
 
 
