@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import socketio
+from .emitting import DirectEmitManager
 
 
 class IndexedRooms:
@@ -65,5 +65,5 @@ class IndexedRooms:
                 if room is not None]
 
 
-class IndexedAsyncManager(IndexedRooms, socketio.AsyncManager):
-    """The single-process manager, with the index."""
+class IndexedAsyncManager(IndexedRooms, DirectEmitManager):
+    """The single-process manager: broadcasts handed to each socket directly, rooms indexed."""
