@@ -10,8 +10,9 @@ receive every acknowledged message of its chat, once.
 
 Health is Mattermost's load-test rule: of every request (each HTTP request,
 each Socket.IO connect and emit, each listener's websocket upgrade, connect
-and join), errors plus timeouts under 0.025 %, and p99 under 2 s. A link the
-server closes during the run (a missed heartbeat) counts as an error.
+and join), errors plus timeouts under 0.025 %, and p99 under 2 s, here for
+every kind of request on its own. A link the server closes during the run
+(a missed heartbeat) counts as an error.
 
 With `servers` > 1 the processes share a throwaway PostgreSQL database and
 fan out over Redis (its own channel on the machine's server), as deployed.
@@ -101,11 +102,16 @@ class Requests:
         every = [s for samples in self.samples.values() for s in samples]
         rate = (failed + timed_out) / max(total, 1)
         p99 = summary_ms(every)["p99_ms"]
+        # Judged per kind too: thousands of quick listener joins must not hide slow sends.
+        worst_kind, worst_p99 = max(((kind, summary_ms(samples)["p99_ms"])
+                                     for kind, samples in self.samples.items()),
+                                    key=lambda pair: pair[1], default=("", 0.0))
         return {
             "requests": total, "errors": failed, "timeouts": timed_out,
             "dropped_connections": dropped,
             "error_rate_percent": round(100 * rate, 4), "p99_ms": p99,
-            "healthy": rate < ERROR_BUDGET and p99 < P99_BUDGET_S * 1000,
+            "worst_p99": {"kind": worst_kind, "p99_ms": worst_p99},
+            "healthy": rate < ERROR_BUDGET and worst_p99 < P99_BUDGET_S * 1000,
             "by_kind": {kind: {**summary_ms(samples), "failed": self.failures[kind],
                                "timed_out": self.timeouts[kind]}
                         for kind, samples in sorted(self.samples.items())},
@@ -359,7 +365,9 @@ def rows(figures: dict[str, Any]) -> list[str]:
             f"{result['server_cpu_share_idle_per_process']:.1%} of a core idle (heartbeat), "
             f"{result['server_cpu_us_per_delivery']} µs per delivery; health (Mattermost: "
             f"errors + timeouts < 0.025 %, p99 < 2 s): {health['error_rate_percent']} %, p99 "
-            f"{health['p99_ms']} ms: {'healthy' if health['healthy'] else 'NOT healthy'} |")
+            f"{health['p99_ms']} ms over all requests, worst kind "
+            f"{health['worst_p99']['kind']} {health['worst_p99']['p99_ms']} ms: "
+            f"{'healthy' if health['healthy'] else 'NOT healthy'} |")
     return lines
 
 
@@ -384,6 +392,17 @@ def note(figures: dict[str, Any]) -> list[str]:
         "its join was answered, so a join slower than 4 s lost its link to the heartbeat, "
         "and it polled for bytes every 5 ms, thousands at once. Both fixed in "
         "`bench/raw_listener.py`.",
+        "- Not yet fixed: sends wait behind the fan-out. At 5,000 connections in one "
+        "workspace each message is 1,000 `message` frames and, as the protocol wants, 5,000 "
+        "`chat_activity` frames (every connection of every member), so the 4 messages a "
+        "second of 20 senders keep the server's core about three-quarters busy and the send "
+        "round trip's p99 passes 2 s; `chat_activity` is five sixths of it.",
+        "- Not yet fixed: over Redis, a join costs the server several times what it costs "
+        "alone (server CPU per connection opened, rows 7b and 7c): `RedisPresence.enter` "
+        "answers every joined connection of the chat (HVALS of the chat's hash) and the "
+        "server decodes each, so a join is O(connections in the chat) and 15,000 joins "
+        "O(N²); joins then outlast the heartbeat and links drop while opening. Counting "
+        "connections per user in Redis would make it O(users).",
         "- What remains is CPU: every server-CPU figure above is per unit of work (per "
         "connection opened, per delivery, idle share), so a quiet machine can be judged "
         "from them; on a machine whose load average is far above its cores the server "
