@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, cast
 
+from cachetools import TTLCache
 from sqlalchemy import Connection, and_, bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
@@ -31,6 +32,7 @@ from .. import protocol
 from ..errors import ChatError
 from ..protocol import Chat, Message, Part
 from . import auth, migrate
+from .caches import proven_facts
 from .database import Database
 from .mentions import find_mentions
 from .schema import chats, memberships, messages, settings, used_auth, users, workspaces
@@ -81,9 +83,10 @@ class Store:
 
     def __init__(self, db_url: str) -> None:
         self.db = Database(db_url)
-        self._users_by_token_hash: dict[str, User] = {}
+        # Facts a request proved, for a few seconds (caches.py says why and how long).
+        self._users_by_token_hash: TTLCache[str, User] = proven_facts()
         self._chats: dict[str, tuple[float, Chat]] = {}
-        self._members: set[tuple[str, str]] = set()
+        self._members: TTLCache[tuple[str, str], bool] = proven_facts()
 
     async def open(self) -> None:
         """Create or upgrade the tables (safe when processes start together)."""
@@ -116,6 +119,7 @@ class Store:
         row = {"id": user_id, "name": name, "kind": kind,
                "token_hash": auth.hash_token(token) if token else None}
         await self.db.run(_upsert_user, row)
+        self._forget_user(user_id)
 
     async def add_chat(self, chat_id: str, workspace_id: str, title: str | None = None,
                        responder: str | None = None) -> bool:
@@ -132,6 +136,18 @@ class Store:
     async def add_member(self, workspace_id: str, user_id: str) -> bool:
         """Let a user into a workspace; False when it already was."""
         return await self.db.run(_add_member, workspace_id, user_id)
+
+    async def remove_member(self, workspace_id: str, user_id: str) -> bool:
+        """Take a user out of a workspace; False when it was not in it."""
+        removed = await self.db.run(_remove_member, workspace_id, user_id)
+        self._members.pop((user_id, workspace_id), None)
+        return removed
+
+    def _forget_user(self, user_id: str) -> None:
+        """Drop whatever token of `user_id` is remembered (its token or name changed)."""
+        for token_hash, user in list(self._users_by_token_hash.items()):
+            if user.id == user_id:
+                self._users_by_token_hash.pop(token_hash, None)
 
     # --- reads -------------------------------------------------------------------
 
@@ -168,13 +184,13 @@ class Store:
         return chat
 
     async def is_member(self, user_id: str, workspace_id: str) -> bool:
-        """Membership; a positive answer is remembered (members are never removed)."""
+        """Membership; a positive answer is remembered for a few seconds."""
         key = (user_id, workspace_id)
-        if key in self._members:
+        if self._members.get(key):
             return True
         found = await self.db.run(_is_member, user_id, workspace_id)
         if found:
-            self._members.add(key)
+            self._members[key] = True
         return found
 
     async def workspace_users(self, workspace_id: str) -> list[User]:
@@ -298,6 +314,12 @@ def _add_member(conn: Connection, workspace_id: str, user_id: str) -> bool:
     _require(conn, workspaces, workspace_id)
     _require(conn, users, user_id)
     return _insert_ignore(conn, memberships, {"workspace_id": workspace_id, "user_id": user_id})
+
+
+def _remove_member(conn: Connection, workspace_id: str, user_id: str) -> bool:
+    return bool(conn.execute(delete(memberships).where(and_(
+        memberships.c.workspace_id == workspace_id, memberships.c.user_id == user_id)))
+        .rowcount)
 
 
 def _user_by_token_hash(conn: Connection, token_hash: str) -> User | None:
