@@ -40,7 +40,7 @@ MAX_FACTS = 100_000
 """Entries per cache; the least recently used go first beyond it."""
 
 
-def proven_facts(ttl: float = FACTS_TTL,
+def proven_facts(ttl: float | None = None,
                  timer: Callable[[], float] = time.monotonic) -> TTLCache[K, V]:
-    """A cache whose entries expire `ttl` seconds after they were stored."""
-    return TTLCache(maxsize=MAX_FACTS, ttl=ttl, timer=timer)
+    """A cache whose entries expire `ttl` seconds (default `FACTS_TTL`) after being stored."""
+    return TTLCache(maxsize=MAX_FACTS, ttl=FACTS_TTL if ttl is None else ttl, timer=timer)
