@@ -122,12 +122,27 @@ def markdown(figures: dict[str, Any]) -> str:
             round(prefetched / floor["emit_ack_plus_get"]["p50_ms"], 3), "≤ 1.3",
             f"the same floor; the string for the next send fetched after each send "
             f"(5 ms think time between sends, untimed); p50 {prefetched} ms"))
+        if "prefetch_send_ratio" in lat:
+            commit = floor["sqlite_commit"]
+            lines.append(_row(
+                "prefetch_send_ratio", lat["prefetch_send_ratio"], "≤ 1.2",
+                f"ChatClient(prefetch_auth=True).send p50 {prefetched} ms over emit+ack p50 "
+                f"{floor['emit_ack']['p50_ms']} ms + the commit's own floor, a raw sqlite3 "
+                f"WAL commit of a send's rows: p50 {commit['p50_ms']} ms, p99 "
+                f"{commit['p99_ms']} ms"))
         lines.append(_row(
             "prefetch: send p50 over emit+ack", lat["prefetch_send_p50_over_emit_ack"],
             "≤ 1.2 (stretch)",
             f"ChatClient(prefetch_auth=True).send p50 "
             f"{lat['chat_client_send_prefetch']['p50_ms']} ms, p99 "
             f"{lat['chat_client_send_prefetch']['p99_ms']} ms"))
+    cpu = figures.get("cpu", {})
+    if cpu:
+        lines.append(_row(
+            "server_cpu_per_message_ratio", cpu["server_cpu_per_message_ratio"], "≤ 2.0",
+            f"server CPU per message at one listener: chat {cpu['chat_cpu_us_per_message']} µs "
+            f"vs bare python-socketio {cpu['bare_cpu_us_per_message']} µs; without "
+            f"chat_activity {cpu['server_cpu_per_message_ratio_without_chat_activity']}"))
     if fan:
         c100 = fan["curve"].get("100") or fan["curve"].get(100)
         if c100:
