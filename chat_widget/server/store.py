@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, cast
 
-from cachetools import TTLCache
 from sqlalchemy import Connection, and_, bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
@@ -32,7 +31,7 @@ from .. import protocol
 from ..errors import ChatError
 from ..protocol import Chat, Message, Part
 from . import auth, migrate
-from .caches import proven_facts
+from .caches import ProvenFacts
 from .database import Database
 from .mentions import find_mentions
 from .schema import chats, memberships, messages, settings, used_auth, users, workspaces
@@ -84,9 +83,9 @@ class Store:
     def __init__(self, db_url: str) -> None:
         self.db = Database(db_url)
         # Facts a request proved, for a few seconds (caches.py says why and how long).
-        self._users_by_token_hash: TTLCache[str, User] = proven_facts()
+        self._users_by_token_hash: ProvenFacts[str, User] = ProvenFacts()
         self._chats: dict[str, tuple[float, Chat]] = {}
-        self._members: TTLCache[tuple[str, str], bool] = proven_facts()
+        self._members: ProvenFacts[tuple[str, str], bool] = ProvenFacts()
 
     async def open(self) -> None:
         """Create or upgrade the tables (safe when processes start together)."""
@@ -140,14 +139,14 @@ class Store:
     async def remove_member(self, workspace_id: str, user_id: str) -> bool:
         """Take a user out of a workspace; False when it was not in it."""
         removed = await self.db.run(_remove_member, workspace_id, user_id)
-        self._members.pop((user_id, workspace_id), None)
+        self._members.pop((user_id, workspace_id))
         return removed
 
     def _forget_user(self, user_id: str) -> None:
         """Drop whatever token of `user_id` is remembered (its token or name changed)."""
-        for token_hash, user in list(self._users_by_token_hash.items()):
+        for token_hash, user in self._users_by_token_hash.items():
             if user.id == user_id:
-                self._users_by_token_hash.pop(token_hash, None)
+                self._users_by_token_hash.pop(token_hash)
 
     # --- reads -------------------------------------------------------------------
 

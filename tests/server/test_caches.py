@@ -19,6 +19,29 @@ from tests.conftest import RunningServer, start_server
 from tests.helpers import RawClient, fetch_auth, http
 
 
+def test_a_fact_expires_after_its_lifetime_and_the_oldest_make_room(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    now = [100.0]
+    facts: caches.ProvenFacts[str, int] = caches.ProvenFacts(ttl=5.0, timer=lambda: now[0])
+    facts["a"] = 1
+    now[0] += 4.9
+    assert facts.get("a") == 1
+    facts["b"] = 2
+    now[0] += 0.1
+    assert facts.get("a") is None and facts.get("b") == 2
+    assert list(facts.items()) == [("b", 2)]
+    facts.pop("b")
+    assert facts.get("b") is None
+    monkeypatch.setattr(caches, "MAX_FACTS", 10)
+    for index in range(10):
+        facts[str(index)] = index
+    facts["new"] = 10  # full, none expired: the oldest tenth goes
+    assert facts.get("0") is None and facts.get("1") == 1 and facts.get("new") == 10
+    now[0] += 6
+    facts["later"] = 11  # full again, all the rest expired: they go
+    assert [key for key, _ in facts.items()] == ["later"]
+
+
 async def _seeded(db_url: str) -> tuple[Store, str]:
     store = Store(db_url)
     await store.open()
