@@ -214,7 +214,11 @@ class ChatServer:
         if self.sio.eio.sockets:
             with contextlib.suppress(asyncio.TimeoutError, ValueError):
                 await asyncio.wait_for(self.sio.eio.disconnect(), 1.0)
-        await self.sio.shutdown()
+        # Engine.IO's shutdown waits for its ping task, which can itself be stuck
+        # closing such a socket: a stop once hung there for good. Bounded too; the
+        # wait's cancellation ends that task.
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self.sio.shutdown(), 2.0)
         if self.activity is not None:
             await self.activity.close()
         if self.delivery is not None:
