@@ -137,7 +137,9 @@ def markdown(figures: dict[str, Any]) -> str:
         f"{changes_run.get('version_gaps', 'n/a')}, clients with a different state "
         f"{changes_run['divergent_clients']} |",
         f"| 2. Hostile input | property-based payloads (hypothesis) over every Socket.IO "
-        f"event and HTTP route, malformed frames | {sum(tried.values()):,} payloads "
+        f"event and HTTP route, protocol 1.1's included (edits, reactions, typing, read "
+        f"markers, file parts, uploads, downloads, links, search, members), malformed "
+        f"frames | {sum(tried.values()):,} payloads "
         f"({', '.join(f'{k} {v:,}' for k, v in tried.items())}); "
         f"{hostile.get('accepted_sends', 0)} happened to be valid sends | "
         f"{_suite_line(figures['hostile'])}; server alive: {hostile.get('server_alive')}; "

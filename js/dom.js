@@ -53,3 +53,36 @@ export function keyed(element, key) {
   element.dataset.focusKey = key;
   return element;
 }
+
+/**
+ * Makes `toggle` show and hide `panel`, the disclosure pattern: the button's
+ * aria-expanded follows the panel, aria-controls names it, and Escape inside
+ * the panel closes it and gives focus back to the button.
+ * @param {HTMLButtonElement} toggle
+ * @param {HTMLElement} panel starts hidden
+ * @param {string} idPrefix the panel's id is this plus a random suffix (two views, two ids)
+ * @param {{onOpen?: () => void, keepKeys?: boolean}} [options] `keepKeys`: no key
+ *   pressed inside the panel reaches the page, so typing never fires a notebook shortcut
+ * @returns {(open: boolean) => void} opens or closes the panel
+ */
+export function disclosure(toggle, panel, idPrefix, options = {}) {
+  panel.hidden = true;
+  panel.id = `${idPrefix}-${Math.random().toString(36).slice(2, 10)}`;
+  toggle.setAttribute("aria-controls", panel.id);
+  toggle.setAttribute("aria-expanded", "false");
+  /** @param {boolean} open */
+  const setOpen = (open) => {
+    panel.hidden = !open;
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    if (open) options.onOpen?.();
+  };
+  toggle.addEventListener("click", () => setOpen(panel.hidden));
+  panel.addEventListener("keydown", (event) => {
+    if (options.keepKeys) event.stopPropagation();
+    if (event.key === "Escape") {
+      setOpen(false);
+      toggle.focus();
+    }
+  });
+  return setOpen;
+}

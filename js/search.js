@@ -3,7 +3,7 @@
 // matches, best first; choosing one jumps to that message (switching chat
 // and loading older pages until it is shown).
 
-import { button, h, snippet } from "./dom.js";
+import { button, disclosure, h, snippet } from "./dom.js";
 import { formatTime } from "./format.js";
 
 /**
@@ -33,12 +33,8 @@ export class SearchPanel {
   constructor(search, jump) {
     this.jump = jump;
     this.toggle = button("cw-search-toggle", "Search", "Search messages");
-    this.toggle.setAttribute("aria-expanded", "false");
     this.panel = h("div", "cw-search");
-    this.panel.hidden = true;
-    this.panel.id = `cw-search-${Math.random().toString(36).slice(2, 10)}`;
     this.panel.setAttribute("role", "search");
-    this.toggle.setAttribute("aria-controls", this.panel.id);
     const form = h("form", "cw-search-form");
     this.input = h("input", "cw-search-input");
     this.input.type = "search";
@@ -55,7 +51,10 @@ export class SearchPanel {
     this.panel.append(form, this.status, this.results);
     /** @type {string} the chat shown, for the results' words */
     this.currentChat = "";
-    this.toggle.addEventListener("click", () => this.setOpen(this.panel.hidden));
+    this.setOpen = disclosure(this.toggle, this.panel, "cw-search", {
+      onOpen: () => this.input.focus(),
+      keepKeys: true, // typed words are not notebook shortcuts
+    });
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       const q = this.input.value.trim();
@@ -64,20 +63,6 @@ export class SearchPanel {
       this.results.replaceChildren();
       search(q);
     });
-    this.input.addEventListener("keydown", (event) => {
-      event.stopPropagation(); // not a notebook shortcut
-      if (event.key === "Escape") {
-        this.setOpen(false);
-        this.toggle.focus();
-      }
-    });
-  }
-
-  /** @param {boolean} open */
-  setOpen(open) {
-    this.panel.hidden = !open;
-    this.toggle.setAttribute("aria-expanded", open ? "true" : "false");
-    if (open) this.input.focus();
   }
 
   /** @param {any} answer the kernel's `search_results` */

@@ -3,7 +3,7 @@
 // counts (live, from the kernel's `chats` trait). Choosing one sets the
 // widget's `chat_id`, which joins that chat.
 
-import { button, h } from "./dom.js";
+import { button, disclosure, h } from "./dom.js";
 
 /**
  * @typedef {{id: string, title?: string, unread?: number, unread_mentions?: number,
@@ -60,29 +60,13 @@ export class ChatSwitcher {
   constructor(choose) {
     this.choose = choose;
     this.toggle = button("cw-switcher-toggle", "Chats", "Switch to another chat");
-    this.toggle.setAttribute("aria-expanded", "false");
     this.toggleUnread = badge("cw-badge-unread", 0);
     this.toggleMentions = badge("cw-badge-mentions", 0, "@");
     this.toggle.append(this.toggleUnread, this.toggleMentions);
     this.panel = h("div", "cw-switcher");
     this.panel.setAttribute("role", "group");
     this.panel.setAttribute("aria-label", "Your chats");
-    this.panel.hidden = true;
-    this.panel.id = `cw-switcher-${Math.random().toString(36).slice(2, 10)}`;
-    this.toggle.setAttribute("aria-controls", this.panel.id);
-    this.toggle.addEventListener("click", () => this.setOpen(this.panel.hidden));
-    this.panel.addEventListener("keydown", (event) => {
-      if (event.key === "Escape") {
-        this.setOpen(false);
-        this.toggle.focus();
-      }
-    });
-  }
-
-  /** @param {boolean} open */
-  setOpen(open) {
-    this.panel.hidden = !open;
-    this.toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    this.setOpen = disclosure(this.toggle, this.panel, "cw-switcher");
   }
 
   /**

@@ -11,6 +11,7 @@ thousand payloads; `pytest --full` tries more than 10,000.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import random
@@ -42,6 +43,10 @@ json_values = st.recursive(
     max_leaves=12,
 )
 chat_ids = st.one_of(st.sampled_from(CHAT_IDS), json_values)
+# "FILE_*" stand for real files (filled in at run time): the attacker's own in general,
+# one of the attacker's in another chat, and another user's.
+file_ids = st.one_of(st.sampled_from(["FILE_OWN", "FILE_OTHER_CHAT", "FILE_OTHERS", "0" * 32,
+                                      "../x", ""]), json_values)
 seqs = st.one_of(st.none(), st.sampled_from([-1, 0, 1, 2**31, 2**63, 10**30, 1.5, "3", True]),
                  json_values)
 parts = st.one_of(
@@ -49,10 +54,12 @@ parts = st.one_of(
     st.lists(st.one_of(
         json_values,
         st.fixed_dictionaries({"type": st.sampled_from(["markdown", "code", "table", "image",
-                                                        "", "weird"])},
+                                                        "file", "", "weird"])},
                               optional={"text": json_values, "columns": json_values,
                                         "rows": json_values, "mime": json_values,
-                                        "data": json_values, "language": json_values}),
+                                        "data": json_values, "language": json_values,
+                                        "file_id": file_ids, "name": json_values,
+                                        "size": seqs}),
     ), max_size=3),
 )
 
@@ -101,6 +108,8 @@ EVENT_PAYLOADS = {
     "changes": payload_for({"chat_id": chat_ids, "after_version": seqs, "limit": seqs}),
     "join_after_version": payload_for({"chat_id": chat_ids, "after_seq": seqs,
                                        "after_version": seqs}),
+    "typing": payload_for({"chat_id": chat_ids, "typing": st.one_of(st.booleans(), json_values)}),
+    "mark_read": payload_for({"chat_id": chat_ids, "seq": seqs}),
     "no_such_event": json_values,
 }
 CHANGE_EVENTS = ("edit_message", "delete_message", "react")
@@ -120,12 +129,15 @@ def hostile(server):
     targets = {"OWN": [attacker.send("general", f"target {n}")["message"]["id"]
                        for n in range(5)],
                "OTHERS": [listener.send("general", "not yours")["message"]["id"]]}
+    files = {"FILE_OWN": upload(server, "alice", "general"),
+             "FILE_OTHER_CHAT": upload(server, "alice", "echo"),
+             "FILE_OTHERS": upload(server, "bob", "general")}
     chats = {chat_id: listener.join(chat_id)["chat"] for chat_id in ("general", "echo")}
     start_seq = {chat_id: chat["last_seq"] for chat_id, chat in chats.items()}
     while not listener.events.empty():  # the targets' own broadcasts
         listener.events.get()
     state = {"accepted": [], "server": server, "attacker": attacker, "listener": listener,
-             "start_seq": start_seq, "tried": {}, "targets": targets, "changed": [],
+             "start_seq": start_seq, "tried": {}, "targets": targets, "changed": [], "files": files,
              "start_version": {chat_id: chat["last_version"] for chat_id, chat in chats.items()},
              "received": []}
     yield state
@@ -136,6 +148,26 @@ def hostile(server):
             "server_alive": server.process.poll() is None}))
     attacker.close()
     listener.close()
+
+
+def upload(server, user: str, chat_id: str) -> str:
+    """The id of a small file `user` uploads to `chat_id`."""
+    response = requests.post(f"{server.url}/api/chats/{chat_id}/files",
+                             params={"name": f"{user}.txt"}, data=b"hostile target",
+                             headers={"Authorization": f"Bearer {server.tokens[user]}",
+                                      "Content-Type": "text/plain"}, timeout=10)
+    assert response.status_code == 201, response.text
+    return response.json()["file"]["id"]
+
+
+def with_real_files(payload: object, files: dict[str, str]) -> object:
+    """`payload` with each file part's "FILE_*" placeholder replaced by that real file's id."""
+    if not (isinstance(payload, dict) and isinstance(payload.get("parts"), list)):
+        return payload
+    parts = [{**part, "file_id": files.get(part["file_id"], part["file_id"])}
+             if isinstance(part, dict) and isinstance(part.get("file_id"), str) else part
+             for part in payload["parts"]]
+    return {**payload, "parts": parts}
 
 
 def check_ack(ack: object) -> bool:
@@ -169,6 +201,7 @@ def test_hostile_event_payloads_get_protocol_errors(hostile, full_counts, event)
                 payload = {**payload, "auth": response.json()["auth"]}
         if isinstance(payload, dict) and payload.get("id") in ("OWN", "OTHERS"):
             payload = {**payload, "id": random.choice(hostile["targets"][payload["id"]])}
+        payload = with_real_files(payload, hostile["files"])
         ack = attacker.call(event.removesuffix("_after_version"), payload)
         hostile["tried"][event] = hostile["tried"].get(event, 0) + 1
         if check_ack(ack) and event == "send_message":
@@ -209,10 +242,71 @@ def test_hostile_http_requests_get_protocol_errors(hostile, full_counts):
         ]
         hostile["tried"]["http"] = hostile["tried"].get("http", 0) + len(responses)
         for response in responses:
-            assert response.status_code in (200, 400, 401, 403, 404, 413, 429), response.text
-            if response.status_code != 200:
-                error = response.json()["error"]
-                assert error["code"] in ERROR_CODES and "Traceback" not in error["message"]
+            check_answer(response)
+
+    attempt()
+
+
+def check_answer(response: requests.Response) -> None:
+    """A route's answer is a success or the protocol's error shape, never a stack trace."""
+    assert response.status_code in (200, 201, 400, 401, 403, 404, 413, 429), response.text
+    if response.status_code >= 400:
+        error = response.json()["error"]
+        assert error["code"] in ERROR_CODES and "Traceback" not in error["message"]
+
+
+header_text = st.text(st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=40)
+file_names = st.one_of(st.sampled_from(["notes.txt", "a/b", "a\\b", "..", "\x00", "x" * 256,
+                                        "\u202egnp.exe", " ", "é.txt"]), st.text(max_size=30))
+
+
+def test_hostile_file_and_search_requests_get_protocol_errors(hostile, full_counts):
+    """Protocol 1.1's routes: uploads, downloads, links, search and members."""
+    server, files = hostile["server"], hostile["files"]
+    tokens = [server.tokens["alice"], server.tokens["bob"], "", "nope"]
+    session = requests.Session()
+    good_link = session.post(f"{server.url}/api/files/{files['FILE_OWN']}/link", timeout=10,
+                             headers={"Authorization": f"Bearer {tokens[0]}"}).json()["url"]
+    good_sig = good_link.split("sig=", 1)[1]
+
+    @settings(max_examples=examples(full_counts, 0.1), deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(token=st.sampled_from(tokens),
+           chat_id=st.one_of(st.sampled_from(CHAT_IDS[:4]), st.text(max_size=20)),
+           name=st.one_of(st.none(), file_names), content_type=st.one_of(st.none(), header_text),
+           body=st.binary(max_size=200),
+           file_id=st.one_of(st.sampled_from(sorted(files)), st.text(max_size=40)),
+           sig=st.one_of(st.just(good_sig), st.just(good_sig[:-1] + "A"), header_text),
+           search=st.dictionaries(st.sampled_from(["q", "chat_id", "limit", "x"]),
+                                  st.one_of(st.text(max_size=30), st.integers(-(2**70), 2**70)),
+                                  max_size=3))
+    def attempt(token, chat_id, name, content_type, body, file_id, sig, search):
+        headers = {"Authorization": f"Bearer {token}"}
+        safe_chat = requests.utils.quote(chat_id, safe="")
+        file_id = requests.utils.quote(files.get(file_id, file_id), safe="")
+        upload_headers = {**headers, **({"Content-Type": content_type} if content_type else {})}
+        uploaded = session.post(f"{server.url}/api/chats/{safe_chat}/files",
+                                params={} if name is None else {"name": name}, data=body,
+                                headers=upload_headers, timeout=10)
+        responses = [
+            uploaded,
+            session.get(f"{server.url}/api/files/{file_id}", headers=headers, timeout=10),
+            session.get(f"{server.url}/api/files/{file_id}", params={"sig": sig}, timeout=10),
+            session.post(f"{server.url}/api/files/{file_id}/link", headers=headers, timeout=10),
+            session.get(f"{server.url}/api/search", params=search, headers=headers, timeout=10),
+            session.get(f"{server.url}/api/chats/{safe_chat}/members", headers=headers,
+                        timeout=10),
+        ]
+        hostile["tried"]["http_1_1"] = hostile["tried"].get("http_1_1", 0) + len(responses)
+        for response in responses:
+            check_answer(response)
+        if uploaded.status_code == 201:  # what was accepted is exactly what was sent
+            stored = uploaded.json()["file"]
+            assert stored["size"] == len(body)
+            assert stored["sha256"] == hashlib.sha256(body).hexdigest()
+            back = session.get(f"{server.url}/api/files/{stored['id']}", headers=headers,
+                               timeout=10)
+            assert back.content == body
 
     attempt()
 
