@@ -20,6 +20,7 @@ ratio to the smallest.
 from __future__ import annotations
 
 import asyncio
+import os
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -156,7 +157,9 @@ def run_on(engine: str, quick: bool, count: int) -> dict[str, Any]:
             urls = [f"sqlite:///{folder / f'scale-{index}.db'}" for index in range(len(plan))]
         else:
             urls = [stack.enter_context(postgres.temporary_database()) for _ in plan]
-        return table(measure(urls, plan, count))
+        result = table(measure(urls, plan, count))
+        result["load_average_at_end"] = round(os.getloadavg()[0], 2)
+        return result
 
 
 def run(quick: bool, count: int, engines: tuple[str, ...] = ("sqlite", "postgresql"),

@@ -29,6 +29,9 @@ def section(figures: dict[str, Any]) -> list[str]:
         if "error" in result:
             lines.append(f"Not measured: {result['error']}")
             continue
+        if "load_average_at_end" in result:
+            lines += [f"Load average {result['load_average_at_end']} at the end of the run "
+                      "(2 cores).", ""]
         lines += ["| chats | stored per chat | send p50 ms | CPU µs/message | p50 ratio "
                   "| CPU ratio |", "|---|---|---|---|---|---|"]
         for point in result["points"]:
@@ -50,8 +53,11 @@ NOTE = [
     "What grew, and why it no longer does: every send's `chat_activity` counts each "
     "workspace member's unread messages, and those were counted row by row after the "
     "member's read marker. A member who never opened a chat of 100,000 messages put 52% "
-    "of the server's samples (py-spy) in `members_fields`; at 10,000 stored, CPU per "
-    "message was 1.88 x and send p50 1.63 x the smallest point (SQLite, quick run). Since "
+    "of the server's samples (py-spy) in `members_fields`; on SQLite, CPU per message was "
+    "1.88 x the smallest point at 10,000 stored (send p50 1.63 x) and 65 x at a million "
+    "(130 ms a message; the send's p50 hardly moved, as the counting runs after the ack "
+    "on the read thread, but a server busy 130 ms per message takes 8 messages a second). "
+    "Since "
     "seq has no gaps, the messages after a marker number `last_seq - marker`; the "
     "reader's own and the deleted ones after it are counted by two indexes (migration "
     "0004) and taken off. What remains proportional: a member's own messages after the "
