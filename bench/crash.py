@@ -25,7 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +38,8 @@ from .processes import prepare_rooms
 class ServerUnderFire:
     """A `chat-widget serve` process that can be killed and restarted on one port."""
 
-    def __init__(self, db_url: str, port: int, folder: Path) -> None:
-        self.db_url, self.port, self.folder = db_url, port, folder
+    def __init__(self, db_url: str, port: int, folder: Path, extra: Sequence[str] = ()) -> None:
+        self.db_url, self.port, self.folder, self.extra = db_url, port, folder, list(extra)
         self.process: subprocess.Popen | None = None
         self.tokens: dict[str, str] = {}
         self.url = f"http://127.0.0.1:{port}"
@@ -51,7 +51,7 @@ class ServerUnderFire:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "chat_widget", "serve", "--demo", "--port", str(self.port),
              "--db", self.db_url, "--rate-limit", "0", "--max-connections-per-user", "0",
-             "--ready-file", str(ready), "--log-level", "warning"],
+             "--ready-file", str(ready), "--log-level", "warning", *self.extra],
             stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
         while not ready.exists():

@@ -76,7 +76,7 @@ def cpu_seconds(pids: list[int]) -> float:
 
 async def _measure(urls: list[str], pids: list[int], token: str | None, listeners: int,
                    seconds: float) -> dict[str, Any]:
-    counts, sent = [0], [0]
+    counts, sent = [0, 0], [0]  # message frames, chat_activity frames
     transports = []
     for start in range(0, listeners, 50):
         transports += await asyncio.gather(*(
@@ -91,23 +91,30 @@ async def _measure(urls: list[str], pids: list[int], token: str | None, listener
     sender = asyncio.create_task(
         send_lanes(urls[0], token, "general", WINDOW, counting, text="fan-out"))
     await asyncio.sleep(1.0)  # warm up
-    start_counts, start_sent, started = counts[0], sent[0], time.perf_counter()
+    start_counts, start_activity = counts[0], counts[1]
+    start_sent, started = sent[0], time.perf_counter()
     start_cpu = cpu_seconds(pids)
     await asyncio.sleep(seconds)
     elapsed = time.perf_counter() - started
     server_cpu = cpu_seconds(pids) - start_cpu
     delivered, messages = counts[0] - start_counts, sent[0] - start_sent
+    activity = counts[1] - start_activity
     sender_stop.set()
     await sender
     for transport in transports:
         transport.close()
-    return {"listeners": listeners, "deliveries_per_s": round(delivered / elapsed, 1),
+    return {"listeners": listeners, "load_average": round(os.getloadavg()[0], 2),
+            "deliveries_per_s": round(delivered / elapsed, 1),
             "messages_per_s": round(messages / elapsed, 1),
             "server_cpu_share": round(server_cpu / elapsed, 3),
             # Deliveries per second of server CPU: what the server can do on one
             # core, whatever the load generator on the same machine manages.
             "deliveries_per_server_cpu_s": round(delivered / max(server_cpu, 1e-9), 1),
-            "server_cpu_us_per_delivery": round(1e6 * server_cpu / max(delivered, 1), 2)}
+            "server_cpu_us_per_delivery": round(1e6 * server_cpu / max(delivered, 1), 2),
+            # Every frame the listeners got, `message` and `chat_activity` alike: the
+            # server's cost per frame written, whatever the protocol asks it to write.
+            "chat_activity_per_s": round(activity / elapsed, 1),
+            "frames_per_server_cpu_s": round((delivered + activity) / max(server_cpu, 1e-9), 1)}
 
 
 def measure(kind: str, listeners: int, seconds: float, loop: str = "auto",
@@ -144,23 +151,65 @@ def _ratio(measured: dict[str, Any], floor: dict[str, Any]) -> float:
     return round(measured["deliveries_per_server_cpu_s"] / floor["deliveries_per_server_cpu_s"], 3)
 
 
-def run(seconds: float, sizes: tuple[int, ...] = (1, 10, 100, 500)) -> dict[str, Any]:
+ROUNDS_AT_100 = 3
+"""The 100-listener figures are measured this many times, each server in turn, and each
+ratio is the median over the rounds of the one in the same round: on a busy machine
+the load shifts between two measurements a few seconds apart, and a single pair
+moves the ratio by half."""
+
+
+def _median_round(rounds: list[dict[str, Any]], key: str) -> dict[str, Any]:
+    """The round whose `key` is the median (the lower middle for an even count)."""
+    ordered = sorted((r for r in rounds if key in r), key=lambda r: r[key])
+    return ordered[(len(ordered) - 1) // 2]
+
+
+def _round_at_100(seconds: float, node: bool) -> dict[str, Any]:
+    """Bare, chat, chat without chat_activity and (if there) Node, one after another."""
+    bare = measure("bare", 100, seconds)
+    chat = measure("chat", 100, seconds)
+    quiet = measure("chat", 100, seconds, chat_activity=False)
+    figures: dict[str, Any] = {
+        "bare": bare, "chat": chat, "quiet": quiet, "ratio": _ratio(chat, bare),
+        "without_chat_activity": _ratio(quiet, bare),
+        "frame_ratio": round(chat["frames_per_server_cpu_s"] / bare["frames_per_server_cpu_s"],
+                             3)}
+    if node:
+        figures["node"] = measure("node", 100, seconds)
+        figures["node_ratio"] = _ratio(chat, figures["node"])
+        figures["bare_over_node"] = _ratio(bare, figures["node"])
+    return figures
+
+
+def run(seconds: float, sizes: tuple[int, ...] = (1, 10, 100, 500),
+        rounds: int = ROUNDS_AT_100) -> dict[str, Any]:
     results: dict[str, Any] = {"curve": {}}
+    node = ensure_node_server()
     for size in sizes:
-        bare = measure("bare", size, seconds)
-        chat = measure("chat", size, seconds)
-        results["curve"][size] = {"bare": bare, "chat": chat, "ratio": _ratio(chat, bare)}
-    results["fanout_100_ratio"] = results["curve"][100]["ratio"] if 100 in sizes else None
-    if 100 in sizes:
-        quiet = measure("chat", 100, seconds, chat_activity=False)
-        results["chat_100_without_chat_activity"] = quiet
-        results["fanout_100_ratio_without_chat_activity"] = _ratio(
-            quiet, results["curve"][100]["bare"])
-    if ensure_node_server():
-        node = measure("node", 100, seconds)
-        results["node_100"] = node
-        results["node_fanout_100_ratio"] = _ratio(results["curve"][100]["chat"], node)
-        results["bare_over_node_100"] = _ratio(results["curve"][100]["bare"], node)
+        if size != 100:
+            bare = measure("bare", size, seconds)
+            chat = measure("chat", size, seconds)
+            results["curve"][size] = {"bare": bare, "chat": chat, "ratio": _ratio(chat, bare)}
+            continue
+        measured = [_round_at_100(seconds, node) for _ in range(rounds)]
+        middle = _median_round(measured, "ratio")
+        results["curve"][100] = {"bare": middle["bare"], "chat": middle["chat"],
+                                 "ratio": middle["ratio"]}
+        results["fanout_100_ratio"] = middle["ratio"]
+        results["fanout_100_rounds"] = [
+            {key: value for key, value in r.items() if not isinstance(value, dict)}
+            for r in measured]
+        results["fanout_100_frame_ratio"] = _median_round(measured, "frame_ratio")["frame_ratio"]
+        quiet = _median_round(measured, "without_chat_activity")
+        results["chat_100_without_chat_activity"] = quiet["quiet"]
+        results["fanout_100_ratio_without_chat_activity"] = quiet["without_chat_activity"]
+        if node:
+            peer = _median_round(measured, "node_ratio")
+            results["node_100"] = peer["node"]
+            results["node_fanout_100_ratio"] = peer["node_ratio"]
+            results["bare_over_node_100"] = _median_round(measured,
+                                                          "bare_over_node")["bare_over_node"]
+    results.setdefault("fanout_100_ratio", None)
     try:
         results["redis_two_processes_100"] = measure("chat-redis", 100, seconds)
     except Exception as error:  # Redis not running: say so in the figures

@@ -34,6 +34,7 @@ from chat_widget.errors import ChatError
 
 from .private_postgres import PrivatePostgres
 from .processes import chat_server
+from .steady_fleet import Sender
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -62,37 +63,6 @@ def ask(session: requests.Session, method: str, url: str, **kwargs: Any) -> tupl
     error = answer.json().get("error") if not answer.ok else None
     return (began, answer.status_code, error and error.get("code"),
             error and error.get("message"))
-
-
-class Sender(threading.Thread):
-    """One ChatClient sending one message after another until told to stop."""
-
-    def __init__(self, url: str, token: str, index: int) -> None:
-        super().__init__(daemon=True)
-        self.client = ChatClient(url, token, send_timeout=30.0, request_timeout=5.0,
-                                 reconnection_delay=0.2, reconnection_delay_max=1.0)
-        self.client.join("general")
-        self.index, self.acked, self.failures, self.fetches = index, [], [], 0
-        self.client.on_event(self._count)
-        self.stop = threading.Event()
-
-    def _count(self, event: dict[str, Any]) -> None:
-        if event["kind"] == "auth_fetch_start":
-            self.fetches += 1
-
-    def run(self) -> None:
-        while not self.stop.wait(0.02):
-            client_id = f"{self.index}-{uuid.uuid4().hex}"
-            try:
-                self.client.send(f"from {self.index}", client_id=client_id)
-                self.acked.append(client_id)
-            except ChatError as error:
-                self.failures.append((time.monotonic(), error.code, error.message))
-
-    def close(self) -> None:
-        self.stop.set()
-        self.join(timeout=60)
-        self.client.close()
 
 
 def idle_round(url: str, token: str) -> list[tuple[Any, ...]]:

@@ -31,7 +31,7 @@ def _bin_dir() -> Path:
     return Path(pg_ctl).parent
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
@@ -43,7 +43,7 @@ class PrivatePostgres:
     def __init__(self) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix="chat-widget-pg-"))
         self.data = self.folder / "data"
-        self.port = _free_port()
+        self.port = free_port()
         self._bin = _bin_dir()
         self._as_postgres = os.geteuid() == 0
         if self._as_postgres:

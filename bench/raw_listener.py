@@ -3,8 +3,9 @@
 The fan-out benchmark must measure the server, not the Python clients on
 the same two cores. This listener performs the websocket handshake and the
 Engine.IO/Socket.IO connect and join by hand, then only counts the bytes
-`42[` that begin each event frame, and answers pings. No frame parsing, no
-JSON decoding.
+`42["message"` that begin each message frame (and, given a second slot,
+`42["chat_activity"` too), and answers pings. No frame parsing, no JSON
+decoding.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import struct
 from urllib.parse import urlsplit
 
 EVENT_MARK = b'42["message"'
+ACTIVITY_MARK = b'42["chat_activity"'
+TAIL = max(len(EVENT_MARK), len(ACTIVITY_MARK)) - 1  # a mark split across two reads
 PING_FRAME = b"\x81\x012"
 
 
@@ -35,7 +38,8 @@ def masked_text_frame(text: str) -> bytes:
 
 
 class CountingListener(asyncio.Protocol):
-    """Counts event frames in the raw byte stream after the handshake."""
+    """Counts message frames (`counts[0]`) and, where `counts` has a second slot,
+    `chat_activity` frames (`counts[1]`) in the raw byte stream after the handshake."""
 
     def __init__(self, counts: list[int]) -> None:
         self.counts = counts
@@ -56,9 +60,11 @@ class CountingListener(asyncio.Protocol):
             return
         chunk = self.buffer + data
         self.counts[0] += chunk.count(EVENT_MARK)
+        if len(self.counts) > 1:
+            self.counts[1] += chunk.count(ACTIVITY_MARK)
         if PING_FRAME in chunk and self.transport is not None:
             self.transport.write(masked_text_frame("3"))
-        self.buffer = chunk[-(len(EVENT_MARK) - 1):]
+        self.buffer = chunk[-TAIL:]
 
     async def read_until(self, marker: bytes, timeout: float = 30.0) -> bytes:
         deadline = asyncio.get_running_loop().time() + timeout

@@ -1,5 +1,6 @@
 """The engine-fault items of docs/reliability.md: a frozen link, PostgreSQL restarts, a full disk,
-what the faster heartbeat costs, and tokens kept out of notebooks.
+Redis killed, one process of three killed, what the faster heartbeat costs, and tokens kept
+out of notebooks.
 
 `collect(quick, run_suite)` runs them (small counts with `quick`, as CI does)
 and `rows(figures)` / `reproduce()` give their lines of the report; kept
@@ -12,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import disk_full, frozen_link, heartbeat, postgres_restart
+from . import disk_full, frozen_link, heartbeat, postgres_restart, process_kill, redis_kill
 
 TOKEN_SUITE = ["tests/client/test_credentials.py", "tests/browser/test_token_privacy.py",
                "tests/test_notebook_errors.py::"
@@ -33,6 +34,12 @@ def collect(quick: bool, run_suite: Callable[[str, list[str], bool], dict[str, A
     figures["disk_full"] = (disk_full.run(refused=20 if full else 2, before=5 if full else 1)
                             if disk_full.mountable() else {"skipped": "tmpfs not mountable"})
     figures["tokens"] = run_suite("tokens", TOKEN_SUITE, full)
+    figures["redis_kill"] = (
+        redis_kill.run(clients=50, processes=3, kills=3, down_for=3.0) if full
+        else redis_kill.run(clients=9, processes=3, kills=1, down_for=1.0, between=2.0))
+    figures["process_kill"] = (
+        process_kill.run(clients=50, processes=3, kills=3, every=20.0, down_for=10.0) if full
+        else process_kill.run(clients=9, processes=3, kills=1, every=8.0, down_for=8.0))
     return figures
 
 
@@ -84,7 +91,70 @@ def rows(figures: dict[str, Any], suite_line: Callable[[dict[str, Any]], str]) -
         "(file mode 0600), password prompt, the error naming the three; every websocket "
         "frame, the DOM and the saved notebook searched for the token in Chromium | "
         f"{tokens['passed'] + tokens['failed']} checks | {suite_line(tokens)} |")
+    lines += [_redis_kill_row(figures["redis_kill"]), _process_kill_row(figures["process_kill"])]
     return lines
+
+
+def _redis_kill_row(run: dict[str, Any]) -> str:
+    kills = run["per_kill"]
+    return (
+        f"| 12. Redis killed | {run['clients']} clients (one user each) on {run['processes']} "
+        f"processes over a private PostgreSQL send every {run['send_every_s']:g} s while the "
+        f"private redis-server is SIGKILLed and restarted (empty) {_times(run['kills'])}, down "
+        f"{_seconds(kill['down_s'] for kill in kills)} | {run['sends']:,} sends, "
+        f"{run['acknowledged']:,} acknowledged; every process saw Redis down after "
+        f"{_seconds(kill['down_noticed_by_every_process_s'] for kill in kills)} and was "
+        f"subscribed again {_seconds(kill['subscribed_again_after_s'] for kill in kills)} after "
+        f"it came back | every client's history equal (all stored by then, in seq order) "
+        f"{_seconds(kill['histories_equal_after_s'] for kill in kills)} after Redis came back "
+        f"(goal {run['equal_within_s']:g} s); acknowledged missing at a client "
+        f"{run['missing_at_clients']}, lost {run['lost']}, doubled {run['doubled']} stored / "
+        f"{run['doubled_at_clients']} shown, failed sends {run['failed_sends']}, clients with "
+        f"a different history at the end {run['divergent_clients']}; client links lost "
+        f"(Redis does not drop them; the machine's load does) {run['reconnects']}; a client "
+        f"joining after "
+        f"Redis came back was shown every member present by "
+        f"{_seconds(kill['presence_whole_again_by_s'] for kill in kills)} |")
+
+
+def _process_kill_row(run: dict[str, Any]) -> str:
+    kills = run["per_kill"]
+    return (
+        f"| 13. A process of three killed | {run['clients']} clients (one user each) on "
+        f"{run['processes']} processes over a private PostgreSQL and Redis send every "
+        f"{run['send_every_s']:g} s; every {run['every_s']:g} s one process is SIGKILLed and "
+        f"restarted {run['down_for_s']:g} s later, {_times(run['kills'])}; {run['given_every_url']}"
+        f" clients are given every URL and fail over, {run['given_one_url']} only their own "
+        f"(they go away with it, and come back) | {run['sends']:,} sends, "
+        f"{run['acknowledged']:,} acknowledged, {run['failed_sends']} refused "
+        f"{'/'.join(f'`{code}`' for code in run['failed_send_codes'])} at the client, "
+        f"before leaving, while it had no server ({run['failed_sends_of_one_url_clients']} by "
+        f"one-URL clients); clients failed over per kill "
+        f"{', '.join(str(kill['failed_over']) for kill in kills)}, back on another process "
+        f"after {_spread(run['failover_s'])} | lost {run['lost']}, "
+        f"missing at a client {run['missing_at_clients']}, doubled {run['doubled']} stored / "
+        f"{run['doubled_at_clients']} shown, clients with a different history "
+        f"{run['divergent_clients']}; in every client's `present`: the killed process's users "
+        f"gone after {_seconds(kill['ghosts_gone_after_s'] for kill in kills)} (presence "
+        f"timeout {run['presence_timeout_s']:g} s: heartbeat key lapse + one heartbeat), the "
+        f"failed-over users shown, every view exact, after "
+        f"{_seconds(kill['views_exact_after_s'] for kill in kills)}, everyone present again "
+        f"{_seconds(kill['all_present_after_restart_s'] for kill in kills)} after the restart; "
+        f"client links lost {run['reconnects']} (failovers and waits for the restart "
+        f"included) |")
+
+
+def _times(count: int) -> str:
+    return f"{count} time{'' if count == 1 else 's'}"
+
+
+def _spread(seconds: dict[str, float] | None) -> str:
+    return "n/a" if seconds is None else f"{seconds['p50']:g} s (p50), {seconds['max']:g} s (max)"
+
+
+def _seconds(values: Any) -> str:
+    return ", ".join("not within the run" if value is None else f"{value:g} s"
+                     for value in values)
 
 
 def heartbeat_note(figures: dict[str, Any]) -> list[str]:
@@ -122,6 +192,9 @@ def reproduce() -> list[str]:
         "- Disk full: `python -m bench.disk_full` (as root: it mounts a tmpfs)",
         "- Heartbeat cost: `python -m bench.heartbeat --connections 500`",
         f"- Tokens: `pytest {' '.join(TOKEN_SUITE)}`",
+        "- Redis killed: `python -m bench.redis_kill --clients 50 --processes 3 --kills 3`",
+        "- A process of three killed: `python -m bench.process_kill --clients 50 --processes 3 "
+        "--kills 3`",
     ]
 
 

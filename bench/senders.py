@@ -17,12 +17,21 @@ import socketio
 
 
 async def send_lanes(url: str, token: str | None, chat_id: str, lanes: int,
-                     keep_going: Callable[[], bool], text: str = "hi") -> int:
-    """Keep `lanes` sends in flight on one connection while `keep_going()`; acks counted."""
+                     keep_going: Callable[[], bool], text: str = "hi",
+                     start_together: asyncio.Barrier | None = None) -> int:
+    """Keep `lanes` sends in flight on one connection while `keep_going()`; acks counted.
+
+    With `start_together`, the first send waits at that barrier once connected
+    and joined, so that many clients' connecting is not counted as sending.
+    """
     client = socketio.AsyncClient(reconnection=False)
+    # Many clients connecting at once on a busy machine take longer than the
+    # default second to be let in.
     await client.connect(url, auth={"token": token} if token else None,
-                         transports=["websocket"])
-    await client.call("join", {"chat_id": chat_id})
+                         transports=["websocket"], wait_timeout=60)
+    await client.call("join", {"chat_id": chat_id}, timeout=60)
+    if start_together is not None:
+        await start_together.wait()
     acked = 0
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     async with aiohttp.ClientSession(headers=headers) as http:

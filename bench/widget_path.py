@@ -19,8 +19,8 @@ their arrival time, Chromium's network layer's time for each (DevTools),
 the time the Jupyter server took each from ZMQ (bench/jupyter_probe.py, in
 these Labs only), and the timestamps inside them (the kernel's message
 dates, the client's send timeline, the server's `created_at`): see `hops`.
-The shipped Lab's notebook also holds a variant of the widget that does not
-push its send timeline, to size that lever beside (b).
+Each send's kernel messages are listed in order (`message_list`), and one
+last send's with all that follows it, the read marker included.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ import os
 import statistics
 import tempfile
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
@@ -38,6 +39,7 @@ from typing import Any
 
 from . import jupyter_probe
 from .jupyter import (
+    DEEP_QUERY_JS,
     MEASURE_SEND_JS,
     REPO,
     JupyterLab,
@@ -93,18 +95,17 @@ widget = ChatWidget(os.environ["CHAT_WIDGET_URL"], os.environ["CHAT_WIDGET_TOKEN
 widget
 '''
 
-QUIET_WIDGET_CELL = '''
-class QuietChatWidget(ChatWidget):
-    """The benchmark's variant: the send timeline is not pushed to the front end."""
-    def _on_event(self, event):
-        pass
-
-quiet = QuietChatWidget(os.environ["CHAT_WIDGET_URL"], os.environ["CHAT_WIDGET_TOKEN"], "room-1")
-quiet
-'''
-"""Sizes one lever: the same widget without its five timeline pushes per send (bench only)."""
-
 READY_CELL = 'print("bench ready")'
+
+TYPE_JS = """
+([index, text]) => {
+""" + DEEP_QUERY_JS + """
+  const input = deepQueryAll('.cw-root')[index].querySelector('.cw-input');
+  input.value = text;
+  input.dispatchEvent(new Event('input'));
+}
+"""
+"""Types a message's text into a widget's box without sending it (the typing hint goes out)."""
 
 CLOCK_JS = "() => performance.timeOrigin + performance.now()"
 PING_JS = "(n) => document.querySelector('.bench-echo').ping(n)"
@@ -231,16 +232,19 @@ def hops(frames: list[dict[str, Any]], keydown: float,
         return None
     local_id = _push(request).get("local_id")
     mine = [f for f in frames if not f["out"]]
-    busy = next((f for f in mine if f["state"] == "busy"), None)
-    idle = next((f for f in mine if f["state"] == "idle"), None)
+    # The kernel's busy and idle around the send request itself (not a typing hint's).
+    busy = next((f for f in mine if f["state"] == "busy" and f["parent"] == request["id"]), None)
+    idle = next((f for f in mine if f["state"] == "idle" and f["parent"] == request["id"]), None)
     sending = next((f for f in mine if _push_of(f, "sending")), None)
     sent = next((f for f in mine if _push_of(f, "sent") and _push(f).get("local_id") == local_id),
                 None)
+    # Older widgets pushed their own broadcast beside "sent"; now "sent" alone carries it.
     broadcast = next((f for f in mine if _push_of(f, "message")
-                      and _push(f)["message"].get("client_id") == local_id), None)
-    events = {_push(f)["event"]["kind"]: _push(f)["event"]["t"] * 1000.0
-              for f in mine if _push_of(f, "event")
-              and _push(f)["event"].get("client_id") == local_id}
+                      and _push(f)["message"].get("client_id") == local_id), sent)
+    steps = [event for f in mine for event in (
+        [_push(f)["event"]] if _push_of(f, "event") else _push(f).get("events") or [])]
+    events = {event["kind"]: event["t"] * 1000.0 for event in steps
+              if event.get("client_id") == local_id}
     needed = ("auth_fetch_start", "auth_fetched", "emit")
     if not (busy and idle and sending and sent and broadcast) or not all(
             k in events for k in needed) or None in (request["net"], sent["net"], sent["server"]):
@@ -273,6 +277,34 @@ def hops(frames: list[dict[str, Any]], keydown: float,
     return {name: round(end - start, 3) for name, start, end in marks}
 
 
+def message_label(frame: dict[str, Any], parents: dict[str, str]) -> str:
+    """What one kernel websocket frame is, in a word or two, for the list of a send's messages.
+
+    `→` marks the page's own messages to the kernel; a status names the request
+    it belongs to (`parents`: msg_id -> label of the page's message).
+    """
+    if frame["out"]:
+        push = _push(frame)
+        return f"→ {push.get('type') or frame['type']}"
+    if frame["type"] == "status":
+        return f"status {frame['state']} ({parents.get(frame['parent'] or '', 'other')})"
+    data = frame["data"]
+    if frame["type"] == "comm_msg" and data.get("method") == "update":
+        return "update " + ",".join(sorted(data.get("state") or {}))
+    push = _push(frame)
+    if push.get("type") == "event":
+        return f"event {push['event'].get('kind')}"
+    if push:
+        return str(push.get("type"))
+    return str(frame["type"])
+
+
+def message_list(frames: list[dict[str, Any]]) -> list[str]:
+    """Every kernel websocket message of one send, either way, in the page's order."""
+    parents = {f["id"]: str(_push(f).get("type") or f["type"]) for f in frames if f["out"]}
+    return [message_label(frame, parents) for frame in frames]
+
+
 def lag_by_position(frames: list[dict[str, Any]], start: str = "date",
                     end: str = "net") -> list[float]:
     """From one timestamp of each kernel message to another, ms, in arrival order.
@@ -301,6 +333,16 @@ def _median_lags(lags: list[list[float]]) -> list[float]:
     longest = max((len(one) for one in lags), default=0)
     return [round(statistics.median(one[i] for one in lags if len(one) > i), 3)
             for i in range(longest)]
+
+
+def _typical(lists: list[list[str]]) -> dict[str, Any]:
+    """The commonest message list of a send (its messages in order) and how many sends had it."""
+    if not lists:
+        return {}
+    counted = Counter(tuple(one) for one in lists)
+    common, times = counted.most_common(1)[0]
+    return {"messages": list(common), "received": sum(1 for m in common if not m.startswith("→")),
+            "sends_with_this_list": times, "sends": len(lists)}
 
 
 def _stall_share(frames_per_ping: list[list[dict[str, Any]]]) -> dict[str, Any]:
@@ -338,7 +380,7 @@ def run(samples: int = 30, kernel_sends: int = 200, pause: float = 0.1) -> dict[
     kernel_out = folder / "kernel_sends.json"
     cells = {
         "shipped": [ECHO_CELL, KERNEL_SEND_CELL.format(count=kernel_sends, path=str(kernel_out)),
-                    WIDGET_CELL.format(chat_id="general"), QUIET_WIDGET_CELL, READY_CELL],
+                    WIDGET_CELL.format(chat_id="general"), READY_CELL],
         # A chat of its own: neither Lab's kernel gets the other's messages.
         "nodelay": [ECHO_CELL, WIDGET_CELL.format(chat_id="room-0"), READY_CELL],
     }
@@ -423,6 +465,30 @@ def _on_python_clock(frames: list[dict[str, Any]], offset: float,
              "server": network.at_server.get(frame["id"])} for frame in frames]
 
 
+def _type(page: Any, index: int, text: str, pause: float) -> None:
+    """A person types the text, then pauses before Enter: the typing hint is not in the send's
+    burst (it goes at the first keystroke, seconds before Enter, for a person)."""
+    page.evaluate(TYPE_JS, [index, text])
+    time.sleep(pause)
+
+
+def _messages_caused(page: Any, text: str, settle: float = 1.5) -> list[str]:
+    """Every kernel message one send causes, in order, from typing its text to the late ones.
+
+    The measured sends take their frames 50 ms after "stored"; what comes later
+    (the read marker the view reports once it saw the message, and what that
+    syncs) shows only here, `settle` seconds on.
+    """
+    time.sleep(settle)
+    page.evaluate("() => { window.__frames.length = 0; window.__recordFrames = true; }")
+    _type(page, 0, text, 0.5)
+    page.evaluate(MEASURE_SEND_JS, [0, text])
+    time.sleep(settle)
+    frames = page.evaluate(TAKE_FRAMES_JS)
+    page.evaluate("() => { window.__recordFrames = false; }")
+    return message_list(frames)
+
+
 def _cpu_seconds(pid: int) -> float:
     """User plus system CPU time of a process so far (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -434,7 +500,7 @@ def _measure(pages: dict[str, NotebookPage], labs: dict[str, JupyterLab], sample
     """Echo and widget send, in each Lab in turn, `samples` times (after 5 untimed rounds)."""
     results: dict[str, Any] = {
         name: {"echo": [], "send": [], "hops": [], "lags": [], "kernel_lags": [],
-               "server_lags": [], "echo_frames": [], "frames": 0, "quiet": []}
+               "server_lags": [], "echo_frames": [], "frames": 0, "lists": []}
         for name in pages}
     cpu_before = {name: _cpu_seconds(lab.process.pid) for name, lab in labs.items()}
     offsets = {name: clock_offset_ms(notebook.page) for name, notebook in pages.items()}
@@ -449,15 +515,14 @@ def _measure(pages: dict[str, NotebookPage], labs: dict[str, JupyterLab], sample
             echo = page.evaluate(PING_JS, round_)
             echo_frames = page.evaluate(TAKE_FRAMES_JS)
             time.sleep(pause)
+            text = f"widget path {name} {round_}"
+            _type(page, 0, text, pause)
             page.evaluate("() => { window.__frames.length = 0; }")
-            send = page.evaluate(MEASURE_SEND_JS, [0, f"widget path {name} {round_}"])
+            send = page.evaluate(MEASURE_SEND_JS, [0, text])
             keydown = page.evaluate("() => window.__sendStartedAt")
             time.sleep(0.05)  # the pushes after "stored" (the broadcast, the timeline) land
             frames = page.evaluate(TAKE_FRAMES_JS)
             page.evaluate("() => { window.__recordFrames = false; }")
-            if name == "shipped":
-                time.sleep(pause)
-                result["quiet"].append(page.evaluate(MEASURE_SEND_JS, [1, f"quiet {round_}"]))
             if round_ < 5:
                 continue
             result["echo"].append(echo)
@@ -465,6 +530,8 @@ def _measure(pages: dict[str, NotebookPage], labs: dict[str, JupyterLab], sample
             result["frames"] += len(frames) + len(echo_frames)
             result["send"].append(send)
             recorded[name].append((keydown - offsets[name], send, frames))
+    for name, notebook in pages.items():  # one more send, with all that follows it
+        results[name]["full_list"] = _messages_caused(notebook.page, f"widget path {name} last")
     for name, result in results.items():  # now that every network event has come in
         network[name].at_server = jupyter_probe.read(probe_files[name])
         result["echo_frames"] = [_on_python_clock(frames, offsets[name], network[name])
@@ -472,6 +539,7 @@ def _measure(pages: dict[str, NotebookPage], labs: dict[str, JupyterLab], sample
         for keydown, send, frames in recorded[name]:
             path = hops(_on_python_clock(frames, offsets[name], network[name]), keydown,
                         keydown + send)
+            result["lists"].append(message_list(frames))
             if path is not None:
                 result["hops"].append(path)
                 shifted = _on_python_clock(frames, offsets[name], network[name])
@@ -505,6 +573,8 @@ def _figures(results: dict[str, Any], kernel_ms: list[float]) -> dict[str, Any]:
             "enter_to_stored": _summary(result["send"]),
             "hops_p50_ms": _median_hops(result["hops"]) if result["hops"] else {},
             "hops_n": len(result["hops"]),
+            "kernel_messages_of_a_send": _typical(result["lists"]),
+            "kernel_messages_caused_by_a_send": result["full_list"],
             "kernel_to_network_lag_by_position_p50_ms": _median_lags(result["lags"]),
             "kernel_to_jupyter_server_lag_by_position_p50_ms": _median_lags(
                 result["kernel_lags"]),
@@ -514,9 +584,6 @@ def _figures(results: dict[str, Any], kernel_ms: list[float]) -> dict[str, Any]:
             "page_clock_offset_ms": result["clock_offset_ms"],
             "page_clock_drift_ms": result["clock_drift_ms"],
         }
-        if result["quiet"][5:]:
-            figures[name]["enter_to_stored_without_timeline_pushes"] = _summary(
-                result["quiet"][5:])
         figures[f"{name}_echo_samples_ms"] = [round(v, 3) for v in result["echo"]]
         figures[f"{name}_enter_to_stored_samples_ms"] = [round(v, 3) for v in result["send"]]
     figures["kernel_send_samples_ms"] = [round(v, 3) for v in kernel_ms]

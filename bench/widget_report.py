@@ -75,6 +75,7 @@ def section(figures: dict[str, Any]) -> list[str]:
     for key, what in HOPS:
         lines.append(f"| {key} | {shipped['hops_p50_ms'].get(key)} | "
                      f"{nodelay['hops_p50_ms'].get(key)} | {what} |")
+    lines += ["", *message_lists(shipped)]
     lines += [
         "",
         "Each kernel message of a send, by its position in the send's burst: ms from the "
@@ -92,11 +93,6 @@ def section(figures: dict[str, Any]) -> list[str]:
         f"over the messages): {shipped.get('jupyter_server_cpu_ms_per_kernel_message')} ms as "
         f"shipped, {nodelay.get('jupyter_server_cpu_ms_per_kernel_message')} ms with "
         "TCP_NODELAY.", "",
-        "The same widget with its send timeline not pushed to the front end (a subclass in "
-        "the benchmark's notebook, to size that lever; five of the dozen messages): "
-        f"Enter → stored p50 "
-        f"{shipped.get('enter_to_stored_without_timeline_pushes', {}).get('p50_ms')} ms, "
-        f"against {shipped['enter_to_stored']['p50_ms']} ms as shipped, in the same run.", "",
         "Bare echo: the pong's kernel → network time p50 "
         f"{shipped['echo'].get('pong_kernel_to_network_p50_ms')} ms as shipped, "
         f"{nodelay['echo'].get('pong_kernel_to_network_p50_ms')} ms with TCP_NODELAY; pongs "
@@ -107,6 +103,23 @@ def section(figures: dict[str, Any]) -> list[str]:
         *NOTES,
     ]
     return lines
+
+
+def message_lists(shipped: dict[str, Any]) -> list[str]:
+    """The kernel messages of one send, in order: up to "stored" and with all that follows."""
+    typical = shipped.get("kernel_messages_of_a_send") or {}
+    caused = shipped.get("kernel_messages_caused_by_a_send") or []
+    if not typical:
+        return []
+    return [
+        f"The kernel messages of one send as shipped, in the order the page had them (`→`: the "
+        f"page's own; the commonest list, {typical['sends_with_this_list']} of "
+        f"{typical['sends']} sends; {typical['received']} received, taken 50 ms after "
+        f"✓ stored): " + ", ".join(f"`{m}`" for m in typical["messages"]) + ".", "",
+        "All that one send causes, from typing its text (half a second before Enter) to "
+        "1.5 s after ✓ stored (the view reports the message read once it saw it): "
+        + ", ".join(f"`{m}`" for m in caused) + ".",
+    ]
 
 
 NOTES = [
@@ -134,36 +147,52 @@ NOTES = [
     "widget or a kernel can do reaches the Jupyter server's socket, and a front-end trick "
     "(sending something back to make the browser ACK at once) would cost the kernel a "
     "message per message and was not pursued.",
-    "- **What it does to the chat widget's send: not reliably measurable here.** Over six "
-    "quick runs on 2026-12-01 (this shared 2-core machine, load average 9 to 16), Enter → "
-    "stored with the extension was 0.69× to 1.22× of the same run as shipped (p50s 60 to "
-    "139 ms against 63 to 183 ms): the run-to-run noise is larger than the effect. The "
-    "reason it is not the echo's clean win: the chat widget's answer is not three messages "
-    "but about twelve (status busy and idle, the \"sending\" push, two "
-    "`awaiting_response` trait updates, five timeline events, \"sent\", the broadcast "
-    "message), and the \"sending\" push goes first, so the path's last message seldom "
-    "waits for an ACK; it waits in a queue. The lag from the kernel's message date to "
-    "Chromium's network layer grows along the burst (the lists above), with or without "
-    "TCP_NODELAY. The probe splits it: as shipped, part of the wait is on the Jupyter "
-    "server's side (server → network grows along the burst: Nagle's algorithm and the "
-    "server's own work per message); with TCP_NODELAY that part shrinks to a few ms and "
-    "more of the wait shows as kernel → server (the messages wait in ZMQ until the "
-    "server's single event loop takes them). The server spends CPU on each message (its "
-    "CPU per message is above, a dozen messages per send) and the kernel's IOPub thread "
-    "passes them one by one: on a busy machine the burst drains at the pace those two "
-    "processes get the CPU. (Hop medians are taken one by one, so the split's two parts "
+    "- **What the extension does to the chat widget's send.** Over six quick runs on "
+    "2026-12-01 (this shared 2-core machine, load average 9 to 16), when a send was a dozen "
+    "kernel messages or more, Enter → stored with the extension was 0.69× to 1.22× of the "
+    "same run as shipped: the run-to-run noise was larger than the effect. The \"sending\" "
+    "push goes first, so the path's last message seldom waits for an ACK; it waited in a "
+    "queue. The lag from the kernel's message date to Chromium's network layer grows along "
+    "the burst (the lists above), with or without TCP_NODELAY: the Jupyter server spends "
+    "CPU on each message (above) and takes them from ZMQ one by one, and the kernel's IOPub "
+    "thread passes them one by one, so on a busy machine a burst drains at the pace those "
+    "two processes get the CPU. (Hop medians are taken one by one, so a split's two parts "
     "need not add up to the whole.)",
-    "- **What stands in the way of ≤ 1.2.** The \"sent\" push reaches the browser tens of "
-    "ms after the kernel made it, behind the send's own earlier messages; the floor's echo "
-    "sends three messages through Jupyter and `ChatClient.send` none. Reaching the goal "
-    "needs fewer kernel messages per send on the widget's side: the timeline events "
-    "folded into one push (the variant without timeline pushes, above, sizes that lever), "
-    "the trait updates held into one, the own broadcast not pushed when \"sent\" carries "
-    "it. That changes what the front end receives (its events panel, docs/widget.md) and "
-    "is left for the widget's own issue; no server, client or widget code was changed for "
-    "these figures. They were taken on a shared 2-core machine under load (the load "
-    "average above): every hop that crosses a process is inflated by it, the floor's "
-    "included, and a quiet machine should be expected to give lower figures throughout.",
+    "- **The widget's own kernel messages, cut (2026-12-01).** One send from the view was "
+    "15 to 18 kernel messages to the page by the time ✓ stored showed, and 22 with what "
+    "followed: the typing hints' busy and idle, the pending flag on and off (a chat without "
+    "a responder is pending only until the ack), five timeline steps a push each, the own "
+    "broadcast beside \"sent\", the chat list's new `last_seq` once per widget in the "
+    "kernel, and after the view reported the message read, the chat list again. Now (the "
+    "lists above): four up to ✓ stored, the kernel's busy, \"sending\", idle and "
+    "\"sent\", which carries the timeline's steps so far (the rest follow as one "
+    "`events` push); nine in all. The pending flag reaches the views with the outcome; the "
+    "chat list goes to the views only when what they draw changes; a send ends its typing "
+    "hint itself (the server ends it when the message is stored). docs/widget.md lists the "
+    "messages; `tests/test_widget_kernel_messages.py` counts them in a real kernel, and the "
+    "browser tests pass unchanged. The benchmark now types the text a pause before Enter, "
+    "as a person does, so the typing hint (sent at the first keystroke) is not in the "
+    "send's burst; before, it typed and pressed Enter in the same instant. Measured on this "
+    "benchmark in alternating quick runs (load average 7 to 25), the widget before: "
+    "Enter → stored p50 66 to 93 ms, 15 to 16 messages, widget_send_ratio 3.1 to 5.0; "
+    "after: 31 to 55 ms, 5 messages, ratio 1.7 to 2.3.",
+    "- **What stands in the way of ≤ 1.2.** Everything that is left on the path is in the "
+    "floor too, or is the widget's answer by design. The page → kernel hop "
+    "(comm_send_to_kernel_busy) is the echo's own outbound trip; the send inside the "
+    "widget (auth fetch, emit, store, ack) is `ChatClient.send`, slower here than measured "
+    "alone because the Jupyter server and the kernel's IOPub thread relay \"sending\" and "
+    "idle on the same two cores at that moment; \"sent\" comes back as the fourth message "
+    "of the burst where the echo's pong is the second, behind the \"sending\" answer and "
+    "the kernel's idle, and, as shipped, it is the small write that waits for the browser's "
+    "delayed ACK as the bare echo's pong does (sent_push_to_page as shipped against with "
+    "TCP_NODELAY, in the hop table; the floor takes the echo with TCP_NODELAY, the ratio "
+    "the widget as shipped). That answer goes at once on purpose: the view tells a busy kernel "
+    "(a running cell) from a slow server by it (docs/widget.md, and tests/test_widget.py "
+    "checks it). Beside those, the view's own work before the request leaves "
+    "(keydown_to_comm_send) and the drawing of ✓ stored, a millisecond or two each. On this "
+    "loaded machine the p50 of the whole also carries the variance of every process hop "
+    "(the sum of the hop medians is well under it); a quiet machine should show both the "
+    "path and the floor lower.",
     "- **Run it:** `python -m bench --quick --only widget --json F` (about a minute: two "
     "JupyterLabs start, two notebooks run); there is no start-up test for it in the test "
     "suite because it does not fit in 30 s. The extension's own test is "

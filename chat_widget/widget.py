@@ -7,6 +7,14 @@ as one custom message, so appending the 10,000th costs the bytes of that
 message alone, and each view asks for its first page (and older pages) itself.
 docs/widget.md lists every custom message.
 
+Kernel messages: each one costs the Jupyter server CPU and queues before the
+next, so a send's own path sends as few as it can (docs/widget.md, "What one
+send costs"): its timeline steps ride on its outcome (`sent`, `send_failed`),
+its own broadcast is not pushed again once `sent` carried it (whichever came
+first is pushed as `sent`), the pending flag reaches the views with the
+outcome rather than flipping on and off during the send, and a trait change
+the views would not draw (see `_views_need`) is told to Python only.
+
 Threads: client callbacks arrive on the client's callback thread and change
 traits and send comm messages from there (ipywidgets' comm sends are safe from
 any thread; nothing here prints). Sends asked for by the front end run on a
@@ -16,7 +24,6 @@ a busy kernel (no answer to its request) from a slow server.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import threading
 import uuid
@@ -45,6 +52,8 @@ _FAILED_KEPT = 20  # failed sends kept (with their retry button) for new views
 _NOT_RETRYABLE = frozenset({"bad_request", "too_large"})  # the content itself can't go
 _RECONNECT_WAIT = 30.0  # seconds a typed message waits for a reconnect before it fails
 _CHANGES = frozenset({"edit", "delete", "react"})  # view requests that change a stored message
+_ANSWERED_KEPT = 64  # local ids whose `sent` went out: their own broadcast is not pushed again
+_LATE_EVENTS_WAIT = 0.05  # seconds the steps after an outcome wait for each other, to go as one
 
 
 def _asset(name: str) -> Path:
@@ -102,6 +111,11 @@ class ChatWidget(LiveTraits, FileRequests, anywidget.AnyWidget):
         self._outbox: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self._events: deque[dict[str, Any]] = deque(maxlen=_EVENTS_KEPT)
         self._in_flight: str | None = None  # the local id (= client_id) being sent
+        self._held_events: list[dict[str, Any]] = []  # its timeline so far, for its outcome
+        self._answered: OrderedDict[str, None] = OrderedDict()  # local ids pushed as `sent`
+        self._views_awaiting = False  # the pending flag as the views last received it
+        self._late_events: list[dict[str, Any]] = []  # steps after their send's outcome
+        self._late_timer: threading.Timer | None = None
         self._link_up = threading.Event()  # set while the client's status is "connected"
         self._sends = ThreadPoolExecutor(1, thread_name_prefix="chat-widget-send")
         self._loads = ThreadPoolExecutor(1, thread_name_prefix="chat-widget-load")
@@ -281,6 +295,9 @@ class ChatWidget(LiveTraits, FileRequests, anywidget.AnyWidget):
         super().close()
 
     def _shutdown_client(self) -> None:
+        with self._lock:
+            if self._late_timer is not None:
+                self._late_timer.cancel()
         self._sends.shutdown(wait=False, cancel_futures=True)
         self._loads.shutdown(wait=False, cancel_futures=True)
         self._stop_live()
@@ -324,18 +341,44 @@ class ChatWidget(LiveTraits, FileRequests, anywidget.AnyWidget):
                 self.error = ""
 
     def _on_awaiting_response(self, _awaiting: bool) -> None:
-        # The client's current flag, not the (possibly stale) value fired.
-        self.awaiting_response = self.client.awaiting_response
+        with self._lock:  # ordered with a send's end (`_end_flight`)
+            # The client's current flag, not the (possibly stale) value fired.
+            self.awaiting_response = self.client.awaiting_response
+
+    # -- what reaches the views ----------------------------------------------
+
+    def notify_change(self, change: traitlets.Bunch) -> None:
+        """ipywidgets syncs a synced trait's change here; one the views need not get skips that.
+
+        Python's observers hear every change either way.
+        """
+        if change.get("type") == "change" and not self._views_need(change):
+            traitlets.HasTraits.notify_change(self, change)  # observers, not ipywidgets' sync
+            return
+        if change.get("name") == "awaiting_response" and self.comm is not None:
+            self._views_awaiting = bool(change["new"])
+        super().notify_change(change)
+
+    def _views_need(self, change: traitlets.Bunch) -> bool:
+        """Whether the views need this trait change now.
+
+        Not the pending flag while a send of this widget is in flight: it goes
+        with the outcome (`_end_flight`), so a chat without a responder does
+        not flash "waiting" on and off for each send.
+        """
+        if change["name"] == "awaiting_response" and self._in_flight is not None:
+            return False
+        return self._live_views_need(change)
 
     def _on_message(self, message: Message) -> None:
         with self._lock:
             if message.get("chat_id") != self.chat_id:
                 return
-            push: dict[str, Any] = {"type": "message", "message": message}
-            if self._in_flight is not None and message.get("client_id") == self._in_flight:
-                # Its broadcast beat the ack: let the front end replace the pending item.
-                push["local_id"] = self._in_flight
-            self._push(push)
+            client_id = message.get("client_id")
+            if self._in_flight is not None and client_id == self._in_flight:
+                self._push_sent(self._in_flight, message)  # its broadcast beat the ack
+            elif client_id not in self._answered:  # else the views have it from `sent`
+                self._push({"type": "message", "message": message})
 
     def _on_message_updated(self, message: Message) -> None:
         with self._lock:  # ordered with snapshots, as new messages are
@@ -353,9 +396,30 @@ class ChatWidget(LiveTraits, FileRequests, anywidget.AnyWidget):
             self._push({"type": "reply_failed", "reply_failed": payload})
 
     def _on_event(self, event: dict[str, Any]) -> None:
+        """A send's step: with its outcome while it is in flight, else with the steps near it.
+
+        The client's callbacks run on their own thread, so steps taken before
+        the ack can still come in after `sent` went; those, and the later ones
+        (the second of ack and broadcast, the reply), go together as one
+        `events` push `_LATE_EVENTS_WAIT` after the first of them.
+        """
         with self._lock:
             self._events.append(event)
-            self._push({"type": "event", "event": event})
+            if self._in_flight is not None and event.get("client_id") == self._in_flight:
+                self._held_events.append(event)
+                return
+            self._late_events.append(event)
+            if self._late_timer is None:
+                self._late_timer = threading.Timer(_LATE_EVENTS_WAIT, self._push_late_events)
+                self._late_timer.daemon = True
+                self._late_timer.start()
+
+    def _push_late_events(self) -> None:
+        with self._lock:
+            events, self._late_events = self._late_events, []
+            if events:
+                self._push({"type": "events", "events": events})
+            self._late_timer = None  # after the push: a test may wait for this
 
     # -- sending -----------------------------------------------------------
 
@@ -377,7 +441,9 @@ class ChatWidget(LiveTraits, FileRequests, anywidget.AnyWidget):
         with self._lock:
             entry = self._outbox.get(local_id) or self._announce(local_id, text, target, None)
             entry.update(state="sending", error=None)
+            self._answered.pop(local_id, None)  # sent again (the same client_id): answered anew
             self._in_flight = local_id
+            self._held_events = []
         try:
             # The local id is the idempotency key: a retry of a failed send
             # stores at most once, and the broadcast is matched to this entry.
@@ -386,40 +452,67 @@ class ChatWidget(LiveTraits, FileRequests, anywidget.AnyWidget):
             with self._lock:
                 entry.update(state="failed", error={"code": error.code,
                                                     "message": plain_error(error)})
-                self._in_flight = None
+                events = self._end_flight(local_id)
                 self._forget_old_failures()
                 self._push({"type": "send_failed", "local_id": local_id, "error": entry["error"],
-                            "retryable": error.code not in _NOT_RETRYABLE})
+                            "retryable": error.code not in _NOT_RETRYABLE, "events": events})
                 if error.code in _NOT_RETRYABLE:
                     del self._outbox[local_id]
             self.error = plain_error(error)
             raise
         with self._lock:
-            self._outbox.pop(local_id, None)
-            self._in_flight = None
-            self._push({"type": "sent", "local_id": local_id, "message": message})
-        with self.hold_sync():
-            self.error = ""
-            self.awaiting_response = self.client.awaiting_response
+            self._push_sent(local_id, message)
+        self.error = ""
         return message
+
+    def _push_sent(self, local_id: str, message: Message) -> None:
+        """The send is stored: `sent` to the views, once (at its ack or its broadcast; lock held).
+
+        The pending flag goes just before it (the view's Send button stays
+        disabled across the two in a chat with a responder), and the send's
+        timeline so far rides along.
+        """
+        if local_id in self._answered:
+            return
+        self._answered[local_id] = None
+        while len(self._answered) > _ANSWERED_KEPT:
+            self._answered.popitem(last=False)
+        self._outbox.pop(local_id, None)
+        events = self._end_flight(local_id)
+        self._push({"type": "sent", "local_id": local_id, "message": message, "events": events})
+
+    def _end_flight(self, local_id: str) -> list[dict[str, Any]]:
+        """The send is over for the views: the pending flag as it is now, and its held events."""
+        self.awaiting_response = self.client.awaiting_response  # still held from the views
+        if self._in_flight == local_id:
+            self._in_flight = None
+        if self.awaiting_response != self._views_awaiting:
+            self.send_state("awaiting_response")
+            self._views_awaiting = self.awaiting_response
+        events, self._held_events = self._held_events, []
+        return events
 
     def _forget_old_failures(self) -> None:
         failed = [key for key, entry in self._outbox.items() if entry["state"] == "failed"]
         for key in failed[:-_FAILED_KEPT]:
             del self._outbox[key]
 
-    def _send_for_front_end(self, local_id: str, text: str) -> None:
+    def _send_for_front_end(self, local_id: str, text: str, stop_typing: Any = None) -> None:
         """Worker thread: a send the front end asked for; the outcome goes back as messages.
 
         While the client reconnects by itself (a restarting server, or a cell
         that held the GIL past the heartbeat, so the server dropped the link),
         what the person typed waits for the link, shown as sending, rather
-        than failing at once.
+        than failing at once. `stop_typing` is the chat whose typing the send
+        ends: a stored message ends it at the server (protocol 1.1), so only a
+        failed send says so here, and the send does not queue behind that call.
         """
         if self.client.status == "reconnecting":
             self._link_up.wait(_RECONNECT_WAIT)
-        with contextlib.suppress(ChatError):  # reported as send_failed, and in `error`
+        try:
             self._deliver(local_id, self._prepared_content(local_id, text), text)
+        except ChatError:  # reported as send_failed, and in `error`
+            self._end_typing(stop_typing)
 
     def _change_for_front_end(self, kind: str, request_id: str | None,
                               content: dict[str, Any]) -> None:
@@ -478,7 +571,8 @@ class ChatWidget(LiveTraits, FileRequests, anywidget.AnyWidget):
             text = str(content.get("text") or "")
             with self._lock:
                 self._announce(local_id, text, self.chat_id, request_id)
-            self._sends.submit(self._send_for_front_end, local_id, text)
+            self._sends.submit(self._send_for_front_end, local_id, text,
+                               content.get("stop_typing"))
         elif kind == "older":
             self._push({"type": "received", "request_id": request_id})
             self._loads.submit(self._load_older, request_id, content.get("before_seq"))

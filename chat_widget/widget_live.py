@@ -22,10 +22,20 @@ from . import protocol
 from .client import ChatClient
 from .errors import ChatError
 
+DRAWN_CHAT_FIELDS = ("id", "title", "unread", "unread_mentions")
+"""What the view draws of each entry of `chat_list` (the switcher and its badges)."""
+
 
 def _plain(items: Any) -> list[dict[str, Any]]:
     """Protocol objects as plain dicts (a trait holds copies, never the client's own)."""
     return [dict(item) for item in items]
+
+
+def drawn_chats(chats: Any) -> list[tuple[Any, ...]] | None:
+    """`chat_list` as far as the view draws it: a change outside this is not sent to it."""
+    if not isinstance(chats, list):  # not a value yet
+        return None
+    return [tuple(chat.get(name) for name in DRAWN_CHAT_FIELDS) for chat in chats]
 
 
 class LiveTraits(traitlets.HasTraits):
@@ -39,7 +49,9 @@ class LiveTraits(traitlets.HasTraits):
     ).tag(sync=True)
     chat_list = traitlets.List(
         traitlets.Dict(),
-        help="The user's chats with last_seq, last_read_seq, unread and unread_mentions (live).",
+        help="The user's chats with last_seq, last_read_seq, unread and unread_mentions (live). "
+        "The views get it when what they draw changes (titles and counts): your own message "
+        "moves only last_seq, which stays in the kernel until then.",
     ).tag(sync=True)
     member_list = traitlets.List(
         traitlets.Dict(), help="The shown chat's members, offered after `@` in the input."
@@ -112,6 +124,17 @@ class LiveTraits(traitlets.HasTraits):
                 self._hints.submit(self._mark_read, chat_id, seq)
         else:
             return False
+        return True
+
+    def _end_typing(self, chat_id: Any) -> None:
+        """The typing a view's send ended, when the send did not store (which would have)."""
+        if isinstance(chat_id, str) and chat_id:
+            self._hints.submit(self._set_typing, chat_id, False)
+
+    def _live_views_need(self, change: Any) -> bool:
+        """Whether the views need this change of a trait: not a chat list that draws the same."""
+        if change["name"] == "chat_list":
+            return drawn_chats(change["old"]) != drawn_chats(change["new"])
         return True
 
     def _set_typing(self, chat_id: str, typing: bool) -> None:

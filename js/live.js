@@ -210,10 +210,14 @@ export class LiveFeatures {
     this.picker.update();
   }
 
-  /** The text went out. */
+  /**
+   * The text goes out now.
+   * @returns {string | null} the chat whose typing the send request ends (so the
+   *   kernel hears one message, not a send and then `typing: false`)
+   */
   sent() {
-    this.typingSender.stop();
     this.picker.close();
+    return this.typingSender.stopQuietly() ? this.typingChat : null;
   }
 
   destroy() {

@@ -67,6 +67,12 @@ test("typing is told at most every 3 s while it goes on, and stopped once", () =
   typing.changed("again");
   typing.stop();
   assert.deepEqual(sent, [true, true, false, true, false]);
+  // A send that ends the typing itself: nothing is sent for it, and only once.
+  typing.changed("and again");
+  assert.equal(typing.stopQuietly(), true);
+  assert.equal(typing.stopQuietly(), false);
+  typing.stop();
+  assert.deepEqual(sent, [true, true, false, true, false, true]);
 });
 
 test("@ offers members by id or name, prefix matches first, never yourself", () => {

@@ -32,9 +32,17 @@ export class TypingSender {
 
   /** The text went (sent or cleared): say so once. */
   stop() {
-    if (!this.typing) return;
+    if (this.stopQuietly()) this.send(false);
+  }
+
+  /**
+   * The text went with a message that says the typing ended itself.
+   * @returns {boolean} whether typing had been announced (and so needs ending)
+   */
+  stopQuietly() {
+    if (!this.typing) return false;
     this.typing = false;
     this.lastSent = Number.NEGATIVE_INFINITY;
-    this.send(false);
+    return true;
   }
 }

@@ -292,7 +292,10 @@ export class ChatView {
         if (!content.request_id || this.finalAnswer(content.request_id)) this.applySnapshot(content);
         break;
       case "message":
+        this.addMessage(content.message, content.local_id);
+        break;
       case "sent":
+        this.addEvents(content.events); // its steps so far ride on it
         this.addMessage(content.message, content.local_id);
         break;
       case "sending":
@@ -300,6 +303,7 @@ export class ChatView {
         if (content.chat_id === this.state.chatId) this.upsertLocal(content.local_id, content.text, "sending");
         break;
       case "send_failed":
+        this.addEvents(content.events);
         this.sendFailed(content.local_id, content.error, content.retryable !== false);
         break;
       case "older":
@@ -324,13 +328,23 @@ export class ChatView {
         this.replyFailed(content.reply_failed);
         break;
       case "event":
-        if (this.state.addEvent(content.event)) this.renderTimeline();
+        this.addEvents([content.event]);
+        break;
+      case "events":
+        this.addEvents(content.events);
         break;
       default:
         this.live.receive(content);
         break;
     }
     this.refreshState();
+  }
+
+  /** @param {any[] | undefined} events steps of sends, for "How it was sent" */
+  addEvents(events) {
+    let added = false;
+    for (const event of Array.isArray(events) ? events : []) added = this.state.addEvent(event) || added;
+    if (added) this.renderTimeline();
   }
 
   /** @param {any} snapshot */
@@ -595,9 +609,10 @@ export class ChatView {
     this.ui.hint.textContent = "";
     const localId = newId("js");
     this.composing = localId;
+    const stopTyping = this.live.sent();
+    // The request first: drawing the pending item (markdown, layout) is not on its path.
+    this.request({ type: "send", local_id: localId, text, ...(stopTyping ? { stop_typing: stopTyping } : {}) });
     this.upsertLocal(localId, text, "sending");
-    this.request({ type: "send", local_id: localId, text });
-    this.live.sent();
     this.refreshState();
   }
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import random
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -55,7 +56,7 @@ class ServerList:
     Each URL is checked up front (`InvalidURLError`), before any connection.
 
     Several processes of one deployment (sharing PostgreSQL and Redis) act as
-    one server; a client given all their URLs moves to the next when the
+    one server; a client given all their URLs moves to another when the
     current one dies. The socket and the HTTP side read `current` from this
     one place, so an authorization string is always fetched from the server
     the socket talks to.
@@ -66,18 +67,47 @@ class ServerList:
         self.urls = [checked_url(url) for url in candidates if url]
         if not self.urls:
             raise ValueError("give at least one chat server URL")
-        self._index = 0
+        # The first URL first, then the others in an order of this client's own: clients
+        # that list the URLs alike would otherwise all fail over to the same process.
+        others = list(range(1, len(self.urls)))
+        random.shuffle(others)
+        self._cycle = [0, *others]
+        self._position = 0
         self._lock = threading.Lock()
 
     @property
     def current(self) -> str:
-        return self.urls[self._index]
+        return self.urls[self._cycle[self._position]]
 
     def advance(self) -> str:
-        """Move on to the next URL (wrapping around) and return it."""
+        """Move on to the next URL of the cycle (each URL once a round) and return it."""
         with self._lock:
-            self._index = (self._index + 1) % len(self.urls)
-            return self.urls[self._index]
+            self._position = (self._position + 1) % len(self._cycle)
+            return self.current
+
+
+class RetryPlan:
+    """How long to wait before each reconnect try: at once while some URL of this
+    round is untried, then a delay that doubles after each round (up to a bound).
+
+    With one URL that is the plain exponential backoff; with several, a dead
+    process costs one failed try, not a wait, before the next process is tried.
+    """
+
+    def __init__(self, urls: int, delay: float, delay_max: float) -> None:
+        self._urls = urls
+        self._delay_max = delay_max
+        self.wait = delay
+        self._tried = 0
+
+    def failed(self) -> float:
+        """Note one failed try; the seconds to wait before the next one."""
+        self._tried += 1
+        if self._tried < self._urls:
+            return 0.0
+        self._tried = 0
+        self.wait = min(self.wait * 2, self._delay_max)
+        return self.wait
 
 
 def quiet_logger(name: str) -> logging.Logger:
@@ -313,17 +343,19 @@ class Connection:
             self._chores.submit(self._reconnect)
 
     def _reconnect(self) -> None:
-        """Try again with backoff, moving to the next server URL after each failure.
+        """Try again with backoff, moving to another server URL after each failure
+        (`RetryPlan` says how long to wait).
 
-        After each failed try the status's error says how long the server has
+        After each failed round the status's error says how long the server has
         been gone and when the next try is, so a server gone for good shows
         as that, not as an endless "reconnecting".
         """
-        delay, delay_max = self._delays
+        plan = RetryPlan(len(self.servers.urls), *self._delays)
+        wait = plan.wait
         since = time.monotonic()
         while True:
             with self._changed:
-                self._changed.wait_for(lambda: self.closed or self.status != "reconnecting", delay)
+                self._changed.wait_for(lambda: self.closed or self.status != "reconnecting", wait)
                 if self.closed or self.status != "reconnecting":
                     return
             self._refusal = None
@@ -335,11 +367,11 @@ class Connection:
                 if self._refusal is not None and self._refusal["code"] in _FINAL_REFUSALS:
                     return
                 self.servers.advance()
-                delay = min(delay * 2, delay_max)
+                wait = plan.failed()
                 with self._changed:
-                    if not self.closed and self.status == "reconnecting":
+                    if wait and not self.closed and self.status == "reconnecting":
                         self.report(still_reconnecting(
-                            self.servers.urls, time.monotonic() - since, delay))
+                            self.servers.urls, time.monotonic() - since, wait))
 
     def link_failed(self) -> None:
         """Evidence from outside the socket (an HTTP request that could not reach the

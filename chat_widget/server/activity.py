@@ -6,11 +6,13 @@ message (`chat_activity` to every member of the workspace, and the end of
 the sender's typing). State lives behind `Presence` (this process's memory,
 or Redis shared by every process); read markers live in the database.
 
-`chat_activity` carries per-user unread counts, read for all members of the
-workspace in one query. Every stored message gets its own event, as the
-protocol says; the events of one chat go out one after another (a lock per
-chat), each with the counts read when its turn came, so a member's counts
-never go backwards even when two messages' queries would finish out of order.
+`chat_activity` carries per-user unread counts for all members of the
+workspace (`member_counts.ActivityCounts`: carried forward from the last
+event's where nothing else moved, else read in one query). Every stored
+message gets its own event, as the protocol says; the events of one chat go
+out one after another (a lock per chat), each with the counts as they stood
+when its turn came, so a member's counts never go backwards even when two
+messages' reads would finish out of order.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import socketio
 from .. import protocol
 from ..errors import ChatError
 from ..protocol import Message
+from .member_counts import ActivityCounts
 from .presence import Presence
 from .rooms import room_of, user_room
 from .service import ChatService
@@ -42,6 +45,7 @@ class Activity:
         self.service = service
         self.presence = presence
         self.chat_activity = chat_activity
+        self.counts = ActivityCounts(service.store)
         self._activity_turns: dict[str, tuple[asyncio.Lock, list[int]]] = {}  # chat_id ->
         # (the lock that orders its events, [how many messages hold or wait for it])
         self._tasks: set[asyncio.Task[None]] = set()
@@ -131,29 +135,35 @@ class Activity:
 
     def message_stored(self, message: Message) -> None:
         """A new message: its sender stops typing, the workspace hears of the activity."""
-        self._spawn(self._after_message(message))
+        turn = None
+        if self.chat_activity:
+            self.counts.stored(message)
+            turn = self._activity_turns.setdefault(message["chat_id"], (asyncio.Lock(), [0]))
+            turn[1][0] += 1  # counted now, so the chat's turns stay until this one is done
+        self._spawn(self._after_message(message, turn))
 
-    async def _after_message(self, message: Message) -> None:
+    async def _after_message(self, message: Message,
+                             turn: tuple[asyncio.Lock, list[int]] | None) -> None:
         chat_id, sender = message["chat_id"], message["sender"]
-        if sender["kind"] == "user" and await self.presence.stop_typing(chat_id, sender["id"]):
-            await self._emit_typing(chat_id, User(sender["id"], sender["name"], sender["kind"]),
-                                    False)
-        if not self.chat_activity:
-            return
-        turn, holders = self._activity_turns.setdefault(chat_id, (asyncio.Lock(), [0]))
-        holders[0] += 1
         try:
-            async with turn:
-                await self._emit_activity(chat_id)
+            if sender["kind"] == "user" and await self.presence.stop_typing(chat_id,
+                                                                            sender["id"]):
+                await self._emit_typing(chat_id, User(sender["id"], sender["name"],
+                                                      sender["kind"]), False)
+            if turn is not None:
+                async with turn[0]:
+                    await self._emit_activity(chat_id)
         finally:
-            holders[0] -= 1
-            if not holders[0]:
-                del self._activity_turns[chat_id]  # an idle chat keeps no lock
+            if turn is not None:
+                turn[1][0] -= 1
+                if not turn[1][0]:
+                    del self._activity_turns[chat_id]  # an idle chat keeps no lock
+                    self.counts.idle(chat_id)
 
     async def _emit_activity(self, chat_id: str) -> None:
-        last_seq, members = await self.service.store.members_fields(chat_id)
-        for user_id, fields in members.items():
-            await self._emit_activity_to(user_id, chat_id, last_seq, fields)
+        counts = await self.counts.current(chat_id)
+        for user_id, fields in counts.members.items():
+            await self._emit_activity_to(user_id, chat_id, counts.last_seq, fields)
 
     async def _emit_activity_to(self, user_id: str, chat_id: str, last_seq: int,
                                 fields: Any) -> None:

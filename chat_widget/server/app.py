@@ -24,6 +24,7 @@ from .activity import Activity
 from .auth import DEFAULT_AUTH_TTL, MessageAuthSigner
 from .blobs import blob_store_for
 from .delivery import OrderedDelivery
+from .emitting import DirectEmitManager
 from .events import register_events
 from .file_links import FileLinks
 from .file_routes import FILES_KEY, add_file_routes
@@ -113,7 +114,7 @@ class ChatServer:
 
             self.redis = RedisManager(config.redis_url, config.redis_channel)
         self.sio = socketio.AsyncServer(
-            async_mode="aiohttp", client_manager=self.redis,
+            async_mode="aiohttp", client_manager=self.redis or DirectEmitManager(),
             cors_allowed_origins=origin_checker(config.allowed_origins),
             max_http_buffer_size=2 * 1024 * 1024, logger=False, engineio_logger=False,
             ping_interval=config.ping_interval, ping_timeout=config.ping_timeout)

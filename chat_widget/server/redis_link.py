@@ -37,6 +37,8 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from socketio.async_pubsub_manager import AsyncPubSubManager
 
+from .emitting import DirectEmitManager
+
 logger = logging.getLogger(__name__)
 
 # The listener's retry delay: first RETRY_FIRST, doubling up to RETRY_CAP.
@@ -67,7 +69,7 @@ def redacted(url: str) -> str:
     return parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")).geturl()
 
 
-class RedisManager(AsyncPubSubManager):
+class RedisManager(AsyncPubSubManager, DirectEmitManager):
     """Fan-out between server processes through one Redis pub/sub channel."""
 
     name = "chat-widget-redis"

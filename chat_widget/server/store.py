@@ -7,6 +7,15 @@ in the transaction that inserts the message: the row lock (or SQLite's single
 writer) serialises senders per chat, and a rollback gives the number back, so
 `seq` has no gaps. A message is acknowledged only after its commit.
 
+Sends that arrive while a commit is in flight share the next transaction
+(`group_commit.py`): the group's nonces are spent in one statement, its
+repeated `client_id`s answered from one query, each chat's seqs taken in one
+`UPDATE ... last_seq + n`, its rows inserted together. A message that fails
+(a spent nonce, a chat gone) fails alone, decided before anything of it is
+written; the others commit. On SQLite there is one writer, so one group at a
+time for the whole file; on PostgreSQL one per chat, so chats commit side by
+side and a group locks one chat row.
+
 A change to a stored message (protocol 1.1: edit, delete, react) works the
 same way with the chat's `last_version`: the chat row is locked, the message
 read, the change computed (`changes.py`), and only a real change takes
@@ -23,7 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, cast
 
-from sqlalchemy import Connection, and_, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, Integer, and_, bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -32,9 +41,18 @@ from ..errors import ChatError
 from ..protocol import Chat, Message, Part
 from . import auth, migrate
 from .database import Database
+from .group_commit import GroupCommit
 from .mentions import find_mentions
 from .schema import chats, memberships, messages, settings, used_auth, users, workspaces
-from .unread import index_mentions, members_fields, move_marker, reader_fields
+from .unread import (
+    MemberCounts,
+    MemberMarkers,
+    index_mentions,
+    members_fields,
+    members_markers,
+    move_marker,
+    reader_fields,
+)
 
 # How long a chat's static attributes (workspace, responder) may be served from
 # memory; chats are set up by admin commands in other processes.
@@ -44,6 +62,16 @@ CHAT_CACHE_SECONDS = 10.0
 # A change computes, from the stored message and a way to find mentions in a
 # text, the fields that change (None: nothing changes). See changes.py.
 Change = Callable[[Message, Callable[[str], list[str]]], "dict[str, Any] | None"]
+
+
+@dataclass(frozen=True)
+class _Send:
+    """One message on its way into a group commit."""
+
+    row: dict[str, Any]
+    sender: User
+    auth_nonce: str | None
+    auth_expires_at: float
 
 
 @dataclass(frozen=True)
@@ -84,12 +112,15 @@ class Store:
         self._users_by_token_hash: dict[str, User] = {}
         self._chats: dict[str, tuple[float, Chat]] = {}
         self._members: set[tuple[str, str]] = set()
+        self._sends: GroupCommit[str, _Send, tuple[Message, bool]] = GroupCommit(
+            self._commit_sends)
 
     async def open(self) -> None:
         """Create or upgrade the tables (safe when processes start together)."""
         await self.db.run(migrate.upgrade)
 
     async def close(self) -> None:
+        await self._sends.close()
         await self.db.close()
 
     # --- settings and setup ------------------------------------------------------
@@ -181,9 +212,14 @@ class Store:
         """The people of a workspace, ordered by id (`GET /api/chats/{id}/members`)."""
         return await self.db.run(_workspace_users, workspace_id)
 
-    async def members_fields(self, chat_id: str) -> tuple[int, dict[str, dict[str, Any]]]:
-        """The chat's `last_seq` and each workspace member's read marker and unread counts."""
+    async def members_fields(self, chat_id: str) -> MemberCounts:
+        """The chat's positions and each workspace member's read marker and unread counts."""
         return await self.db.read_pages(members_fields, chat_id)
+
+    async def members_markers(self, chat_id: str) -> MemberMarkers:
+        """The chat's positions and each workspace member's read marker (no counts): one row
+        per member, a small read (on SQLite run in place, cheaper than a thread's round trip)."""
+        return await self.db.run(members_markers, chat_id)
 
     async def mark_read(self, chat_id: str, user_id: str, seq: int) -> tuple[int, bool]:
         """Move a read marker forward (never back); (marker now, whether it moved)."""
@@ -221,22 +257,26 @@ class Store:
     ) -> tuple[Message, bool]:
         """Store one message; returns (message, created).
 
-        In one transaction: spend the authorization nonce, answer a repeated
-        `client_id` with the stored message, else take the next `seq` and insert.
+        In one transaction (shared with the sends arriving meanwhile): spend the
+        authorization nonce, answer a repeated `client_id` with the stored
+        message, else take the next `seq` and insert.
         """
         row = {"id": message_id or uuid.uuid4().hex, "chat_id": chat_id, "seq": None,
                "sender_id": sender.id, "text": text, "parts": parts, "client_id": client_id,
                "reply_to": reply_to, "created_at": "", "version": 0, "edited_at": None,
                "deleted": False, "reactions": [], "mentions": []}
+        lane = chat_id if self.db.dialect == "postgresql" else ""
+        return await self._sends.submit(lane, _Send(row, sender, auth_nonce, auth_expires_at))
+
+    async def _commit_sends(self, sends: list[_Send],
+                            ) -> list[tuple[Message, bool] | Exception]:
         for _attempt in range(3):
             try:
-                return await self.db.run(_store_message, row, sender, auth_nonce,
-                                         auth_expires_at)
+                return await self.db.run(_store_messages, sends)
             except IntegrityError:
-                # A concurrent send with the same client_id won the race: go
-                # round again and answer with the stored one.
-                if client_id is None:
-                    raise
+                # A send with the same client_id committed from another process
+                # since the group looked: go round again and answer with it.
+                continue
         raise ChatError("could not store the message", code="internal")
 
     async def change_message(
@@ -369,9 +409,11 @@ _PAGE_QUERIES = {
     .order_by(messages.c.seq.asc()),
 }
 _PAGE_QUERIES = {key: query.limit(bindparam("limit")) for key, query in _PAGE_QUERIES.items()}
-_BY_CLIENT_ID = _MESSAGE_SELECT.where(
-    _IN_CHAT, messages.c.sender_id == bindparam("sender_id"),
-    messages.c.client_id == bindparam("client_id"))
+_BY_CLIENT_IDS = _MESSAGE_SELECT.where(
+    _IN_CHAT, messages.c.sender_id.in_(bindparam("sender_ids", expanding=True)),
+    messages.c.client_id.in_(bindparam("client_ids", expanding=True)))
+_SPENT_NONCES = select(used_auth.c.nonce).where(
+    used_auth.c.nonce.in_(bindparam("nonces", expanding=True)))
 _BY_ID = _MESSAGE_SELECT.where(_IN_CHAT, messages.c.id == bindparam("message_id"))
 _CHANGES_PAGE = _MESSAGE_SELECT.where(_IN_CHAT, messages.c.version > bindparam("after_version")) \
     .order_by(messages.c.version.asc()).limit(bindparam("limit"))
@@ -384,8 +426,9 @@ _NEXT_VERSION = update(chats).where(chats.c.id == bindparam("chat_id")) \
 _MEMBER_IDS = select(memberships.c.user_id).join(
     chats, chats.c.workspace_id == memberships.c.workspace_id).where(
     chats.c.id == bindparam("chat_id"))
-_NEXT_SEQ = update(chats).where(chats.c.id == bindparam("chat_id")) \
-    .values(last_seq=chats.c.last_seq + 1).returning(chats.c.last_seq)
+_TAKE_SEQS = update(chats).where(chats.c.id == bindparam("chat_id")) \
+    .values(last_seq=chats.c.last_seq + bindparam("count", type_=Integer)) \
+    .returning(chats.c.last_seq)
 _INSERT_MESSAGE = insert(messages)
 _SPEND_AUTH = {
     name: dialect.insert(used_auth)
@@ -412,8 +455,74 @@ def _spend_auth(conn: Connection, auth_nonce: str | None, auth_expires_at: float
     if auth_nonce is not None and not conn.execute(
             _SPEND_AUTH[conn.dialect.name],
             {"nonce": auth_nonce, "expires_at": auth_expires_at}).rowcount:
-        raise ChatError("this message authorization string was already used; fetch a new one",
-                        code="auth_reused")
+        raise _auth_reused()
+
+
+def _auth_reused() -> ChatError:
+    return ChatError("this message authorization string was already used; fetch a new one",
+                     code="auth_reused")
+
+
+def _spend_nonces(conn: Connection, sends: list[_Send]) -> list[bool]:
+    """Spend each send's nonce; whether it was fresh (a send without one passes).
+
+    A lone nonce takes one statement (insert unless there). A group's are
+    looked up, then the fresh ones inserted, each with a statement built once
+    (a multi-row VALUES is compiled anew each time, which cost more than the
+    commit it saved); a nonce repeated within the group is fresh only the first
+    time. Should another process spend one in between, the insert fails and the
+    whole group is tried again (`Store._commit_sends`), seeing it spent.
+    """
+    nonces = [send.auth_nonce for send in sends if send.auth_nonce is not None]
+    if not nonces:
+        return [True] * len(sends)
+    if len(nonces) == 1:
+        fresh = set(nonces) if conn.execute(
+            _SPEND_AUTH[conn.dialect.name],
+            {"nonce": nonces[0], "expires_at": _expiry(sends, nonces[0])}).rowcount else set()
+    else:
+        fresh = set(nonces) - set(conn.scalars(_SPENT_NONCES, {"nonces": nonces}))
+        conn.execute(insert(used_auth), [{"nonce": nonce, "expires_at": _expiry(sends, nonce)}
+                                         for nonce in fresh])
+    answers = []
+    for send in sends:
+        answers.append(send.auth_nonce is None or send.auth_nonce in fresh)
+        fresh.discard(send.auth_nonce)
+    return answers
+
+
+def _expiry(sends: list[_Send], nonce: str) -> float:
+    return next(send.auth_expires_at for send in sends if send.auth_nonce == nonce)
+
+
+ClientKey = tuple[str, str, str]
+
+
+def _client_key(send: _Send) -> ClientKey | None:
+    client_id = send.row["client_id"]
+    return None if client_id is None else (send.row["chat_id"], send.sender.id, client_id)
+
+
+def _stored_by_client_id(conn: Connection, keys: list[ClientKey]) -> dict[ClientKey, Message]:
+    """The messages already stored under these (chat, sender, client_id) keys.
+
+    One query per chat, built once: the senders and the client_ids as two
+    lists, which both databases look up in the unique index, pair by pair
+    (a row-value IN made SQLite scan the table); pairs not asked for are
+    dropped here.
+    """
+    by_chat: dict[str, list[ClientKey]] = {}
+    for key in keys:
+        by_chat.setdefault(key[0], []).append(key)
+    found: dict[ClientKey, Message] = {}
+    for chat_id, chat_keys in by_chat.items():
+        rows = conn.execute(_BY_CLIENT_IDS, {
+            "chat_id": chat_id, "sender_ids": sorted({key[1] for key in chat_keys}),
+            "client_ids": [key[2] for key in chat_keys]})
+        found.update(((row.chat_id, row.sender_id, row.client_id), _message_dict(row))
+                     for row in rows)
+    wanted = set(keys)
+    return {key: message for key, message in found.items() if key in wanted}
 
 
 def _mentions(conn: Connection, chat_id: str, text: str,
@@ -433,24 +542,68 @@ def _mentions(conn: Connection, chat_id: str, text: str,
     return find_mentions(text, member_ids)
 
 
-def _store_message(conn: Connection, row: dict[str, Any], sender: User,
-                   auth_nonce: str | None, auth_expires_at: float,
-                   ) -> tuple[Message, bool]:
-    _spend_auth(conn, auth_nonce, auth_expires_at)
-    if row["client_id"] is not None:
-        existing = conn.execute(_BY_CLIENT_ID, {"chat_id": row["chat_id"],
-                                                "sender_id": sender.id,
-                                                "client_id": row["client_id"]}).first()
-        if existing is not None:
-            return _message_dict(existing), False
-    seq = conn.execute(_NEXT_SEQ, {"chat_id": row["chat_id"]}).scalar()
-    if seq is None:
-        raise ChatError(f"no chat {row['chat_id']!r}", code="not_found")
-    row = {**row, "seq": seq, "created_at": utc_now_rfc3339(),
-           "mentions": _mentions(conn, row["chat_id"], row["text"])}
-    conn.execute(_INSERT_MESSAGE, row)
-    index_mentions(conn, row["chat_id"], seq, row["mentions"], replace=False)
-    return _message_from_row(row, sender), True
+def _store_messages(conn: Connection, sends: list[_Send],
+                    ) -> list[tuple[Message, bool] | Exception]:
+    """Store a group of sends in the caller's transaction; each one's outcome, in order.
+
+    Every check is made before anything of its message is written, so a
+    failing send needs no savepoint: spent nonce (`auth_reused`), then a
+    repeated `client_id` (answered with the stored message, or with the
+    group's first send of it), then the chat (`not_found`, its nonce given
+    back as a rolled-back transaction would). Chats are taken in sorted
+    order so that two groups never wait for each other's chat rows.
+    """
+    outcomes: list[tuple[Message, bool] | Exception | None] = [
+        None if fresh else _auth_reused() for fresh in _spend_nonces(conn, sends)]
+    live = [index for index, outcome in enumerate(outcomes) if outcome is None]
+    stored = _stored_by_client_id(conn, [key for index in live
+                                         if (key := _client_key(sends[index])) is not None])
+    first_of: dict[ClientKey, int] = {}
+    repeats: dict[int, int] = {}  # a send -> the group's first send of its client_id
+    by_chat: dict[str, list[int]] = {}
+    for index in live:
+        key = _client_key(sends[index])
+        if key is not None and key in stored:
+            outcomes[index] = (stored[key], False)
+        elif key is not None and key in first_of:
+            repeats[index] = first_of[key]
+        else:
+            if key is not None:
+                first_of[key] = index
+            by_chat.setdefault(sends[index].row["chat_id"], []).append(index)
+    rows: list[dict[str, Any]] = []
+    for chat_id in sorted(by_chat):
+        indices = by_chat[chat_id]
+        last_seq = conn.execute(_TAKE_SEQS, {"chat_id": chat_id,
+                                             "count": len(indices)}).scalar()
+        for offset, index in enumerate(indices):
+            send = sends[index]
+            if last_seq is None:
+                outcomes[index] = ChatError(f"no chat {chat_id!r}", code="not_found")
+                continue
+            row = {**send.row, "seq": last_seq - len(indices) + 1 + offset,
+                   "created_at": utc_now_rfc3339(),
+                   "mentions": _mentions(conn, chat_id, send.row["text"])}
+            rows.append(row)
+            outcomes[index] = (_message_from_row(row, send.sender), True)
+    if rows:
+        conn.execute(_INSERT_MESSAGE, rows)
+        for row in rows:
+            index_mentions(conn, row["chat_id"], row["seq"], row["mentions"], replace=False)
+    for index, first in repeats.items():
+        outcome = outcomes[first]
+        outcomes[index] = (outcome[0], False) if isinstance(outcome, tuple) else \
+            ChatError(f"no chat {sends[index].row['chat_id']!r}", code="not_found")
+    _give_back_nonces(conn, [sends[index] for index, outcome in enumerate(outcomes)
+                             if isinstance(outcome, ChatError) and outcome.code == "not_found"])
+    return cast("list[tuple[Message, bool] | Exception]", outcomes)
+
+
+def _give_back_nonces(conn: Connection, sends: list[_Send]) -> None:
+    """Unspend the nonces of sends that failed after spending them."""
+    nonces = [send.auth_nonce for send in sends if send.auth_nonce is not None]
+    if nonces:
+        conn.execute(delete(used_auth).where(used_auth.c.nonce.in_(nonces)))
 
 
 def _change_message(conn: Connection, chat_id: str, message_id: str, change: Change,

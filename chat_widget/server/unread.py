@@ -6,15 +6,28 @@ deleted) and `unread_mentions` (those of them that mention this user).
 Mentions are counted through `message_mentions`, the rows the write path keeps
 in step with each message's `mentions` in the same transaction. `move_marker`
 is `mark_read`'s write; `members_fields` reads every member's counts of one
-chat at once, for the `chat_activity` each stored message causes.
+chat at once, for the `chat_activity` each stored message causes, and
+`members_markers` what must not have moved for counts read before to be
+carried forward by the messages stored since (`member_counts.py`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, insert, select, true, update
+from sqlalchemy import (
+    Connection,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    true,
+    update,
+)
 
 from ..errors import ChatError
 from .schema import chats, memberships, message_mentions, messages, read_markers
@@ -116,16 +129,65 @@ def move_marker(conn: Connection, chat_id: str, user_id: str, seq: int) -> tuple
     return seq, True
 
 
-def members_fields(conn: Connection, chat_id: str) -> tuple[int, dict[str, dict[str, Any]]]:
-    """The chat's `last_seq` and, for every member of its workspace, `last_read_seq`,
-    `unread` and `unread_mentions`: one query for all of them (the `chat_activity`
-    of a stored message)."""
+@dataclass(frozen=True)
+class MemberCounts:
+    """One chat's `last_seq` and `last_version`, and each workspace member's
+    `last_read_seq`, `unread` and `unread_mentions`, as read together."""
+
+    last_seq: int
+    last_version: int
+    members: dict[str, dict[str, int]]
+
+
+@dataclass(frozen=True)
+class MemberMarkers:
+    """One chat's `last_seq` and `last_version`, and each workspace member's read marker:
+    what must be unchanged for counts read earlier to be carried forward."""
+
+    last_seq: int
+    last_version: int
+    markers: dict[str, int]
+
+
+def _members_of(*columns: Any) -> Any:
+    """Every member of the chat's workspace, with its read marker there (0 where none),
+    for the chat bound as `chat_id`."""
     member = memberships.c.user_id
-    rows = conn.execute(
-        select(chats.c.last_seq, member, *_reader_columns(member))
-        .select_from(_with_markers_of(
-            chats.join(memberships, memberships.c.workspace_id == chats.c.workspace_id), member))
-        .where(chats.c.id == chat_id)).all()
-    last_seq = rows[0].last_seq if rows else 0
-    return last_seq, {row.user_id: {"last_read_seq": row.last_read_seq, "unread": row.unread,
-                                    "unread_mentions": row.unread_mentions} for row in rows}
+    return (select(chats.c.last_seq, chats.c.last_version, member,
+                   func.coalesce(read_markers.c.last_read_seq, 0).label("last_read_seq"),
+                   *columns)
+            .select_from(_with_markers_of(
+                chats.join(memberships, memberships.c.workspace_id == chats.c.workspace_id),
+                member))
+            .where(chats.c.id == bindparam("chat_id")))
+
+
+def _members_with_counts() -> Any:
+    member = memberships.c.user_id
+    return _members_of(*_reader_columns(member)[1:])
+
+
+# Built once: building a statement costs more than SQLite takes to run this one.
+_MEMBERS_WITH_COUNTS = _members_with_counts()
+_MEMBERS_WITH_MARKERS = _members_of()
+
+
+def members_fields(conn: Connection, chat_id: str) -> MemberCounts:
+    """For every member of the chat's workspace, `last_read_seq`, `unread` and
+    `unread_mentions`: one query for all of them (the `chat_activity` of a stored
+    message). Its counts cost what each member's own and the deleted messages after
+    its marker cost, not the chat's length (`_unread`)."""
+    rows = conn.execute(_MEMBERS_WITH_COUNTS, {"chat_id": chat_id}).all()
+    first = rows[0] if rows else None
+    return MemberCounts(
+        first.last_seq if first else 0, first.last_version if first else 0,
+        {row.user_id: {"last_read_seq": row.last_read_seq, "unread": row.unread,
+                       "unread_mentions": row.unread_mentions} for row in rows})
+
+
+def members_markers(conn: Connection, chat_id: str) -> MemberMarkers:
+    """The chat's positions and every member's read marker: one row per member, no counts."""
+    rows = conn.execute(_MEMBERS_WITH_MARKERS, {"chat_id": chat_id}).all()
+    first = rows[0] if rows else None
+    return MemberMarkers(first.last_seq if first else 0, first.last_version if first else 0,
+                         {row.user_id: row.last_read_seq for row in rows})

@@ -20,7 +20,7 @@ from urllib.parse import urlparse
 import pytest
 
 from chat_widget.client import ChatClient
-from chat_widget.client.connection import ServerList, checked, refusal_error
+from chat_widget.client.connection import RetryPlan, ServerList, checked, refusal_error
 from chat_widget.errors import AuthorizationError, ChatError, NotConnectedError
 from tests.client.common import FAST_RECONNECT, Recorder, client_for, texts, wait_until
 
@@ -34,6 +34,27 @@ def test_the_server_list_moves_round_the_urls_given() -> None:
     assert ServerList("http://only:3").urls == ["http://only:3"]
     with pytest.raises(ValueError):
         ServerList([])
+
+
+def test_each_client_fails_over_in_an_order_of_its_own_visiting_each_url_once_a_round() -> None:
+    urls = [f"http://p{n}:1" for n in range(3)]
+    seconds = set()
+    for _ in range(200):
+        servers = ServerList(urls)
+        assert servers.current == urls[0]  # the first URL given is where it starts
+        round_trip = [servers.advance() for _ in range(3)]
+        assert sorted(round_trip) == urls and round_trip[-1] == urls[0]
+        seconds.add(round_trip[0])
+    # Clients of a dead process spread over the others instead of all taking the next one.
+    assert seconds == {urls[1], urls[2]}
+
+
+def test_the_retry_plan_tries_every_url_at_once_and_then_backs_off_a_round_at_a_time() -> None:
+    three = RetryPlan(3, delay=0.5, delay_max=3.0)
+    assert three.wait == 0.5  # before the first try
+    assert [three.failed() for _ in range(9)] == [0, 0, 1.0, 0, 0, 2.0, 0, 0, 3.0]
+    one = RetryPlan(1, delay=0.5, delay_max=3.0)
+    assert [one.failed() for _ in range(4)] == [1.0, 2.0, 3.0, 3.0]  # the plain backoff
 
 
 def test_a_refused_connect_carries_the_protocol_error_in_its_data() -> None:

@@ -7,7 +7,6 @@ SIGKILLs it; the shared one on 6379 is never touched.
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import threading
@@ -19,48 +18,10 @@ from pathlib import Path
 import pytest
 import redis
 
+from bench.private_redis import PrivateRedis, free_port
 from tests.helpers import RawClient, SentLog, fetch_auth, http
 
 SHARED_REDIS = "redis://127.0.0.1:6379/0"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class PrivateRedis:
-    """A redis-server of this test's own, which it may kill and start again."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.folder)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        client = redis.Redis.from_url(self.url)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                if time.monotonic() > deadline or self.process.poll() is not None:
-                    raise RuntimeError("the private redis-server did not start") from None
-                time.sleep(0.02)
-        client.close()
-
-    def kill(self) -> None:
-        """SIGKILL, as a crash would: no goodbye to its clients."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=10)
 
 
 @pytest.fixture

@@ -92,18 +92,18 @@ async def test_counts_match_the_definition_after_a_random_mix(store: Store, seed
         for chat_id in ("general", "side", "quiet"):
             chat = await store.chat(chat_id, fresh=True)
             assert chat is not None
-            last_seq, members = await store.members_fields(chat_id)
-            assert last_seq == chat["last_seq"]
+            counts = await store.members_fields(chat_id)
+            assert counts.last_seq == chat["last_seq"]
             for person in PEOPLE:
                 expected = await _by_definition(store, chat_id, person.id)
-                assert members[person.id] == expected, (checkpoint, chat_id, person.id)
+                assert counts.members[person.id] == expected, (checkpoint, chat_id, person.id)
                 reader: dict[str, Any] = dict(await store.chat_for_reader(chat, person.id))
                 assert {key: reader[key] for key in expected} == expected
     # The mix did what it should to be a test: some deleted, some mentioned, some read.
     page, _ = await store.messages("general", limit=500)
     assert any(m["deleted"] for m in page) and any(m["mentions"] for m in page)
-    _, members = await store.members_fields("general")
-    assert any(members[person.id]["last_read_seq"] for person in PEOPLE)
+    counts = await store.members_fields("general")
+    assert any(counts.members[person.id]["last_read_seq"] for person in PEOPLE)
 
 
 async def test_a_chat_the_user_cannot_see_or_that_does_not_exist_counts_nothing(

@@ -1,0 +1,103 @@
+"""Each member's unread counts for `chat_activity`, carried forward instead of counted again.
+
+`unread.members_fields` counts, for every member, every message after its
+read marker: per stored message that reads every unread message of every
+member, so it grows with the chat's history. But this process knows the
+messages it stored (their sender and mentions), and the counts it last told.
+While nothing else moved since — the same members with the same read
+markers, the same `last_version` (no message edited, deleted or reacted to),
+and every message up to the chat's `last_seq` one this process stored — the
+new counts are the old ones plus those messages: one `unread` for each that
+another sent, one `unread_mentions` for each of them that mentions the
+member. That check is one row per member (`unread.members_markers`); when
+it fails (a marker moved, a change, a message from another process, a new
+member, a chat not seen lately) the counts are read again in full. The
+payloads are the same either way: the counts the database holds when the
+event's turn comes.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from ..protocol import Message
+from .store import Store
+from .unread import MemberCounts, MemberMarkers
+
+REMEMBERED_CHATS = 4096
+"""How many chats' last counts are kept (least recently told forgotten first)."""
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    """What a stored message adds to each member's counts."""
+
+    sender_id: str
+    mentions: frozenset[str]
+
+
+class ActivityCounts:
+    """The counts of each chat's next `chat_activity`: carried forward where that is exact.
+
+    Calls for one chat must not overlap (the caller takes its turns in order).
+    """
+
+    def __init__(self, store: Store, remembered: int = REMEMBERED_CHATS) -> None:
+        self.store = store
+        self.remembered = remembered
+        self._told: OrderedDict[str, MemberCounts] = OrderedDict()
+        self._stored: dict[str, dict[int, StoredMessage]] = {}
+
+    def stored(self, message: Message) -> None:
+        """This process stored `message` (call before its event's turn comes)."""
+        self._stored.setdefault(message["chat_id"], {})[message["seq"]] = StoredMessage(
+            message["sender"]["id"], frozenset(message.get("mentions") or ()))
+
+    def idle(self, chat_id: str) -> None:
+        """No event of the chat is waiting: the messages kept for it are all counted."""
+        self._stored.pop(chat_id, None)
+
+    async def current(self, chat_id: str) -> MemberCounts:
+        """The chat's positions and every member's counts, as the database holds them now."""
+        told = self._told.get(chat_id)
+        counts = None
+        if told is not None:
+            counts = carried(told, await self.store.members_markers(chat_id),
+                             self._stored.get(chat_id, {}))
+        if counts is None:
+            counts = await self.store.members_fields(chat_id)
+        self._remember(chat_id, counts)
+        return counts
+
+    def _remember(self, chat_id: str, counts: MemberCounts) -> None:
+        self._told[chat_id] = counts
+        self._told.move_to_end(chat_id)
+        while len(self._told) > self.remembered:
+            self._told.popitem(last=False)
+        stored = self._stored.get(chat_id)
+        if stored:
+            for seq in [seq for seq in stored if seq <= counts.last_seq]:
+                del stored[seq]
+
+
+def carried(told: MemberCounts, now: MemberMarkers,
+            stored: dict[int, StoredMessage]) -> MemberCounts | None:
+    """`told` plus the messages stored since, or None when anything else moved."""
+    if now.last_version != told.last_version or now.last_seq < told.last_seq:
+        return None
+    if now.markers != {user_id: fields["last_read_seq"]
+                       for user_id, fields in told.members.items()}:
+        return None
+    added = [stored.get(seq) for seq in range(told.last_seq + 1, now.last_seq + 1)]
+    if None in added:
+        return None  # stored by another process, or not yet told to this one
+    members = {}
+    for user_id, fields in told.members.items():
+        others = [message for message in added if message and message.sender_id != user_id]
+        members[user_id] = {
+            "last_read_seq": fields["last_read_seq"],
+            "unread": fields["unread"] + len(others),
+            "unread_mentions": fields["unread_mentions"]
+            + sum(user_id in message.mentions for message in others)}
+    return MemberCounts(now.last_seq, now.last_version, members)
