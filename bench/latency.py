@@ -49,20 +49,22 @@ def bare_floors(count: int, stack: str = "aiohttp") -> dict[str, Any]:
 
 
 @contextmanager
-def raw_sender(url: str, token: str, chat_id: str = "general") -> Iterator[Callable[[], None]]:
-    """A joined raw connection; yields one send: fetch auth over HTTP, emit, wait for the ack."""
+def raw_sender(url: str, token: str, chat_id: str = "general") -> Iterator[Callable[[], Any]]:
+    """A joined raw connection; yields one send: fetch auth over HTTP, emit, wait for the
+    ack (which the send answers)."""
     client = socketio.Client(reconnection=False)
     client.connect(url, auth={"token": token}, transports=["websocket"])
     client.call("join", {"chat_id": chat_id}, timeout=60)
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {token}"
 
-    def send() -> None:
+    def send() -> Any:
         auth = session.post(url + "/api/message-auth", json={"chat_id": chat_id}).json()
         ack = client.call("send_message", {"chat_id": chat_id, "text": "hello",
                                            "auth": auth["auth"], "client_id": uuid.uuid4().hex},
                           timeout=10)
         assert ack["ok"], ack
+        return ack
 
     try:
         yield send

@@ -8,13 +8,15 @@ him; alice, who sends, has read none, so her unread count covers all of
 them: the case of every workspace member who never opened the chat.
 
 alice sends to `general` over the raw protocol (`latency.raw_sender`: the
-authorization fetch, emit, ack). The points are measured in turns, a round
-of sends each, so the machine's load drifts over all of them alike. Server
-CPU per message (`fanout.cpu_seconds`, of the server process and, on
-PostgreSQL, of its database backends) counts everything the sends caused:
-each round ends only once the server is idle again, so work done after the
-ack (`chat_activity` to the workspace) is in it. Each point is reported as a
-ratio to the smallest.
+authorization fetch, emit, ack); bob reads along, marking each message read
+(untimed) as a reader's widget does, so the server cannot carry its members'
+counts forward and counts them again after every move of his marker. The
+points are measured in turns, a round of sends each, so the machine's load
+drifts over all of them alike. Server CPU per message (`fanout.cpu_seconds`,
+of the server process and, on PostgreSQL, of its database backends) counts
+everything the sends and reads caused: each round ends only once the server
+is idle again, so work done after the ack (`chat_activity` to the workspace)
+is in it. Each point is reported as a ratio to the smallest.
 """
 
 from __future__ import annotations
@@ -29,10 +31,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import socketio
+
 from . import postgres
 from .fanout import cpu_seconds
 from .history import bulk_load_chats
-from .latency import _timed, raw_sender
+from .latency import raw_sender
 from .processes import chat_server
 from .stats import summary_ms
 
@@ -103,14 +107,37 @@ def postgres_backends(db_url: str) -> list[int]:
 
 
 @contextmanager
-def running(point: Point, db_url: str) -> Iterator[tuple[Callable[[], None], Pids]]:
-    """The point's server on its seeded database; yields (one send, the pids doing its work)."""
+def reader(url: str, token: str) -> Iterator[socketio.Client]:
+    """A joined connection that marks messages read, as a reader's widget does."""
+    client = socketio.Client(reconnection=False)
+    client.connect(url, auth={"token": token}, transports=["websocket"])
+    client.call("join", {"chat_id": "general"}, timeout=60)
+    try:
+        yield client
+    finally:
+        client.disconnect()
+
+
+@contextmanager
+def running(point: Point, db_url: str) -> Iterator[tuple[Callable[[], float], Pids]]:
+    """The point's server on its seeded database; yields (one step: alice's send, timed,
+    then bob marking it read, untimed; the pids doing its work)."""
     seed(db_url, point)
-    with chat_server(db_url) as info, raw_sender(info["url"], info["tokens"]["alice"]) as send:
+    with chat_server(db_url) as info, raw_sender(info["url"], info["tokens"]["alice"]) as send, \
+            reader(info["url"], info["tokens"]["bob"]) as bob:
+
+        def step() -> float:
+            started = time.perf_counter()
+            ack = send()
+            elapsed = time.perf_counter() - started
+            seq = ack.get("message", ack)["seq"]
+            assert bob.call("mark_read", {"chat_id": "general", "seq": seq}, timeout=10)["ok"]
+            return elapsed
+
         for _ in range(20):
-            send()  # warm up, and let the pool open its connections
+            step()  # warm up, and let the pool open its connections
         backends = postgres_backends(db_url) if db_url.startswith("postgresql") else []
-        yield send, lambda: [info["pid"], *backends]
+        yield step, lambda: [info["pid"], *backends]
 
 
 def measure(db_urls: list[str], plan: list[Point], count: int) -> list[Point]:
@@ -121,9 +148,9 @@ def measure(db_urls: list[str], plan: list[Point], count: int) -> list[Point]:
         for _, pids in live:
             wait_idle(pids)
         for _round in range(0, count, ROUND):
-            for point, (send, pids) in zip(plan, live, strict=True):
+            for point, (step, pids) in zip(plan, live, strict=True):
                 before = cpu_seconds(pids())
-                point.samples += _timed(send, min(ROUND, count - len(point.samples)), warmup=0)
+                point.samples += [step() for _ in range(min(ROUND, count - len(point.samples)))]
                 drained, after = wait_idle(pids)
                 point.drained &= drained
                 point.cpu += after - before

@@ -48,7 +48,9 @@ NOTE = [
     "Each point is its own bulk-loaded database and server, measured in turns (rounds of "
     "50 sends); the CPU counts the server process (and, on PostgreSQL, its backends) until "
     "it is idle again, so each send's `chat_activity` is in it. The stored messages are "
-    "bob's, read by him; alice, who sends, has read none.",
+    "bob's, read by him; alice, who sends, has read none; bob marks each of her messages "
+    "read (untimed, its cost in the CPU figure), so the server counts every member's "
+    "unread again after each send instead of carrying the counts forward.",
     "",
     "What grew, and why it no longer does: every send's `chat_activity` counts each "
     "workspace member's unread messages, and those were counted row by row after the "
