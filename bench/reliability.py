@@ -21,7 +21,7 @@ import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 from typing import Any
 
-from . import crash, crash_changes, load, reliability_faults
+from . import crash, crash_changes, load, load_scale, reliability_faults
 
 REPO = Path(__file__).resolve().parent.parent
 REPORT = REPO / "docs" / "reliability.md"
@@ -90,6 +90,7 @@ def collect(quick: bool) -> dict[str, Any]:
         figures[name] = run_suite(name, targets, full)
     figures["load"] = load.run(connections=500 if full else 100, rooms=5, senders=5,
                                sends=100 if full else 20)
+    figures.update(load_scale.collect(quick))
     figures.update(reliability_faults.collect(quick, run_suite))
     return figures
 
@@ -167,9 +168,11 @@ def markdown(figures: dict[str, Any]) -> str:
         f"loaded {load_run['send_loaded']['p50_ms']}/{load_run['send_loaded']['p99_ms']} ms "
         f"(unloaded {load_run['send_unloaded']['p50_ms']}/"
         f"{load_run['send_unloaded']['p99_ms']} ms) |",
+        *load_scale.rows(figures),
         *reliability_faults.rows(figures, _suite_line),
         "",
         *reliability_faults.heartbeat_note(figures),
+        *load_scale.note(figures),
         "## Reproduce one item",
         "",
         "- Crashes: `python -m bench.crash --clients 50 --rooms 5 --messages 10000 --kills 5`",
@@ -179,6 +182,7 @@ def markdown(figures: dict[str, Any]) -> str:
         "- Authorization, limits, pending flag: the test ids listed in `bench/reliability.py`",
         "- Script injection: `pytest tests/browser/test_injection.py`",
         "- Load: `python -m bench.load --connections 500`",
+        *load_scale.reproduce(),
         *reliability_faults.reproduce(),
         "",
         "## Raw figures",

@@ -91,6 +91,7 @@ def _byte_size(value: str) -> int:
 
 async def _serve(args: argparse.Namespace) -> int:
     from .server import ChatServer, ServerConfig, bind_failure, prepare_database
+    from .server.open_files import raise_open_file_limit
 
     logging.basicConfig(level=args.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -108,6 +109,7 @@ async def _serve(args: argparse.Namespace) -> int:
     for chat_id, spec in args.responder or []:
         config.responders[spec] = load_responder(spec)
         config.chat_responders[chat_id] = spec
+    logging.getLogger(__name__).debug("open files allowed: %d", raise_open_file_limit())
     await prepare_database(args.db)
     server = ChatServer(config)
     stop = asyncio.Event()

@@ -38,6 +38,7 @@ from redis.backoff import NoBackoff
 from socketio.async_pubsub_manager import AsyncPubSubManager
 
 from .emitting import DirectEmitManager
+from .room_index import IndexedRooms
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +70,7 @@ def redacted(url: str) -> str:
     return parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")).geturl()
 
 
-class RedisManager(AsyncPubSubManager, DirectEmitManager):
+class RedisManager(IndexedRooms, AsyncPubSubManager, DirectEmitManager):
     """Fan-out between server processes through one Redis pub/sub channel."""
 
     name = "chat-widget-redis"
