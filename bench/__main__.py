@@ -1,6 +1,6 @@
 """`python -m bench`: the figures, each as a ratio to a floor measured in the same run.
 
-    python -m bench [--quick] [--json PATH] [--report] [--only latency,fanout,...]
+    python -m bench [--quick] [--json PATH] [--report] [--only latency,fanout,scale,...]
 
 `--report` rewrites docs/performance.md and docs/performance.png from the run.
 """
@@ -25,17 +25,19 @@ from . import (
     memory,
     postgres,
     report,
+    scale,
     throughput,
     widget_bytes,
     widget_path,
 )
 
 PARTS = ("latency", "cpu", "throughput", "fanout", "comm", "history", "memory", "stacks",
-         "frontend", "widget", "files", "search")
+         "frontend", "widget", "files", "search", "scale")
 GOALS = {"widget_send_ratio": "widget", "server_cpu_per_message_ratio": "cpu",
          "send_p50_ratio": "latency", "prefetch_send_ratio": "latency",
          "fanout_100_ratio": "fanout", "throughput_8_ratio": "throughput",
-         "throughput_64_ratio": "throughput"}
+         "throughput_64_ratio": "throughput", "scale_send_p50_ratio": "scale",
+         "scale_cpu_ratio": "scale"}
 """Each goal's ratio, copied to the top level of --json from the part that measures it."""
 
 
@@ -71,6 +73,7 @@ def main() -> None:
         "files": lambda: files_search.files(25 * 1024 * 1024, 3 if quick else 10),
         "search": lambda: files_search.search(50_000 if quick else 1_000_000,
                                               200 if quick else 1000),
+        "scale": lambda: scale.run(quick, 200 if quick else 1000),
     }
     for name in PARTS:
         if name in selected:

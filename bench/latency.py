@@ -15,6 +15,8 @@ import sqlite3
 import tempfile
 import time
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -99,24 +101,34 @@ def sqlite_commit_floor(count: int) -> dict[str, Any]:
     return summary_ms(samples)
 
 
-def raw_protocol_send(url: str, token: str, count: int) -> list[float]:
-    """The five steps without ChatClient: fetch auth over HTTP, emit, wait for the ack."""
+@contextmanager
+def raw_sender(url: str, token: str, chat_id: str = "general") -> Iterator[Callable[[], Any]]:
+    """A joined raw connection; yields one send: fetch auth over HTTP, emit, wait for the
+    ack (which the send answers)."""
     client = socketio.Client(reconnection=False)
     client.connect(url, auth={"token": token}, transports=["websocket"])
-    client.call("join", {"chat_id": "general"})
+    client.call("join", {"chat_id": chat_id}, timeout=60)
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {token}"
 
-    def send() -> None:
-        auth = session.post(url + "/api/message-auth", json={"chat_id": "general"}).json()
-        ack = client.call("send_message", {"chat_id": "general", "text": "hello",
+    def send() -> Any:
+        auth = session.post(url + "/api/message-auth", json={"chat_id": chat_id}).json()
+        ack = client.call("send_message", {"chat_id": chat_id, "text": "hello",
                                            "auth": auth["auth"], "client_id": uuid.uuid4().hex},
                           timeout=10)
         assert ack["ok"], ack
+        return ack
 
-    samples = _timed(send, count)
-    client.disconnect()
-    return samples
+    try:
+        yield send
+    finally:
+        client.disconnect()
+
+
+def raw_protocol_send(url: str, token: str, count: int) -> list[float]:
+    """The five steps without ChatClient: fetch auth over HTTP, emit, wait for the ack."""
+    with raw_sender(url, token) as send:
+        return _timed(send, count)
 
 
 def chat_client_send(url: str, token: str, count: int, prefetch: bool = False) -> list[float]:

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from . import widget_report
+from . import scale_report, widget_report
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
@@ -219,6 +219,7 @@ def markdown(figures: dict[str, Any]) -> str:
                 f"per server-CPU second ({fan['node_100']['server_cpu_us_per_delivery']} µs "
                 f"each); bare python-socketio over Node: {fan.get('bare_over_node_100')}"))
     lines += widget_report.rows(figures)
+    lines += scale_report.rows(figures)
     page = figures.get("frontend", {})
     if page:
         lines.append(_row(
@@ -292,6 +293,7 @@ def markdown(figures: dict[str, Any]) -> str:
                              f"per server-CPU second ({result['server_cpu_us_per_delivery']} µs "
                              "each)")
     lines += widget_report.section(figures)
+    lines += scale_report.section(figures)
     lines += ["", "## What the profiles show", "", *PROFILE_NOTES]
     return "\n".join(lines) + "\n"
 

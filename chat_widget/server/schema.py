@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    true,
 )
 
 metadata = MetaData()
@@ -93,6 +94,14 @@ messages = Table(
 )
 # `changes` pages through a chat's messages by version.
 Index("ix_messages_chat_version", messages.c.chat_id, messages.c.version)
+# Unread counts (`unread.py`) take the messages after a read marker as
+# `last_seq - marker` (seq has no gaps) less the reader's own and the deleted
+# ones after it, each counted by one of these: the cost follows those, not
+# how many messages the chat holds. Deleted messages are few, so their index
+# is partial and a live message's insert does not touch it.
+Index("ix_messages_chat_sender_seq", messages.c.chat_id, messages.c.sender_id, messages.c.seq)
+Index("ix_messages_chat_deleted_seq", messages.c.chat_id, messages.c.seq, messages.c.sender_id,
+      sqlite_where=messages.c.deleted == true(), postgresql_where=messages.c.deleted == true())
 
 # Protocol 1.1: each user's read marker per chat (0 where no row).
 read_markers = Table(

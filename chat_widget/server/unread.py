@@ -22,10 +22,10 @@ from sqlalchemy import (
     and_,
     bindparam,
     delete,
-    false,
     func,
     insert,
     select,
+    true,
     update,
 )
 
@@ -44,42 +44,61 @@ def index_mentions(conn: Connection, chat_id: str, seq: int, mentions: list[str]
             {"chat_id": chat_id, "user_id": user_id, "seq": seq} for user_id in mentions])
 
 
+def _unread(chat_id: Any, user_id: Any, marker: Any, last_seq: Any) -> Any:
+    """The count of messages after `marker` that others sent and that are not deleted.
+
+    Seq has no gaps (the protocol's promise, kept by the write path), so the
+    messages after the marker number `last_seq - marker`; the reader's own and
+    the deleted ones among them are counted by their indexes and taken off.
+    The cost follows those two, not the length of the chat's history.
+    """
+    after = (messages.c.chat_id == chat_id, messages.c.seq > marker)
+    own = (select(func.count()).select_from(messages)
+           .where(*after, messages.c.sender_id == user_id).scalar_subquery())
+    deleted_others = (select(func.count()).select_from(messages)
+                      .where(*after, messages.c.deleted == true(),
+                             messages.c.sender_id != user_id).scalar_subquery())
+    return last_seq - marker - own - deleted_others
+
+
+def _unread_mentions(chat_id: Any, user_id: Any, marker: Any) -> Any:
+    """The count of the reader's mentions after `marker` in messages others sent (a
+    deleted message's mentions are gone from `message_mentions`)."""
+    mentioned = message_mentions.join(messages, and_(
+        messages.c.chat_id == message_mentions.c.chat_id,
+        messages.c.seq == message_mentions.c.seq))
+    return (select(func.count()).select_from(mentioned)
+            .where(message_mentions.c.chat_id == chat_id, message_mentions.c.user_id == user_id,
+                   message_mentions.c.seq > marker, messages.c.sender_id != user_id)
+            .scalar_subquery())
+
+
+def _reader_columns(user_id: Any) -> tuple[Any, Any, Any]:
+    """(`last_read_seq`, `unread`, `unread_mentions`) of `user_id` in the chat of each row
+    of `chats` outer-joined with that user's `read_markers`."""
+    marker = func.coalesce(read_markers.c.last_read_seq, 0)
+    return (marker.label("last_read_seq"),
+            _unread(chats.c.id, user_id, marker, chats.c.last_seq).label("unread"),
+            _unread_mentions(chats.c.id, user_id, marker).label("unread_mentions"))
+
+
+def _with_markers_of(base: Any, user_id: Any) -> Any:
+    """`base` (holding `chats`) with `user_id`'s read marker of each chat, where one is stored."""
+    return base.outerjoin(read_markers, and_(read_markers.c.chat_id == chats.c.id,
+                                             read_markers.c.user_id == user_id))
+
+
 def reader_fields(conn: Connection, user_id: str,
                   chat_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
     """`last_read_seq`, `unread` and `unread_mentions` of each chat, for one user."""
     chat_ids = list(chat_ids)
-    marker = read_markers.c.last_read_seq
-    own_marker = read_markers.c.user_id == user_id
-    markers = dict(conn.execute(
-        select(read_markers.c.chat_id, marker)
-        .where(own_marker, read_markers.c.chat_id.in_(chat_ids))).all())
-
-    def after_marker(table: Any) -> Any:
-        return table.outerjoin(read_markers, and_(
-            read_markers.c.chat_id == table.c.chat_id, own_marker))
-
-    unread: dict[str, int] = dict(conn.execute(
-        select(messages.c.chat_id, func.count())
-        .select_from(after_marker(messages))
-        .where(messages.c.chat_id.in_(chat_ids),
-               messages.c.seq > func.coalesce(marker, 0),
-               messages.c.sender_id != user_id, messages.c.deleted == false())
-        .group_by(messages.c.chat_id)).all())
-    mentioned = message_mentions.join(messages, and_(
-        messages.c.chat_id == message_mentions.c.chat_id,
-        messages.c.seq == message_mentions.c.seq))
-    unread_mentions: dict[str, int] = dict(conn.execute(
-        select(message_mentions.c.chat_id, func.count())
-        .select_from(mentioned.outerjoin(read_markers, and_(
-            read_markers.c.chat_id == message_mentions.c.chat_id, own_marker)))
-        .where(message_mentions.c.chat_id.in_(chat_ids), message_mentions.c.user_id == user_id,
-               message_mentions.c.seq > func.coalesce(marker, 0),
-               messages.c.sender_id != user_id)
-        .group_by(message_mentions.c.chat_id)).all())
-    return {chat_id: {"last_read_seq": markers.get(chat_id, 0),
-                      "unread": unread.get(chat_id, 0),
-                      "unread_mentions": unread_mentions.get(chat_id, 0)}
-            for chat_id in chat_ids}
+    rows = conn.execute(
+        select(chats.c.id, *_reader_columns(user_id)).select_from(_with_markers_of(chats, user_id))
+        .where(chats.c.id.in_(chat_ids))).all()
+    found = {row.id: {"last_read_seq": row.last_read_seq, "unread": row.unread,
+                      "unread_mentions": row.unread_mentions} for row in rows}
+    none = {"last_read_seq": 0, "unread": 0, "unread_mentions": 0}
+    return {chat_id: found.get(chat_id, dict(none)) for chat_id in chat_ids}
 
 
 def move_marker(conn: Connection, chat_id: str, user_id: str, seq: int) -> tuple[int, bool]:
@@ -137,29 +156,15 @@ def _members_of(*columns: Any) -> Any:
     return (select(chats.c.last_seq, chats.c.last_version, member,
                    func.coalesce(read_markers.c.last_read_seq, 0).label("last_read_seq"),
                    *columns)
-            .select_from(chats.join(memberships, memberships.c.workspace_id == chats.c.workspace_id)
-                         .outerjoin(read_markers, and_(read_markers.c.chat_id == chats.c.id,
-                                                       read_markers.c.user_id == member)))
+            .select_from(_with_markers_of(
+                chats.join(memberships, memberships.c.workspace_id == chats.c.workspace_id),
+                member))
             .where(chats.c.id == bindparam("chat_id")))
 
 
 def _members_with_counts() -> Any:
     member = memberships.c.user_id
-    marker = func.coalesce(read_markers.c.last_read_seq, 0)
-    unread = (select(func.count()).select_from(messages)
-              .where(messages.c.chat_id == chats.c.id, messages.c.seq > marker,
-                     messages.c.sender_id != member, messages.c.deleted == false())
-              .scalar_subquery())
-    mentioned = message_mentions.join(messages, and_(
-        messages.c.chat_id == message_mentions.c.chat_id,
-        messages.c.seq == message_mentions.c.seq))
-    unread_mentions = (select(func.count()).select_from(mentioned)
-                       .where(message_mentions.c.chat_id == chats.c.id,
-                              message_mentions.c.user_id == member,
-                              message_mentions.c.seq > marker,
-                              messages.c.sender_id != member)
-                       .scalar_subquery())
-    return _members_of(unread.label("unread"), unread_mentions.label("unread_mentions"))
+    return _members_of(*_reader_columns(member)[1:])
 
 
 # Built once: building a statement costs more than SQLite takes to run this one.
@@ -170,7 +175,8 @@ _MEMBERS_WITH_MARKERS = _members_of()
 def members_fields(conn: Connection, chat_id: str) -> MemberCounts:
     """For every member of the chat's workspace, `last_read_seq`, `unread` and
     `unread_mentions`: one query for all of them (the `chat_activity` of a stored
-    message). Its correlated counts read every unread message of every member."""
+    message). Its counts cost what each member's own and the deleted messages after
+    its marker cost, not the chat's length (`_unread`)."""
     rows = conn.execute(_MEMBERS_WITH_COUNTS, {"chat_id": chat_id}).all()
     first = rows[0] if rows else None
     return MemberCounts(
