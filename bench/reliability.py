@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 import xml.etree.ElementTree as ElementTree
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -76,23 +77,46 @@ def run_suite(name: str, targets: list[str], full: bool) -> dict[str, Any]:
     return outcome
 
 
-def collect(quick: bool) -> dict[str, Any]:
+def steps(quick: bool) -> dict[str, Callable[[], dict[str, Any]]]:
+    """Each item of the report by name: a run that gives its figures."""
     full = not quick
-    figures: dict[str, Any] = {
-        "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "machine": f"{platform.platform()}, {os.cpu_count()} cores", "quick": quick}
-    figures["crash"] = (crash.run(clients=50, rooms=5, messages=10_000, kills=5) if full
-                        else crash.run(clients=10, rooms=2, messages=1_000, kills=2))
-    figures["crash_changes"] = (
-        crash_changes.run(clients=50, rooms=5, changes=5_000, kills=5) if full
-        else crash_changes.run(clients=10, rooms=2, changes=500, kills=2))
+    items: dict[str, Callable[[], dict[str, Any]]] = {
+        "crash": lambda: {"crash": crash.run(clients=50, rooms=5, messages=10_000, kills=5)
+                          if full else crash.run(clients=10, rooms=2, messages=1_000, kills=2)},
+        "crash_changes": lambda: {"crash_changes": (
+            crash_changes.run(clients=50, rooms=5, changes=5_000, kills=5) if full
+            else crash_changes.run(clients=10, rooms=2, changes=500, kills=2))},
+    }
     for name, targets in SUITES.items():
-        figures[name] = run_suite(name, targets, full)
-    figures["load"] = load.run(connections=500 if full else 100, rooms=5, senders=5,
-                               sends=100 if full else 20)
-    figures.update(load_scale.collect(quick))
-    figures.update(reliability_faults.collect(quick, run_suite))
+        items[name] = lambda name=name, targets=targets: {name: run_suite(name, targets, full)}
+    items["load"] = lambda: {"load": load.run(connections=500 if full else 100, rooms=5,
+                                              senders=5, sends=100 if full else 20)}
+    items["load_scale"] = lambda: load_scale.collect(quick)
+    items["faults"] = lambda: reliability_faults.collect(quick, run_suite)
+    return items
+
+
+def collect(quick: bool, only: list[str] | None = None,
+            earlier: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Run every item (or those in `only`, keeping `earlier` figures for the rest)."""
+    now = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    figures: dict[str, Any] = {**(earlier or {}), "when": now,
+                               "machine": f"{platform.platform()}, {os.cpu_count()} cores",
+                               "quick": quick}
+    measured = dict(figures.get("measured", {}))
+    for name, run in steps(quick).items():
+        if only is None or name in only:
+            figures.update(run())
+            measured[name] = now
+    figures["measured"] = measured
     return figures
+
+
+def previous_figures() -> dict[str, Any]:
+    """The raw figures at the end of the report as it stands."""
+    text = REPORT.read_text()
+    block = text.split("```json\n", 1)[1].rsplit("\n```", 1)[0]
+    return dict(json.loads(block))
 
 
 def _suite_line(result: dict[str, Any]) -> str:
@@ -100,6 +124,16 @@ def _suite_line(result: dict[str, Any]) -> str:
     if result["failures"]:
         line += f" ({', '.join(result['failures'])})"
     return line + f", {result['seconds']} s"
+
+
+def _measured_note(figures: dict[str, Any]) -> list[str]:
+    """When each item ran, if not all in the same run."""
+    measured = figures.get("measured", {})
+    if len(set(measured.values())) <= 1:
+        return []
+    return ["Items by the time they ran: " + "; ".join(
+        f"{when}: {', '.join(sorted(n for n, w in measured.items() if w == when))}"
+        for when in sorted(set(measured.values()))) + ".", ""]
 
 
 def markdown(figures: dict[str, Any]) -> str:
@@ -113,9 +147,11 @@ def markdown(figures: dict[str, Any]) -> str:
         "",
         f"Measured {figures['when']} on {figures['machine']}"
         f"{' (quick counts)' if figures['quick'] else ''}. Regenerate with "
-        "`python -m bench.reliability` (full counts, about ten minutes) or "
-        "`python -m bench.reliability --quick`. The goal for every \"lost\" is zero.",
+        "`python -m bench.reliability` (full counts) or "
+        "`python -m bench.reliability --quick`; `--only ITEMS` runs again only those. "
+        "The goal for every \"lost\" is zero.",
         "",
+        *_measured_note(figures),
         "| item | what was tried | how many | lost / wrong |",
         "|---|---|---|---|",
         f"| 1. Crashes | {crash_run['clients']} clients in {crash_run['rooms']} chats send "
@@ -197,8 +233,13 @@ def markdown(figures: dict[str, Any]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="the small counts CI runs")
+    parser.add_argument("--only", help="run only these items (comma-separated: "
+                        f"{', '.join(steps(True))}), keeping the report's figures for the rest")
     args = parser.parse_args()
-    figures = collect(args.quick)
+    only = args.only.split(",") if args.only else None
+    if only is not None and (unknown := set(only) - set(steps(args.quick))):
+        parser.error(f"no such item: {', '.join(sorted(unknown))}")
+    figures = collect(args.quick, only, previous_figures() if only else None)
     REPORT.write_text(markdown(figures))
     print(REPORT.read_text())
 
