@@ -86,6 +86,21 @@ PROFILE_NOTES = [
     "waits on its round trips (the pool's ping, BEGIN, nonces, client_ids, seq, insert, "
     "COMMIT) and on the per-message read of the members' unread counts for "
     "`chat_activity`.",
+    "- **Server CPU per message** (one listener, `bench/cpu.py`; py-spy on the server, "
+    "one sender with 8 sends in flight, after group commit and the carried-forward "
+    "unread counts). Shares of the chat server's CPU: the send's transaction about a "
+    "third (SQLAlchemy's per-statement work on the client_id look-ups, the nonces and "
+    "the inserts, then the WAL commit, about a tenth alone); the HTTP request of the "
+    "authorization string and the websocket frame writes about a seventh each, as on "
+    "the bare server; chat_activity about an eighth (the members' markers read per "
+    "message, and the events); the event loop and python-socketio's dispatch most of the "
+    "rest. What the chat's own checks cost (token, membership, the string's signature, "
+    "the payload) is a few per cent: the token's user and the memberships come from "
+    "memory (`server/caches.py`, at most 5 s old, forgotten at once on this process's "
+    "own changes), the string is signed without itsdangerous's zlib attempt (a third "
+    "of issuing one), and packets skip python-socketio's search for bytes "
+    "(`server/packets.py`; about half of making a message's ack packet, three quarters "
+    "of its broadcast's).",
     "- **Done on the profile's word:** statements built once instead of per call, the "
     "SQLite writer on the loop with its connection held, a reply index in the client's "
     "message log (a scan of the whole log per send showed as latency growing with "
@@ -147,12 +162,27 @@ def markdown(figures: dict[str, Any]) -> str:
             round(prefetched / floor["emit_ack_plus_get"]["p50_ms"], 3), "≤ 1.3",
             f"the same floor; the string for the next send fetched after each send "
             f"(5 ms think time between sends, untimed); p50 {prefetched} ms"))
+        if "prefetch_send_ratio" in lat:
+            commit = floor["sqlite_commit"]
+            lines.append(_row(
+                "prefetch_send_ratio", lat["prefetch_send_ratio"], "≤ 1.2",
+                f"ChatClient(prefetch_auth=True).send p50 {prefetched} ms over emit+ack p50 "
+                f"{floor['emit_ack']['p50_ms']} ms + the commit's own floor, a raw sqlite3 "
+                f"WAL commit of a send's rows: p50 {commit['p50_ms']} ms, p99 "
+                f"{commit['p99_ms']} ms"))
         lines.append(_row(
             "prefetch: send p50 over emit+ack", lat["prefetch_send_p50_over_emit_ack"],
             "≤ 1.2 (stretch)",
             f"ChatClient(prefetch_auth=True).send p50 "
             f"{lat['chat_client_send_prefetch']['p50_ms']} ms, p99 "
             f"{lat['chat_client_send_prefetch']['p99_ms']} ms"))
+    cpu = figures.get("cpu", {})
+    if cpu:
+        lines.append(_row(
+            "server_cpu_per_message_ratio", cpu["server_cpu_per_message_ratio"], "≤ 2.0",
+            f"server CPU per message at one listener: chat {cpu['chat_cpu_us_per_message']} µs "
+            f"vs bare python-socketio {cpu['bare_cpu_us_per_message']} µs; without "
+            f"chat_activity {cpu['server_cpu_per_message_ratio_without_chat_activity']}"))
     if fan:
         c100 = fan["curve"].get("100") or fan["curve"].get(100)
         rounds = fan.get("fanout_100_rounds", [])

@@ -48,3 +48,7 @@ def test_python_m_bench_quick_gives_a_figure(tmp_path: Path) -> None:
     )
     figures = json.loads(out.read_text())
     assert figures["latency"]["send_p50_ratio"] > 0
+    # Each goal's ratio is also a top-level key; the prefetch one counts the commit's floor.
+    assert figures["send_p50_ratio"] == figures["latency"]["send_p50_ratio"]
+    assert figures["prefetch_send_ratio"] > 0
+    assert figures["latency"]["floors"]["sqlite_commit"]["n"] > 0

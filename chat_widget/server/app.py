@@ -29,6 +29,7 @@ from .file_links import FileLinks
 from .file_routes import FILES_KEY, add_file_routes
 from .files import DEFAULT_MAX_FILE_SIZE, FileService
 from .limits import ConnectionLimiter, RateLimiter
+from .packets import JsonPacket
 from .presence import LocalPresence, Presence
 from .responders import Responder
 from .room_index import IndexedAsyncManager
@@ -115,6 +116,7 @@ class ChatServer:
             self.redis = RedisManager(config.redis_url, config.redis_channel)
         self.sio = socketio.AsyncServer(
             async_mode="aiohttp", client_manager=self.redis or IndexedAsyncManager(),
+            serializer=JsonPacket,
             cors_allowed_origins=origin_checker(config.allowed_origins),
             max_http_buffer_size=2 * 1024 * 1024, logger=False, engineio_logger=False,
             ping_interval=config.ping_interval, ping_timeout=config.ping_timeout)

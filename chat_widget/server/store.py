@@ -40,6 +40,7 @@ from .. import protocol
 from ..errors import ChatError
 from ..protocol import Chat, Message, Part
 from . import auth, migrate
+from .caches import ProvenFacts
 from .database import Database
 from .group_commit import GroupCommit
 from .mentions import find_mentions
@@ -109,9 +110,10 @@ class Store:
 
     def __init__(self, db_url: str) -> None:
         self.db = Database(db_url)
-        self._users_by_token_hash: dict[str, User] = {}
+        # Facts a request proved, for a few seconds (caches.py says why and how long).
+        self._users_by_token_hash: ProvenFacts[str, User] = ProvenFacts()
         self._chats: dict[str, tuple[float, Chat]] = {}
-        self._members: set[tuple[str, str]] = set()
+        self._members: ProvenFacts[tuple[str, str], bool] = ProvenFacts()
         self._sends: GroupCommit[str, _Send, tuple[Message, bool]] = GroupCommit(
             self._commit_sends)
 
@@ -147,6 +149,7 @@ class Store:
         row = {"id": user_id, "name": name, "kind": kind,
                "token_hash": auth.hash_token(token) if token else None}
         await self.db.run(_upsert_user, row)
+        self._forget_user(user_id)
 
     async def add_chat(self, chat_id: str, workspace_id: str, title: str | None = None,
                        responder: str | None = None) -> bool:
@@ -163,6 +166,18 @@ class Store:
     async def add_member(self, workspace_id: str, user_id: str) -> bool:
         """Let a user into a workspace; False when it already was."""
         return await self.db.run(_add_member, workspace_id, user_id)
+
+    async def remove_member(self, workspace_id: str, user_id: str) -> bool:
+        """Take a user out of a workspace; False when it was not in it."""
+        removed = await self.db.run(_remove_member, workspace_id, user_id)
+        self._members.pop((user_id, workspace_id))
+        return removed
+
+    def _forget_user(self, user_id: str) -> None:
+        """Drop whatever token of `user_id` is remembered (its token or name changed)."""
+        for token_hash, user in self._users_by_token_hash.items():
+            if user.id == user_id:
+                self._users_by_token_hash.pop(token_hash)
 
     # --- reads -------------------------------------------------------------------
 
@@ -199,13 +214,13 @@ class Store:
         return chat
 
     async def is_member(self, user_id: str, workspace_id: str) -> bool:
-        """Membership; a positive answer is remembered (members are never removed)."""
+        """Membership; a positive answer is remembered for a few seconds."""
         key = (user_id, workspace_id)
-        if key in self._members:
+        if self._members.get(key):
             return True
         found = await self.db.run(_is_member, user_id, workspace_id)
         if found:
-            self._members.add(key)
+            self._members[key] = True
         return found
 
     async def workspace_users(self, workspace_id: str) -> list[User]:
@@ -338,6 +353,12 @@ def _add_member(conn: Connection, workspace_id: str, user_id: str) -> bool:
     _require(conn, workspaces, workspace_id)
     _require(conn, users, user_id)
     return _insert_ignore(conn, memberships, {"workspace_id": workspace_id, "user_id": user_id})
+
+
+def _remove_member(conn: Connection, workspace_id: str, user_id: str) -> bool:
+    return bool(conn.execute(delete(memberships).where(and_(
+        memberships.c.workspace_id == workspace_id, memberships.c.user_id == user_id)))
+        .rowcount)
 
 
 def _user_by_token_hash(conn: Connection, token_hash: str) -> User | None:

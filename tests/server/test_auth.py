@@ -76,3 +76,19 @@ def test_demo_tokens_derive_alike_from_one_secret_and_differ_by_name() -> None:
     assert derived_token(secret, "alice") == derived_token(secret, "alice")
     assert derived_token(secret, "alice") != derived_token(secret, "bob")
     assert derived_token(secret, "alice") != derived_token(new_secret(), "alice")
+
+
+def test_strings_read_alike_by_itsdangerous_as_shipped_both_ways() -> None:
+    """Issuing skips the zlib attempt; the strings stay those of URLSafeSerializer, so a
+    process of an earlier release and this one verify each other's."""
+    from itsdangerous import URLSafeSerializer
+
+    secret = new_secret()
+    signer = MessageAuthSigner(secret)
+    stock = URLSafeSerializer(secret, salt="chat-widget.message-auth")
+    auth, _ = signer.issue("alice", "general")
+    assert stock.loads(auth)[:2] == ["alice", "general"]
+    long_id = "a" * 200  # long enough for the stock serializer to compress
+    compressed = stock.dumps([long_id, "general", "nonce", 4e9])
+    assert compressed.startswith(".")
+    assert signer.verify(compressed, long_id, "general").nonce == "nonce"

@@ -1,0 +1,39 @@
+"""Server CPU per message at one listener: the chat server over a bare python-socketio server.
+
+The same layout as the fan-out benchmark (`fanout.measure`): one raw listener
+in the chat, one sender keeping a window of sends in flight, each send an
+HTTP request then an emit with ack (the authorization string fetch, against
+the bare server a keep-alive GET). At one listener every delivery is one
+message, so the server's CPU per delivery is its CPU per message: what the
+chat server spends on authorising, checking, storing and telling the chat of
+a message, over what python-socketio itself spends to move it.
+
+Nobody marks anything read during the run, so each message's `chat_activity`
+counts every message sent so far as unread: with chat_activity on, the figure
+grows with the run's length (the `_without_chat_activity` figure does not).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .fanout import measure
+
+
+def _per_message(result: dict[str, Any]) -> float:
+    return float(result["server_cpu_us_per_delivery"])
+
+
+def run(seconds: float) -> dict[str, Any]:
+    bare = measure("bare", 1, seconds)
+    chat = measure("chat", 1, seconds)
+    quiet = measure("chat", 1, seconds, chat_activity=False)
+    return {
+        "bare": bare, "chat": chat, "chat_without_chat_activity": quiet,
+        "bare_cpu_us_per_message": _per_message(bare),
+        "chat_cpu_us_per_message": _per_message(chat),
+        "server_cpu_per_message_ratio": round(_per_message(chat) / _per_message(bare), 3),
+        # What the chat_activity events (unread counts to every member) add per message.
+        "server_cpu_per_message_ratio_without_chat_activity": round(
+            _per_message(quiet) / _per_message(bare), 3),
+    }
