@@ -5,6 +5,10 @@ deployments and tests sharing one Redis never meet):
 
 - `{prefix}:chat:{chat_id}`: hash, sid -> the User (JSON) of each connection
   joined to the chat, whichever process holds it;
+- `{prefix}:sids:["{chat_id}", "{user_id}"]`: set of that user's sids joined
+  to the chat (gone with the last one: the user is present while it exists);
+- `{prefix}:users:{chat_id}`: hash, user id -> User (JSON) of each user
+  present, so the present list costs the users present, not the connections;
 - `{prefix}:typing:{chat_id}`: hash, user id -> {user, deadline, sent, owner}
   (milliseconds; `owner` is the process whose lapse timer ends it); the key
   expires by itself shortly after the last entry's deadline;
@@ -16,10 +20,14 @@ deployments and tests sharing one Redis never meet):
 
 Each change that must be judged against the whole set (was the user already
 here? was it typing and for how long?) runs as one Lua script, so two
-processes never both decide. A process whose heartbeat key has expired is
-dead (SIGKILL, power cut): the first other process to see it takes a short
-lock, removes its connections, and sends the `presence` (and `typing: false`)
-that follow, within ALIVE_SECONDS + HEARTBEAT_SECONDS of the death.
+processes never both decide. The scripts keep the three presence keys in
+step, and none reads a whole chat's connections: a join or a leave costs
+O(1) in the chat's connections and its answer O(users present), so thousands
+of connections of a few users join in linear time. A process whose heartbeat
+key has expired is dead (SIGKILL, power cut): the first other process to see
+it takes a short lock, removes its connections, and sends the `presence` (and
+`typing: false`) that follow, within ALIVE_SECONDS + HEARTBEAT_SECONDS of the
+death.
 
 Redis being down must not stop chatting: a failing call is logged and the
 answer falls back to what this process knows; when the heartbeat finds this
@@ -50,24 +58,25 @@ REAP_LOCK_SECONDS = 10.0
 LAPSE_SLACK = 0.05  # the lapse timer fires this much after the deadline
 FAILURE_LOG_SECONDS = 5.0
 
+# KEYS: chat hash, process set, users hash, the user's sids set;
+# ARGV: sid, User JSON, user id, process member. Answers {was present, users present}.
 _ENTER = """
-local was = 0
-for _, v in ipairs(redis.call('HVALS', KEYS[1])) do
-  if cjson.decode(v).id == ARGV[3] then was = 1 break end
-end
+local was = redis.call('EXISTS', KEYS[4])
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('SADD', KEYS[2], ARGV[4])
-return {was, redis.call('HVALS', KEYS[1])}
+redis.call('SADD', KEYS[4], ARGV[1])
+redis.call('HSET', KEYS[3], ARGV[3], ARGV[2])
+return {was, redis.call('HVALS', KEYS[3])}
 """
+# The same keys; ARGV: sid, user id, process member.
+# Answers {sid was joined, user still present, users present}.
 _EXIT = """
 local removed = redis.call('HDEL', KEYS[1], ARGV[1])
 redis.call('SREM', KEYS[2], ARGV[3])
-local values = redis.call('HVALS', KEYS[1])
-local still = 0
-for _, v in ipairs(values) do
-  if cjson.decode(v).id == ARGV[2] then still = 1 break end
-end
-return {removed, still, values}
+redis.call('SREM', KEYS[4], ARGV[1])
+local still = redis.call('EXISTS', KEYS[4])
+if still == 0 then redis.call('HDEL', KEYS[3], ARGV[2]) end
+return {removed, still, redis.call('HVALS', KEYS[3])}
 """
 _TYPING_ON = """
 local now = tonumber(ARGV[2])
@@ -109,6 +118,18 @@ def _user(value: str | bytes) -> User:
     return User(data["id"], data["name"], data["kind"])
 
 
+def _gone(answer: list[Any]) -> bool:
+    """Whether an `_EXIT` answer took the user's last connection out of the chat."""
+    removed, still, _values = answer
+    return bool(int(removed)) and not int(still)
+
+
+def _left(answer: list[Any]) -> Change:
+    """The Change of one `_EXIT` answer."""
+    gone = _gone(answer)
+    return Change(present_users(map(_user, answer[2])), changed=gone, user_gone=gone)
+
+
 def _now_ms() -> int:
     return int(time.time() * 1000)
 
@@ -137,6 +158,18 @@ class RedisPresence(Presence):
 
     def _chat_key(self, chat_id: str) -> str:
         return f"{self.prefix}:chat:{chat_id}"
+
+    def _users_key(self, chat_id: str) -> str:
+        return f"{self.prefix}:users:{chat_id}"
+
+    def _sids_key(self, chat_id: str, user_id: str) -> str:
+        # Both ids may hold any character: a JSON pair keeps (a:b, c) apart from (a, b:c).
+        return f"{self.prefix}:sids:{json.dumps([chat_id, user_id])}"
+
+    def _presence_keys(self, chat_id: str, user_id: str, process_id: str) -> list[str]:
+        """The keys `_ENTER` and `_EXIT` keep in step, in their order."""
+        return [self._chat_key(chat_id), self._process_key(process_id),
+                self._users_key(chat_id), self._sids_key(chat_id, user_id)]
 
     def _typing_key(self, chat_id: str) -> str:
         return f"{self.prefix}:typing:{chat_id}"
@@ -179,10 +212,7 @@ class RedisPresence(Presence):
     async def enter(self, chat_id: str, sid: str, user: User) -> Change:
         self._mine[(chat_id, sid)] = user
         try:
-            was, values = await self._enter(
-                keys=[self._chat_key(chat_id), self._process_key(self.process_id)],
-                args=[sid, json.dumps(user.as_sender()), user.id,
-                      self._member(chat_id, sid, user.id)])
+            was, values = await self._join(chat_id, sid, user)
         except RedisError as error:
             self._failed("joining", error)
             return Change(self._local_users(chat_id), changed=False)
@@ -196,28 +226,36 @@ class RedisPresence(Presence):
             self._failed("leaving", error)
             return Change(self._local_users(chat_id), changed=False)
 
+    def _join(self, chat_id: str, sid: str, user: User, client: Any = None) -> Any:
+        """Run `_ENTER` for this process's connection (on `client`: a pipeline's turn)."""
+        return self._enter(keys=self._presence_keys(chat_id, user.id, self.process_id),
+                           args=[sid, json.dumps(user.as_sender()), user.id,
+                                 self._member(chat_id, sid, user.id)], client=client)
+
+    def _leave(self, chat_id: str, sid: str, user_id: str, process_id: str,
+               client: Any = None) -> Any:
+        """Run `_EXIT` for a connection of `process_id` (on `client`: a pipeline's turn)."""
+        return self._exit(keys=self._presence_keys(chat_id, user_id, process_id),
+                          args=[sid, user_id, self._member(chat_id, sid, user_id)],
+                          client=client)
+
     async def _remove(self, chat_id: str, sid: str, user_id: str, process_id: str) -> Change:
-        removed, still, values = await self._exit(
-            keys=[self._chat_key(chat_id), self._process_key(process_id)],
-            args=[sid, user_id, self._member(chat_id, sid, user_id)])
-        gone = bool(int(removed)) and not int(still)
-        return Change(present_users(map(_user, values)), changed=gone, user_gone=gone)
+        return _left(await self._leave(chat_id, sid, user_id, process_id))
 
     async def users(self, chat_id: str) -> list[protocol.User]:
         try:
-            return present_users(map(_user, await self._redis.hvals(self._chat_key(chat_id))))
+            return present_users(map(_user, await self._redis.hvals(self._users_key(chat_id))))
         except RedisError as error:
             self._failed("reading presence", error)
             return self._local_users(chat_id)
 
     async def connections(self, chat_id: str, user_id: str) -> list[str]:
         try:
-            joined = await self._redis.hgetall(self._chat_key(chat_id))
+            return sorted(map(str, await self._redis.smembers(self._sids_key(chat_id, user_id))))
         except RedisError as error:
             self._failed("reading presence", error)
             return [sid for (chat, sid), user in self._mine.items()
                     if chat == chat_id and user.id == user_id]
-        return [str(sid) for sid, value in joined.items() if json.loads(value)["id"] == user_id]
 
     def _local_users(self, chat_id: str) -> list[protocol.User]:
         return present_users(user for (chat, _sid), user in self._mine.items() if chat == chat_id)
@@ -295,11 +333,10 @@ class RedisPresence(Presence):
             logger.warning("this process was counted out of presence (Redis unreachable "
                            "for a while); writing its %d joined connections back",
                            len(self._mine))
-            for (chat_id, sid), user in list(self._mine.items()):
-                await self._enter(
-                    keys=[self._chat_key(chat_id), self._process_key(self.process_id)],
-                    args=[sid, json.dumps(user.as_sender()), user.id,
-                          self._member(chat_id, sid, user.id)])
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for (chat_id, sid), user in list(self._mine.items()):
+                    await self._join(chat_id, sid, user, client=pipe)
+                await pipe.execute()
 
     async def _reap_the_dead(self) -> None:
         for member in await self._redis.smembers(self._processes_key):
@@ -320,12 +357,12 @@ class RedisPresence(Presence):
             chat_id, sid, user_id = json.loads(member)
             by_chat.setdefault(chat_id, []).append((sid, user_id))
         for chat_id, connections in by_chat.items():
-            gone: set[str] = set()
-            change = None
-            for sid, user_id in connections:
-                change = await self._remove(chat_id, sid, user_id, process_id)
-                if change.user_gone:
-                    gone.add(user_id)
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for sid, user_id in connections:
+                    await self._leave(chat_id, sid, user_id, process_id, client=pipe)
+                answers = await pipe.execute()
+            gone = {user_id for (_sid, user_id), answer in zip(connections, answers, strict=True)
+                    if _gone(answer)}
             ended = {_user(value) for value in await self._drop_owned(
                 keys=[self._typing_key(chat_id)], args=[process_id])}
             for user_id in gone:
@@ -334,7 +371,7 @@ class RedisPresence(Presence):
                     ended.add(User(**json.loads(typing)["user"]))
             for user in sorted(ended, key=lambda user: user.id):
                 await self.typing_ended(chat_id, user)
-            if gone and change is not None:
+            if gone:
                 await self.presence_changed(chat_id, await self.users(chat_id))
         await self._redis.delete(self._process_key(process_id))
         await self._redis.srem(self._processes_key, process_id)
