@@ -14,6 +14,7 @@ import os
 import signal
 import threading
 import uuid
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
@@ -140,6 +141,15 @@ def test_gap_in_seq_is_filled_from_history(server_factory) -> None:
         assert seqs(alice.messages) == [unseen["seq"], seen["seq"]]
 
 
+def freeze(pid: int) -> None:
+    """SIGSTOP `pid` and return once it is stopped: a busy machine can let a process
+    run on for a moment after the signal, long enough to answer one more packet."""
+    os.kill(pid, signal.SIGSTOP)
+    stat = Path(f"/proc/{pid}/stat")
+    wait_until(lambda: stat.read_text().rsplit(")", 1)[1].split()[0] == "T",
+               what="the server stopped")
+
+
 def test_send_whose_ack_is_lost_is_retried_with_the_same_client_id(
     server_factory, monkeypatch
 ) -> None:
@@ -155,7 +165,7 @@ def test_send_whose_ack_is_lost_is_retried_with_the_same_client_id(
             # emit that follows is never answered: its ack is lost for certain.
             auth = fetch(chat_id, **options)
             monkeypatch.setattr(alice._http, "message_auth", fetch)
-            os.kill(first.process.pid, signal.SIGSTOP)
+            freeze(first.process.pid)
             return auth
 
         monkeypatch.setattr(alice._http, "message_auth", fetch_then_freeze_server)
