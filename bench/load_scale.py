@@ -406,10 +406,11 @@ def note(figures: dict[str, Any]) -> list[str]:
         "a join or a leave costs O(1) in connections and its answer O(users present). At "
         "3 × 1,500 on one loaded machine this took the server CPU per connection opened "
         "from 9.3 to 5.4 ms and the links closed by the server from 578 to 0 (3 × 100: "
-        "5.1 ms, so no longer growing with the chat). At 3 × 5,000 it is 12.2 ms, from "
-        "22.8, but links still drop while opening on a loaded machine: presence is now 2 % "
-        "of the server's CPU while opening; the join's chat and history reads over "
-        "PostgreSQL are a third of it, the frames written a sixth.",
+        "5.1 ms, so no longer growing with the chat). At 3 × 5,000 it was 12.2 ms, from "
+        "22.8, with links still dropping while opening on a machine at load average 9; "
+        "row 7c is the run on this report's machine. Presence is now 2 % of the server's "
+        "CPU while opening; the join's chat and history reads over PostgreSQL are a third "
+        "of it, the frames written a sixth.",
         "- What remains is CPU: every server-CPU figure above is per unit of work (per "
         "connection opened, per delivery, idle share), so a quiet machine can be judged "
         "from them; on a machine whose load average is far above its cores the server "
