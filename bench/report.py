@@ -140,7 +140,9 @@ def markdown(figures: dict[str, Any]) -> str:
         f"{figures.get('python')}{' (quick run)' if figures.get('quick') else ''}. "
         "Regenerate with `python -m bench --json docs/performance.json --report` "
         "(`--quick` finishes in under 3 minutes). Every figure is a ratio to a floor "
-        "measured in the same run, on the same machine; raw numbers beside it.",
+        "measured in the same run, on the same machine; raw numbers beside it."
+        + (f" The scale part: {figures['scale_measured']}." if figures.get("scale_measured")
+           else ""),
         "",
         "![latency and fan-out](performance.png)",
         "",
