@@ -13,13 +13,11 @@ from __future__ import annotations
 import asyncio
 import threading
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import Engine, event
 
-from bench.postgres import temporary_database
 from chat_widget.errors import ChatError
 from chat_widget.server.store import Store, User
 from tests.helpers import RawClient
@@ -27,15 +25,6 @@ from tests.helpers import RawClient
 ALICE = User("alice", "Alice", "user")
 BOB = User("bob", "Bob", "user")
 FAR = 1e12  # an expiry far ahead
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'group.db'}"
-        return
-    with temporary_database() as url:
-        yield url
 
 
 @pytest.fixture

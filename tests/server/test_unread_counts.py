@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import functools
 import random
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -22,17 +21,6 @@ from chat_widget.server import changes
 from chat_widget.server.store import Store, User
 
 PEOPLE = [User(name, name.title(), "user") for name in ("alice", "bob", "carol")]
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'unread.db'}"
-        return
-    from bench.postgres import temporary_database
-
-    with temporary_database() as url:
-        yield url
 
 
 @pytest.fixture
