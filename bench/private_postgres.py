@@ -19,6 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import TypeVar
 
 
 def _bin_dir() -> Path:
@@ -37,7 +38,33 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-class PrivatePostgres:
+Started = TypeVar("Started", bound="PrivateServer")
+
+
+class PrivateServer:
+    """A server process of a test's own: `with X() as server:` starts it (cleaning up
+    if the start fails) and closes it on the way out, whatever happened inside."""
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self: Started) -> Started:
+        try:
+            self.start()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        self.close()
+
+
+class PrivatePostgres(PrivateServer):
     """`with PrivatePostgres() as pg:` a running cluster at `pg.url(database)`."""
 
     def __init__(self) -> None:
@@ -86,14 +113,3 @@ class PrivatePostgres:
             self.stop("immediate")
         shutil.rmtree(self.folder, ignore_errors=True)
 
-    def __enter__(self) -> PrivatePostgres:
-        try:
-            self.start()
-        except BaseException:
-            self.close()
-            raise
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 traceback: TracebackType | None) -> None:
-        self.close()

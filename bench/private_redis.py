@@ -13,14 +13,13 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from types import TracebackType
 
 import redis
 
-from .private_postgres import free_port
+from .private_postgres import PrivateServer, free_port
 
 
-class PrivateRedis:
+class PrivateRedis(PrivateServer):
     """`with PrivateRedis() as server:` a running redis-server at `server.url`."""
 
     def __init__(self, folder: Path | None = None) -> None:
@@ -59,14 +58,3 @@ class PrivateRedis:
         if self._own_folder:
             shutil.rmtree(self.folder, ignore_errors=True)
 
-    def __enter__(self) -> PrivateRedis:
-        try:
-            self.start()
-        except BaseException:
-            self.close()
-            raise
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 traceback: TracebackType | None) -> None:
-        self.close()

@@ -28,7 +28,6 @@ PRESENCE_TIMEOUT_S (+ the time a `presence` event takes to arrive).
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import time
@@ -41,6 +40,7 @@ from .steady_fleet import (
     all_see,
     deployment,
     first_times,
+    fleet_arguments,
     present_ids,
     start_fleet,
     stop_fleet,
@@ -120,10 +120,7 @@ def run(clients: int = 50, processes: int = 3, kills: int = 3, every: float = 20
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clients", type=int, default=50)
-    parser.add_argument("--processes", type=int, default=3)
-    parser.add_argument("--kills", type=int, default=3)
+    parser = fleet_arguments(__doc__.splitlines()[0])
     parser.add_argument("--every", type=float, default=20.0, help="seconds between kills")
     parser.add_argument("--down-for", type=float, default=10.0,
                         help="seconds from a kill to the restart")

@@ -18,7 +18,6 @@ back.
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 from typing import Any
@@ -27,6 +26,7 @@ from .steady_fleet import (
     Sender,
     deployment,
     first_times,
+    fleet_arguments,
     fresh_view,
     last_stored_seq,
     redis_health,
@@ -89,10 +89,7 @@ def run(clients: int = 50, processes: int = 3, kills: int = 3, down_for: float =
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clients", type=int, default=50)
-    parser.add_argument("--processes", type=int, default=3)
-    parser.add_argument("--kills", type=int, default=3)
+    parser = fleet_arguments(__doc__.splitlines()[0])
     parser.add_argument("--down-for", type=float, default=3.0)
     parser.add_argument("--every", type=float, default=0.5, help="each client sends this often")
     args = parser.parse_args()

@@ -15,6 +15,7 @@ holds and what each client was shown.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import secrets
@@ -135,6 +136,15 @@ def add_members(db_url: str, tokens: dict[str, str]) -> None:
                 await store.add_member("demo", user_id)
 
     asyncio.run(add())
+
+
+def fleet_arguments(description: str) -> argparse.ArgumentParser:
+    """The command line every fault run over a fleet shares: its size and the kills."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--processes", type=int, default=3)
+    parser.add_argument("--kills", type=int, default=3)
+    return parser
 
 
 @contextlib.contextmanager
