@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import queue
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -46,9 +47,23 @@ print(json.dumps({{chat: w.model_id for chat, w in widgets.items()}}))
 '''
 
 
+REPLY_RELEASED = threading.Event()  # the echo chat's responder answers once this is set
+
+
+def held_echo(message: dict[str, Any]) -> dict[str, Any]:
+    """The echo, held until the test lets it answer: its reply then always comes after `sent`.
+
+    (When a reply beats `sent`, the flag was never on for the views and no
+    update goes at all; the test pins the usual order instead of racing it.)
+    """
+    REPLY_RELEASED.wait(SETTLE_SECONDS)
+    return {"text": message["text"], "parts": message["parts"]}
+
+
 @pytest.fixture(scope="module")
 def server() -> Iterator[Any]:
-    running = demo.start_server(rate_limit=0)
+    running = demo.start_server(rate_limit=0, responders={"held_echo": held_echo},
+                                chat_responders={"echo": "held_echo"})
     yield running
     running.stop()
 
@@ -191,11 +206,14 @@ def test_in_a_chat_with_a_responder_the_pending_flag_goes_once_just_before_sent(
         kernel: Kernel, server: Any) -> None:
     front, model_ids = start(kernel, server)
     model_id = model_ids["echo"]
+    REPLY_RELEASED.clear()
     request = front.to_widget(model_id, {"type": "send", "request_id": "req-2",
                                          "local_id": "js-count-2", "text": "echo me"})
     seen = front.read_until_idle(request)
     # The outbox holds the send from its request on: it is empty once `sent` went.
-    seen += front.settle("not widgets['echo']._outbox and not widgets['echo'].awaiting_response")
+    seen += front.settle("not widgets['echo']._outbox")
+    REPLY_RELEASED.set()
+    seen += front.settle("not widgets['echo'].awaiting_response")
     order = labels(seen, request, model_id)
     sent_at = order.index("sent")
     # Up to `sent`: the send's own three, and the flag the Send button waits on, once.
