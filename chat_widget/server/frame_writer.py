@@ -124,7 +124,13 @@ class Link:
         self.stats = stats
 
     def writable(self, now: float, size: int) -> bool:
-        """Whether `size` more bytes may skip the queue without anyone seeing a difference."""
+        """Whether `size` more bytes may skip the queue without anyone seeing a difference.
+
+        They must keep the transport's buffer (and what is pending) within its
+        high-water mark, so that aiohttp's writer, which writes 64 KiB before it
+        looks at the buffer, still bounds it as before; a frame larger than the
+        mark goes only into an empty buffer, as aiohttp's writer would write it.
+        """
         socket = self.socket
         if not socket.upgraded or socket.upgrading or socket.closing or socket.closed:
             return False
@@ -138,7 +144,8 @@ class Link:
             return False
         if self.response.closed or self.transport.is_closing():
             return False
-        if self.transport.get_write_buffer_size() + self.pending_size + size > self.high_water:
+        buffered = self.transport.get_write_buffer_size() + self.pending_size
+        if buffered and buffered + size > self.high_water:
             return False
         last_ping = socket.last_ping
         return not (last_ping and now - last_ping > socket.server.ping_timeout)
