@@ -127,9 +127,10 @@ class Link:
         """Whether `size` more bytes may skip the queue without anyone seeing a difference.
 
         They must keep the transport's buffer (and what is pending) within its
-        high-water mark, so that aiohttp's writer, which writes 64 KiB before it
-        looks at the buffer, still bounds it as before; a frame larger than the
-        mark goes only into an empty buffer, as aiohttp's writer would write it.
+        high-water mark, so that aiohttp's writer, which writes up to its
+        writer limit before it looks at the buffer, still bounds it as before;
+        a frame larger than the mark goes only into an empty buffer, as
+        aiohttp's writer would write it.
         """
         socket = self.socket
         if not socket.upgraded or socket.upgrading or socket.closing or socket.closed:
