@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
-import socketio
 from aiohttp import web
 
 from .activity import Activity
@@ -28,6 +27,7 @@ from .events import register_events
 from .file_links import FileLinks
 from .file_routes import FILES_KEY, add_file_routes
 from .files import DEFAULT_MAX_FILE_SIZE, FileService
+from .heartbeat import HeartbeatSocketIOServer
 from .limits import ConnectionLimiter, RateLimiter
 from .packets import JsonPacket
 from .presence import LocalPresence, Presence
@@ -114,7 +114,7 @@ class ChatServer:
             from .redis_link import RedisManager  # needs the `redis` extra
 
             self.redis = RedisManager(config.redis_url, config.redis_channel)
-        self.sio = socketio.AsyncServer(
+        self.sio = HeartbeatSocketIOServer(
             async_mode="aiohttp", client_manager=self.redis or IndexedAsyncManager(),
             serializer=JsonPacket,
             cors_allowed_origins=origin_checker(config.allowed_origins),
