@@ -117,7 +117,8 @@ class MembershipWatch:
             version = versions.get(workspace_id)  # None: the workspace is gone
             moved = version is None or version != self._versions.get(workspace_id, version)
             users = self._joined.get(workspace_id, {})
-            suspects = set(users) if moved else unchecked.get(workspace_id, set()) & set(users)
+            suspects = set(users) if moved else {
+                user_id for user_id in unchecked.get(workspace_id, ()) if user_id in users}
             if version is not None and workspace_id in self._joined:
                 self._versions[workspace_id] = version
             if suspects:
