@@ -9,6 +9,7 @@ processes on PostgreSQL and Redis.
 
 from __future__ import annotations
 
+import asyncio
 import queue
 import threading
 import time
@@ -17,6 +18,8 @@ from typing import Any
 
 import pytest
 
+from chat_widget.server.membership_watch import MembershipWatch
+from chat_widget.server.store import Store
 from tests.conftest import RunningServer, start_server
 from tests.helpers import RawClient, admin_change
 
@@ -105,3 +108,53 @@ def test_each_process_takes_out_its_own_connections(server_factory: Any,
     finally:
         for client in [*alices, bob]:
             client.close()
+
+
+class CountingStore(Store):
+    """The real Store, counting the membership reads a round makes."""
+
+    def __init__(self, db_url: str) -> None:
+        super().__init__(db_url)
+        self.members_reads: list[tuple[str, list[str]]] = []
+
+    async def members_among(self, workspace_id: str, user_ids: list[str]) -> set[str]:
+        self.members_reads.append((workspace_id, user_ids))
+        return await super().members_among(workspace_id, user_ids)
+
+
+def test_a_round_reads_members_only_of_new_joiners_and_moved_workspaces(tmp_path: Any) -> None:
+    async def scenario() -> None:
+        store = CountingStore(f"sqlite:///{tmp_path / 'chat.db'}")
+        await store.open()
+        for workspace_id in ("team", "other"):
+            await store.add_workspace(workspace_id)
+        for name in ("dana", "erin"):
+            user_id, _token = await store.add_user(name)
+            await store.add_member("team", user_id)
+            await store.add_member("other", user_id)
+        taken_out: list[tuple[str, str]] = []
+        watch = MembershipWatch(store)
+
+        async def leave(sid: str, chat_id: str) -> None:
+            taken_out.append((sid, chat_id))
+
+        watch.leave = leave
+        watch.joined("s1", "dana", "team", "t-chat")
+        watch.joined("s2", "erin", "team", "t-chat")
+        watch.joined("s3", "erin", "other", "o-chat")
+        await store.remove_member("team", "erin")  # before any round: a join let in stale
+        await watch.check()  # new joiners are checked once
+        assert taken_out == [("s2", "t-chat")]
+        assert sorted(store.members_reads) == [("other", ["erin"]), ("team", ["dana", "erin"])]
+        store.members_reads.clear()
+        await watch.check()
+        assert store.members_reads == []  # nothing moved: the versions alone were read
+        await store.remove_member("other", "dana")  # no connection of dana's there
+        await watch.check()
+        assert store.members_reads == [("other", ["erin"])] and len(taken_out) == 1
+        watch.disconnected("s3")
+        watch.left("s1", "t-chat")
+        assert watch._joined == {} and watch._of_sid == {}
+        await store.close()
+
+    asyncio.run(scenario())
