@@ -459,6 +459,7 @@ class ChatWidget(LiveTraits, FileRequests, anywidget.AnyWidget):
     @staticmethod
     def _sending(local_id: str, text: str, chat_id: str,
                  request_id: str | None) -> dict[str, Any]:
+        """The push that tells every view of a send on its way (and answers its request)."""
         return {"type": "sending", "request_id": request_id, "local_id": local_id,
                 "text": text, "chat_id": chat_id}
 
