@@ -467,29 +467,22 @@ class ChatWidget(LiveTraits, FileRequests, anywidget.AnyWidget):
                       request_id: str | None) -> threading.Event:
         """A view's send into the outbox, its `sending` held back (lock held).
 
-        The returned event is set once the `sending` is no longer held: the
-        outcome answered the request (`_take_held_sending`), or it went after all.
+        The returned event is set once the request is answered: by `sent`
+        (`_push_sent`), or by the `sending` pushed after all (`_push_held_sending`).
         """
         self._enter_outbox(local_id, text, chat_id)
-        released = threading.Event()
+        answered = threading.Event()
         self._held_sending[local_id] = (self._sending(local_id, text, chat_id, request_id),
-                                        released)
-        return released
-
-    def _take_held_sending(self, local_id: str) -> dict[str, Any] | None:
-        """The send's `sending` if it is still held, no longer held (lock held)."""
-        held = self._held_sending.pop(local_id, None)
-        if held is None:
-            return None
-        sending, released = held
-        released.set()
-        return sending
+                                        answered)
+        return answered
 
     def _push_held_sending(self, local_id: str) -> None:
         """Say `sending` now if it was held back (lock held)."""
-        sending = self._take_held_sending(local_id)
-        if sending is not None:
+        held = self._held_sending.pop(local_id, None)
+        if held is not None:
+            sending, answered = held
             self._push(sending)
+            answered.set()
 
     def _deliver(self, local_id: str, content: str | MessageContent, text: str,
                  chat_id: str | None = None) -> Message:
@@ -539,10 +532,13 @@ class ChatWidget(LiveTraits, FileRequests, anywidget.AnyWidget):
         self._outbox.pop(local_id, None)
         events = self._end_flight(local_id)
         sent = {"type": "sent", "local_id": local_id, "message": message, "events": events}
-        held = self._take_held_sending(local_id)
+        held = self._held_sending.pop(local_id, None)
         if held is not None:
-            sent["request_id"] = held["request_id"]
+            sending, answered = held
+            sent["request_id"] = sending["request_id"]
         self._push(sent)
+        if held is not None:
+            answered.set()  # after the push: the comm handler returns (idle) behind `sent`
 
     def _end_flight(self, local_id: str) -> list[dict[str, Any]]:
         """The send is over for the views: the pending flag as it is now, and its held events."""
@@ -653,9 +649,9 @@ class ChatWidget(LiveTraits, FileRequests, anywidget.AnyWidget):
         local_id = str(content.get("local_id") or f"js-{uuid.uuid4().hex}")
         text = str(content.get("text") or "")
         with self._lock:
-            released = self._hold_sending(local_id, text, self.chat_id, request_id)
+            answered = self._hold_sending(local_id, text, self.chat_id, request_id)
         self._sends.submit(self._send_for_front_end, local_id, text, content.get("stop_typing"))
-        if not released.wait(_ANSWER_WAIT):
+        if not answered.wait(_ANSWER_WAIT):
             with self._lock:
                 self._push_held_sending(local_id)
 
