@@ -10,9 +10,10 @@ HOPS = [
     ("comm_send_page_to_network", "page → Chromium's network layer"),
     ("comm_send_to_kernel_busy", "browser → Jupyter server → ZMQ → the kernel's shell thread "
      "takes it (its `status: busy`)"),
-    ("kernel_busy_to_sending_push", "the comm handler: outbox entry, \"sending\" push"),
-    ("sending_push_to_page", "(beside the path) the \"sending\" push, kernel → page"),
-    ("handler_to_auth_fetch_start", "the widget's send thread picks the send up"),
+    ("sending_pushed", "(count, median of 0 or 1) whether the send had a \"sending\" push: "
+     "only one not stored within the comm handler's wait does"),
+    ("kernel_busy_to_auth_fetch_start", "the comm handler's outbox entry; the widget's send "
+     "thread picks the send up"),
     ("auth_fetch", "step 4: `POST /api/message-auth` (keep-alive HTTP)"),
     ("auth_fetched_to_emit", "the payload built, emitted"),
     ("emit_to_server_store", "Socket.IO to the chat server, checks, the transaction "
