@@ -16,9 +16,11 @@ changes only the scheduling:
   waits the same interval, so arrival order is due order) and one task sends
   those due, waking at most every `PING_SLACK` seconds: a ping may leave up to
   that much early, never late;
-- the timeout sweep is one pass over the connections every `SWEEP_EVERY`
-  seconds, a comparison each, and calls the library's check only for the few
-  whose ping has gone unanswered too long.
+- the timeout sweep looks every `SWEEP_EVERY` seconds only at the connections
+  pinged since their last pong (a pong takes a socket out of that set, as it
+  schedules the next ping), and calls the library's check for those whose
+  ping has gone unanswered too long; forgetting closed sockets, the sweep's
+  other duty, walks every connection only every `FORGET_CLOSED_EVERY` sweeps.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ logger = logging.getLogger(__name__)
 
 PING_SLACK = 0.05  # seconds a ping may leave before it is due, so one wake sends a batch
 SWEEP_EVERY = 1.0  # seconds between timeout sweeps: a dead link is seen by timeout + this
+FORGET_CLOSED_EVERY = 10  # sweeps between walks of every socket for closed ones
 
 
 class HeartbeatServer(engineio.AsyncServer):  # type: ignore[misc]
@@ -49,6 +52,8 @@ class HeartbeatServer(engineio.AsyncServer):  # type: ignore[misc]
         self._due: collections.deque[tuple[float, AsyncSocket]] = collections.deque()
         self._pinger: asyncio.Task[None] | None = None
         self._wake: asyncio.Event | None = None
+        self._pinged: set[AsyncSocket] = set()  # pinged, no pong yet
+        self._sweeps = 0
 
     def start_background_task(self, target: Any, *args: Any, **kwargs: Any) -> Any:
         """The library's way to start tasks; a socket's next ping joins the queue instead."""
@@ -58,6 +63,7 @@ class HeartbeatServer(engineio.AsyncServer):  # type: ignore[misc]
         return super().start_background_task(target, *args, **kwargs)
 
     def _schedule_ping(self, socket: AsyncSocket) -> None:
+        self._pinged.discard(socket)  # its pong came (or it just connected)
         self._due.append((time.monotonic() + self.ping_interval, socket))
         if self._pinger is None or self._pinger.done():
             self._wake = asyncio.Event()
@@ -82,6 +88,7 @@ class HeartbeatServer(engineio.AsyncServer):  # type: ignore[misc]
                 if socket.closing or socket.closed:
                     continue
                 socket.last_ping = time.time()
+                self._pinged.add(socket)
                 try:
                     await socket.send(eio_packet.Packet(eio_packet.PING))
                 except Exception as error:  # one socket's trouble must not stop the rest
@@ -103,12 +110,17 @@ class HeartbeatServer(engineio.AsyncServer):  # type: ignore[misc]
 
     async def _sweep(self) -> None:
         now = time.time()
-        for sid, socket in list(self.sockets.items()):
-            if socket.closed:
-                self.sockets.pop(sid, None)
-            elif (not socket.closing and socket.last_ping
-                  and now - socket.last_ping > self.ping_timeout):
+        for socket in list(self._pinged):
+            if socket.closed or socket.closing:
+                self._pinged.discard(socket)
+            elif socket.last_ping and now - socket.last_ping > self.ping_timeout:
+                self._pinged.discard(socket)
                 await socket.check_ping_timeout()  # closes it, with the library's reason
+        self._sweeps += 1
+        if self._sweeps % FORGET_CLOSED_EVERY == 0:
+            for sid, socket in list(self.sockets.items()):
+                if socket.closed:
+                    self.sockets.pop(sid, None)
 
 
 class HeartbeatSocketIOServer(socketio.AsyncServer):  # type: ignore[misc]
