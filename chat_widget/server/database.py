@@ -18,9 +18,12 @@ or cannot take a write (SQLite's disk full) fails the request with a
 `ChatError` whose code is the protocol's `internal` and whose sentence says
 which, so clients know to try again (`ChatClient` does, with the same
 `client_id`); nothing half-done stays behind, since the transaction rolls
-back. PostgreSQL connections are pinged when taken from the pool
-(`pool_pre_ping`), so the first request after a restart gets a fresh
-connection rather than one the restart closed.
+back. A PostgreSQL connection that sat in the pool for a while is pinged
+when taken (`_ping_if_idle`), so the first request after a restart gets a
+fresh connection rather than one the restart closed; one put back moments
+ago is not (a restart takes longer than that, and a live pool under load
+would pay a round trip per transaction for nothing). A connection that
+breaks in use makes the pool drop every connection older than the break.
 
 WAL mode keeps every commit across a killed process (synchronous=NORMAL
 syncs at checkpoints, which a power cut, not a process kill, could undo);
@@ -39,7 +42,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, InvalidatePoolError, OperationalError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from ..errors import ChatError
@@ -81,8 +84,11 @@ class Database:
             self._reader = _sqlite_engine(url, writer=False)
             self._reads = ThreadPoolExecutor(1, thread_name_prefix="chat-widget-sqlite-read")
         else:
+            # LIFO: the connection just put back is the next one taken, so under
+            # load one stays hot and is never pinged; the others age and are.
             self._async_engine = create_async_engine(url, pool_size=10, max_overflow=10,
-                                                     pool_pre_ping=True)
+                                                     pool_use_lifo=True)
+            _ping_idle_connections(self._async_engine.sync_engine)
 
     async def run(self, operation: Callable[..., T], *args: Any) -> T:
         """A write or a small read."""
@@ -181,6 +187,37 @@ def _is_asyncpg_connection_error(error: BaseException) -> bool:
             return True
         found = getattr(found, "orig", None) or found.__cause__ or found.__context__
     return False
+
+
+IDLE_BEFORE_PING = 0.2
+"""Seconds a pooled PostgreSQL connection may have been idle and still be taken
+unpinged: shorter than any restart (stopping and starting a server takes longer),
+far longer than a busy pool leaves a connection unused."""
+
+
+def _ping_idle_connections(engine: Engine) -> None:
+    """Ping a connection taken from the pool only if it was idle past `IDLE_BEFORE_PING`.
+
+    A failed ping drops it and every pooled connection as old (the server
+    restarted), and the pool opens a fresh one, as `pool_pre_ping` would.
+    """
+
+    def checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info["checked_in_at"] = time.monotonic()
+
+    def checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        checked_in_at = record.info.pop("checked_in_at", None)
+        if checked_in_at is None or time.monotonic() - checked_in_at < IDLE_BEFORE_PING:
+            return  # fresh, or in use moments ago
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            raise InvalidatePoolError(f"ping failed: {error}") from error
+        if not alive:
+            raise InvalidatePoolError("ping failed")
+
+    event.listen(engine, "checkin", checked_in)
+    event.listen(engine, "checkout", checked_out)
 
 
 def _in_transaction(engine: Engine, operation: Callable[..., T], args: tuple[Any, ...]) -> T:
