@@ -24,6 +24,7 @@ read, the change computed (`changes.py`), and only a real change takes
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -39,7 +40,7 @@ from sqlalchemy.exc import IntegrityError
 from .. import protocol
 from ..errors import ChatError
 from ..protocol import Chat, Message, Part
-from . import auth, migrate
+from . import auth, migrate, postgres_sends
 from .caches import ProvenFacts
 from .database import Database
 from .group_commit import GroupCommit
@@ -490,9 +491,9 @@ def _spend_nonces(conn: Connection, sends: list[_Send]) -> list[bool]:
     A lone nonce takes one statement (insert unless there). A group's are
     looked up, then the fresh ones inserted, each with a statement built once
     (a multi-row VALUES is compiled anew each time, which cost more than the
-    commit it saved); a nonce repeated within the group is fresh only the first
-    time. Should another process spend one in between, the insert fails and the
-    whole group is tried again (`Store._commit_sends`), seeing it spent.
+    commit it saved). Should another process spend one in between, the insert
+    fails and the whole group is tried again (`Store._commit_sends`), seeing
+    it spent.
     """
     nonces = [send.auth_nonce for send in sends if send.auth_nonce is not None]
     if not nonces:
@@ -505,6 +506,13 @@ def _spend_nonces(conn: Connection, sends: list[_Send]) -> list[bool]:
         fresh = set(nonces) - set(conn.scalars(_SPENT_NONCES, {"nonces": nonces}))
         conn.execute(insert(used_auth), [{"nonce": nonce, "expires_at": _expiry(sends, nonce)}
                                          for nonce in fresh])
+    return _fresh_flags(sends, fresh)
+
+
+def _fresh_flags(sends: list[_Send], fresh: set[str]) -> list[bool]:
+    """Whether each send's nonce was fresh, given the group's fresh ones: a nonce
+    repeated within the group is fresh only the first time."""
+    fresh = set(fresh)
     answers = []
     for send in sends:
         answers.append(send.auth_nonce is None or send.auth_nonce in fresh)
@@ -530,20 +538,82 @@ def _stored_by_client_id(conn: Connection, keys: list[ClientKey]) -> dict[Client
     One query per chat, built once: the senders and the client_ids as two
     lists, which both databases look up in the unique index, pair by pair
     (a row-value IN made SQLite scan the table); pairs not asked for are
-    dropped here.
+    dropped (`_wanted`).
     """
     by_chat: dict[str, list[ClientKey]] = {}
     for key in keys:
         by_chat.setdefault(key[0], []).append(key)
-    found: dict[ClientKey, Message] = {}
+    found: list[Any] = []
     for chat_id, chat_keys in by_chat.items():
-        rows = conn.execute(_BY_CLIENT_IDS, {
-            "chat_id": chat_id, "sender_ids": sorted({key[1] for key in chat_keys}),
-            "client_ids": [key[2] for key in chat_keys]})
-        found.update(((row.chat_id, row.sender_id, row.client_id), _message_dict(row))
-                     for row in rows)
+        found.extend(conn.execute(_BY_CLIENT_IDS, _client_id_lists(chat_id, chat_keys)))
+    return _wanted(found, keys)
+
+
+def _client_id_lists(chat_id: str, keys: list[ClientKey]) -> dict[str, Any]:
+    return {"chat_id": chat_id, "sender_ids": sorted({key[1] for key in keys}),
+            "client_ids": [key[2] for key in keys]}
+
+
+def _wanted(rows: list[Any], keys: list[ClientKey]) -> dict[ClientKey, Message]:
+    """The found message rows whose (chat, sender, client_id) is one of `keys`."""
     wanted = set(keys)
-    return {key: message for key, message in found.items() if key in wanted}
+    return {key: _message_dict(row) for row in rows
+            if (key := (row.chat_id, row.sender_id, row.client_id)) in wanted}
+
+
+def _check_sends(conn: Connection, sends: list[_Send],
+                 ) -> tuple[list[bool], dict[ClientKey, Message]]:
+    """Spend the group's nonces (whether each send's was fresh) and find the messages
+    already stored under its `client_id`s (those of sends with a fresh nonce).
+
+    PostgreSQL does both in one round trip when the group is of one chat (as
+    its groups are: one lane per chat); it looks up every send's `client_id`,
+    and those of sends whose nonce was spent are dropped here.
+    """
+    chat_ids = {send.row["chat_id"] for send in sends}
+    if conn.dialect.name != "postgresql" or len(chat_ids) != 1:
+        fresh_flags = _spend_nonces(conn, sends)
+        return fresh_flags, _stored_by_client_id(conn, [
+            key for send, fresh in zip(sends, fresh_flags, strict=True)
+            if fresh and (key := _client_key(send)) is not None])
+    expiries: dict[str, float] = {}
+    for send in sends:
+        if send.auth_nonce is not None:
+            expiries.setdefault(send.auth_nonce, send.auth_expires_at)
+    all_keys = [key for send in sends if (key := _client_key(send)) is not None]
+    rows = list(conn.execute(postgres_sends.SPEND_AND_FIND, {
+        "nonces": list(expiries), "expiries": list(expiries.values()),
+        **_client_id_lists(chat_ids.pop(), all_keys)}))
+    fresh_flags = _fresh_flags(sends, set(rows[0].fresh_nonces or ()))
+    live_keys = [key for send, fresh in zip(sends, fresh_flags, strict=True)
+                 if fresh and (key := _client_key(send)) is not None]
+    return fresh_flags, _wanted([row for row in rows if row.id is not None], live_keys)
+
+
+def _take_seqs_and_insert(conn: Connection, chat_id: str, rows: list[dict[str, Any]],
+                          ) -> int | None:
+    """Take the chat's next `len(rows)` seqs, number the rows from the first, insert
+    them; the chat's last seq, or None (nothing inserted) when there is no such chat.
+    One statement on PostgreSQL (`postgres_sends`), two elsewhere."""
+    count = len(rows)
+    if conn.dialect.name == "postgresql":
+        columns: dict[str, list[Any]] = {name: [] for name in postgres_sends.INSERTED_COLUMNS}
+        for row in rows:
+            for name, values in columns.items():
+                value = row[name]
+                values.append(json.dumps(value) if name in ("parts", "reactions", "mentions")
+                              else value)
+        last_seq = conn.execute(postgres_sends.TAKE_SEQS_AND_INSERT,
+                                {"chat_id": chat_id, "count": count, **columns}).scalar()
+    else:
+        last_seq = conn.execute(_TAKE_SEQS, {"chat_id": chat_id, "count": count}).scalar()
+    if last_seq is None:
+        return None
+    for offset, row in enumerate(rows):
+        row["seq"] = last_seq - count + 1 + offset
+    if conn.dialect.name != "postgresql":
+        conn.execute(_INSERT_MESSAGE, rows)
+    return int(last_seq)
 
 
 def _mentions(conn: Connection, chat_id: str, text: str,
@@ -574,11 +644,10 @@ def _store_messages(conn: Connection, sends: list[_Send],
     back as a rolled-back transaction would). Chats are taken in sorted
     order so that two groups never wait for each other's chat rows.
     """
+    fresh_flags, stored = _check_sends(conn, sends)
     outcomes: list[tuple[Message, bool] | Exception | None] = [
-        None if fresh else _auth_reused() for fresh in _spend_nonces(conn, sends)]
+        None if fresh else _auth_reused() for fresh in fresh_flags]
     live = [index for index, outcome in enumerate(outcomes) if outcome is None]
-    stored = _stored_by_client_id(conn, [key for index in live
-                                         if (key := _client_key(sends[index])) is not None])
     first_of: dict[ClientKey, int] = {}
     repeats: dict[int, int] = {}  # a send -> the group's first send of its client_id
     by_chat: dict[str, list[int]] = {}
@@ -592,25 +661,18 @@ def _store_messages(conn: Connection, sends: list[_Send],
             if key is not None:
                 first_of[key] = index
             by_chat.setdefault(sends[index].row["chat_id"], []).append(index)
-    rows: list[dict[str, Any]] = []
     for chat_id in sorted(by_chat):
         indices = by_chat[chat_id]
-        last_seq = conn.execute(_TAKE_SEQS, {"chat_id": chat_id,
-                                             "count": len(indices)}).scalar()
-        for offset, index in enumerate(indices):
-            send = sends[index]
-            if last_seq is None:
+        rows = [{**sends[index].row, "created_at": utc_now_rfc3339(),
+                 "mentions": _mentions(conn, chat_id, sends[index].row["text"])}
+                for index in indices]
+        if _take_seqs_and_insert(conn, chat_id, rows) is None:
+            for index in indices:
                 outcomes[index] = ChatError(f"no chat {chat_id!r}", code="not_found")
-                continue
-            row = {**send.row, "seq": last_seq - len(indices) + 1 + offset,
-                   "created_at": utc_now_rfc3339(),
-                   "mentions": _mentions(conn, chat_id, send.row["text"])}
-            rows.append(row)
-            outcomes[index] = (_message_from_row(row, send.sender), True)
-    if rows:
-        conn.execute(_INSERT_MESSAGE, rows)
-        for row in rows:
-            index_mentions(conn, row["chat_id"], row["seq"], row["mentions"], replace=False)
+            continue
+        for index, row in zip(indices, rows, strict=True):
+            index_mentions(conn, chat_id, row["seq"], row["mentions"], replace=False)
+            outcomes[index] = (_message_from_row(row, sends[index].sender), True)
     for index, first in repeats.items():
         outcome = outcomes[first]
         outcomes[index] = (outcome[0], False) if isinstance(outcome, tuple) else \
