@@ -43,6 +43,7 @@ from ..protocol import Chat, Message, Part
 from . import auth, migrate, postgres_sends
 from .caches import ProvenFacts
 from .database import Database
+from .direct import Direct
 from .group_commit import GroupCommit
 from .mentions import find_mentions
 from .schema import chats, memberships, messages, settings, used_auth, users, workspaces
@@ -448,14 +449,14 @@ _NEXT_VERSION = update(chats).where(chats.c.id == bindparam("chat_id")) \
 _MEMBER_IDS = select(memberships.c.user_id).join(
     chats, chats.c.workspace_id == memberships.c.workspace_id).where(
     chats.c.id == bindparam("chat_id"))
-_TAKE_SEQS = update(chats).where(chats.c.id == bindparam("chat_id")) \
-    .values(last_seq=chats.c.last_seq + bindparam("count", type_=Integer)) \
-    .returning(chats.c.last_seq)
-_INSERT_MESSAGE = insert(messages)
+_TAKE_SEQS = Direct(update(chats).where(chats.c.id == bindparam("chat_id"))
+                    .values(last_seq=chats.c.last_seq + bindparam("count", type_=Integer))
+                    .returning(chats.c.last_seq))
+_INSERT_MESSAGE = Direct(insert(messages))
 _SPEND_AUTH = {
-    name: dialect.insert(used_auth)
-    .values(nonce=bindparam("nonce"), expires_at=bindparam("expires_at"))
-    .on_conflict_do_nothing()
+    name: Direct(dialect.insert(used_auth)
+                 .values(nonce=bindparam("nonce"), expires_at=bindparam("expires_at"))
+                 .on_conflict_do_nothing())
     for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
 }
 
@@ -474,9 +475,8 @@ def _messages_page(conn: Connection, chat_id: str, before_seq: int | None,
 
 def _spend_auth(conn: Connection, auth_nonce: str | None, auth_expires_at: float) -> None:
     """Record the string's nonce as spent; `auth_reused` if it already was."""
-    if auth_nonce is not None and not conn.execute(
-            _SPEND_AUTH[conn.dialect.name],
-            {"nonce": auth_nonce, "expires_at": auth_expires_at}).rowcount:
+    if auth_nonce is not None and not _SPEND_AUTH[conn.dialect.name].rowcount(
+            conn, {"nonce": auth_nonce, "expires_at": auth_expires_at}):
         raise _auth_reused()
 
 
@@ -499,9 +499,8 @@ def _spend_nonces(conn: Connection, sends: list[_Send]) -> list[bool]:
     if not nonces:
         return [True] * len(sends)
     if len(nonces) == 1:
-        fresh = set(nonces) if conn.execute(
-            _SPEND_AUTH[conn.dialect.name],
-            {"nonce": nonces[0], "expires_at": _expiry(sends, nonces[0])}).rowcount else set()
+        fresh = set(nonces) if _SPEND_AUTH[conn.dialect.name].rowcount(
+            conn, {"nonce": nonces[0], "expires_at": _expiry(sends, nonces[0])}) else set()
     else:
         fresh = set(nonces) - set(conn.scalars(_SPENT_NONCES, {"nonces": nonces}))
         conn.execute(insert(used_auth), [{"nonce": nonce, "expires_at": _expiry(sends, nonce)}
@@ -606,13 +605,13 @@ def _take_seqs_and_insert(conn: Connection, chat_id: str, rows: list[dict[str, A
         last_seq = conn.execute(postgres_sends.TAKE_SEQS_AND_INSERT,
                                 {"chat_id": chat_id, "count": count, **columns}).scalar()
     else:
-        last_seq = conn.execute(_TAKE_SEQS, {"chat_id": chat_id, "count": count}).scalar()
+        last_seq = _TAKE_SEQS.scalar(conn, {"chat_id": chat_id, "count": count})
     if last_seq is None:
         return None
     for offset, row in enumerate(rows):
         row["seq"] = last_seq - count + 1 + offset
     if conn.dialect.name != "postgresql":
-        conn.execute(_INSERT_MESSAGE, rows)
+        _INSERT_MESSAGE.execute_many(conn, rows)
     return int(last_seq)
 
 
