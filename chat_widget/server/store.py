@@ -187,13 +187,13 @@ class Store:
         token_hash = auth.hash_token(token)
         user = self._users_by_token_hash.get(token_hash)
         if user is None:
-            user = await self.db.run(_user_by_token_hash, token_hash)
+            user = await self.db.read(_user_by_token_hash, token_hash)
             if user is not None:
                 self._users_by_token_hash[token_hash] = user
         return user
 
     async def user_workspaces(self, user_id: str) -> list[dict[str, str]]:
-        return await self.db.run(_user_workspaces, user_id)
+        return await self.db.read(_user_workspaces, user_id)
 
     async def chats_for_user(self, user_id: str) -> list[Chat]:
         """Every chat the user may open, with what the user has yet to read (counting
@@ -210,7 +210,7 @@ class Store:
         cached = self._chats.get(chat_id)
         if cached is not None and not fresh and time.monotonic() - cached[0] < CHAT_CACHE_SECONDS:
             return cached[1]
-        chat = await self.db.run(_chat, chat_id)
+        chat = await self.db.read(_chat, chat_id)
         if chat is not None:
             self._chats[chat_id] = (time.monotonic(), chat)
         return chat
@@ -220,14 +220,14 @@ class Store:
         key = (user_id, workspace_id)
         if self._members.get(key):
             return True
-        found = await self.db.run(_is_member, user_id, workspace_id)
+        found = await self.db.read(_is_member, user_id, workspace_id)
         if found:
             self._members[key] = True
         return found
 
     async def workspace_users(self, workspace_id: str) -> list[User]:
         """The people of a workspace, ordered by id (`GET /api/chats/{id}/members`)."""
-        return await self.db.run(_workspace_users, workspace_id)
+        return await self.db.read(_workspace_users, workspace_id)
 
     async def members_fields(self, chat_id: str) -> MemberCounts:
         """The chat's positions and each workspace member's read marker and unread counts."""
@@ -236,7 +236,7 @@ class Store:
     async def members_markers(self, chat_id: str) -> MemberMarkers:
         """The chat's positions and each workspace member's read marker (no counts): one row
         per member, a small read (on SQLite run in place, cheaper than a thread's round trip)."""
-        return await self.db.run(members_markers, chat_id)
+        return await self.db.read(members_markers, chat_id)
 
     async def mark_read(self, chat_id: str, user_id: str, seq: int) -> tuple[int, bool]:
         """Move a read marker forward (never back); (marker now, whether it moved)."""
@@ -246,7 +246,7 @@ class Store:
         """Each chat's latest `seq` and `version`, in one query (the fan-out's periodic check)."""
         if not chat_ids:
             return {}
-        return await self.db.run(_last_positions, chat_ids)
+        return await self.db.read(_last_positions, chat_ids)
 
     async def messages(self, chat_id: str, before_seq: int | None = None,
                        after_seq: int | None = None, limit: int = 50,
