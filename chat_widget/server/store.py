@@ -444,6 +444,11 @@ _PAGE_QUERIES = {key: query.limit(bindparam("limit")) for key, query in _PAGE_QU
 _BY_CLIENT_IDS = _MESSAGE_SELECT.where(
     _IN_CHAT, messages.c.sender_id.in_(bindparam("sender_ids", expanding=True)),
     messages.c.client_id.in_(bindparam("client_ids", expanding=True)))
+# Whether one (chat, sender, client_id) is taken: the common lone send's check,
+# built once without lists so that SQLite runs it straight (`Direct`).
+_CLIENT_ID_TAKEN = Direct(select(messages.c.seq).where(
+    _IN_CHAT, messages.c.sender_id == bindparam("sender_id"),
+    messages.c.client_id == bindparam("client_id")))
 _SPENT_NONCES = select(used_auth.c.nonce).where(
     used_auth.c.nonce.in_(bindparam("nonces", expanding=True)))
 _BY_ID = _MESSAGE_SELECT.where(_IN_CHAT, messages.c.id == bindparam("message_id"))
@@ -546,8 +551,12 @@ def _stored_by_client_id(conn: Connection, keys: list[ClientKey]) -> dict[Client
     One query per chat, built once: the senders and the client_ids as two
     lists, which both databases look up in the unique index, pair by pair
     (a row-value IN made SQLite scan the table); pairs not asked for are
-    dropped (`_wanted`).
+    dropped (`_wanted`). A lone key is first looked for with a statement
+    that SQLite runs straight, and read whole only if found (seldom: a retry).
     """
+    if len(keys) == 1 and _CLIENT_ID_TAKEN.scalar(conn, dict(zip(
+            ("chat_id", "sender_id", "client_id"), keys[0], strict=True))) is None:
+        return {}
     by_chat: dict[str, list[ClientKey]] = {}
     for key in keys:
         by_chat.setdefault(key[0], []).append(key)
