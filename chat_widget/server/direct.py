@@ -9,6 +9,8 @@ processors (JSON to text, booleans to integers), and runs it on the raw
 sqlite3 connection inside the transaction SQLAlchemy began. Anywhere else
 (PostgreSQL, whose statements await the network anyway) it is plain
 `conn.execute`. Only statements without expanding IN lists qualify.
+Beside the send path, the read behind each message's `chat_activity` (the
+members' read markers) runs this way too.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ class Direct:
         self._sql = ""  # compiled on first use on SQLite
         self._names: Sequence[str] = ()
         self._processors: list[Processor] = []
+        self._own_values: dict[str, Any] = {}
 
     def _values(self, params: dict[str, Any]) -> tuple[Any, ...]:
         if not self._sql:
@@ -39,10 +42,16 @@ class Direct:
             self._names = compiled.positiontup or ()
             self._processors = [compiled.binds[name].type.bind_processor(compiled.dialect)
                                 for name in self._names]
+            # Values the statement carries itself (a literal such as coalesce's 0).
+            self._own_values = {name: bind.effective_value
+                                for name, bind in compiled.binds.items() if not bind.required}
             self._sql = compiled.string
+        own = self._own_values
         return tuple(value if processor is None else processor(value)
                      for processor, value in zip(
-                         self._processors, (params[name] for name in self._names), strict=True))
+                         self._processors,
+                         (params[name] if name in params else own[name] for name in self._names),
+                         strict=True))
 
     @staticmethod
     def _sqlite(conn: Connection) -> Any | None:
@@ -65,6 +74,15 @@ class Direct:
         values = self._values(params)
         rows = raw.execute(self._sql, values).fetchall()
         return rows[0][0] if rows else None
+
+    def rows(self, conn: Connection, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        """Run it; its rows as tuples, in its columns' order. Only for columns that
+        need no conversion from what sqlite3 returns (numbers, text)."""
+        raw = self._sqlite(conn)
+        if raw is None:
+            return [tuple(row) for row in conn.execute(self.statement, params)]
+        values = self._values(params)
+        return list(raw.execute(self._sql, values).fetchall())
 
     def execute_many(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
         """Run it once per parameter set (an insert of many rows)."""
