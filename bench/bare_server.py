@@ -14,8 +14,9 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 from typing import Any
+
+from .ports import free_port
 
 
 def build_sio(async_mode: str) -> Any:
@@ -38,12 +39,6 @@ def build_sio(async_mode: str) -> Any:
         return {"ok": True}
 
     return sio
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def write_ready(path: str, port: int) -> None:

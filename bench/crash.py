@@ -20,7 +20,6 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,6 +31,7 @@ from typing import Any
 import aiohttp
 import socketio
 
+from .ports import free_port
 from .processes import prepare_rooms
 
 
@@ -176,10 +176,7 @@ async def server_for_rooms(rooms: int, prefix: str) -> ServerUnderFire:
     folder = Path(tempfile.mkdtemp(prefix=prefix))
     db_url = f"sqlite:///{folder / 'crash.db'}"
     await asyncio.to_thread(prepare_rooms, db_url, rooms)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = ServerUnderFire(db_url, port, folder)
+    server = ServerUnderFire(db_url, free_port(), folder)
     await asyncio.to_thread(server.start)
     return server
 

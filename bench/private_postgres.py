@@ -13,13 +13,14 @@ import contextlib
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
 from typing import TypeVar
+
+from .ports import free_port
 
 
 def _bin_dir() -> Path:
@@ -30,12 +31,6 @@ def _bin_dir() -> Path:
     if pg_ctl is None:
         raise RuntimeError("no PostgreSQL server installed (pg_ctl not found)")
     return Path(pg_ctl).parent
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 Started = TypeVar("Started", bound="PrivateServer")

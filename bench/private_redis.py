@@ -16,7 +16,8 @@ from pathlib import Path
 
 import redis
 
-from .private_postgres import PrivateServer, free_port
+from .ports import free_port
+from .private_postgres import PrivateServer
 
 
 class PrivateRedis(PrivateServer):

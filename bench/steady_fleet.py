@@ -36,7 +36,8 @@ from chat_widget.client import ChatClient
 from chat_widget.errors import ChatError
 
 from .crash import ServerUnderFire
-from .private_postgres import PrivatePostgres, free_port
+from .ports import free_port
+from .private_postgres import PrivatePostgres
 from .private_redis import PrivateRedis
 
 CHAT = "general"

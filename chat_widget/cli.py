@@ -2,7 +2,8 @@
 
 `serve` runs the server; `login` keeps a user's token for a server (so
 notebooks need not hold it); `add-workspace`, `add-user`, `add-chat` and
-`add-member` set up a real deployment without code; `tokens` prints the demo
+`add-member` set up a real deployment without code (`remove-member` takes a
+user out of a workspace again); `tokens` prints the demo
 users' tokens; `demo` runs the embedded server and a short scripted chat
 through it. A server that cannot start (no database, Redis or port) says why
 in one line (`server/preflight.py`), not with a traceback.
@@ -166,7 +167,7 @@ async def _with_store(db_url: str, action: Callable[[Any], Awaitable[int]]) -> i
 
 
 def _admin(args: argparse.Namespace) -> Callable[[Any], Awaitable[int]]:
-    """The store action for one of the add-* commands."""
+    """The store action for one of the add-* commands, or remove-member."""
 
     async def add_workspace(store: Any) -> int:
         created = await store.add_workspace(args.workspace_id, args.title)
@@ -190,8 +191,18 @@ def _admin(args: argparse.Namespace) -> Callable[[Any], Awaitable[int]]:
         print(("added" if created else "already a member:") + f" {args.user} in {args.workspace}")
         return 0
 
+    async def remove_member(store: Any) -> int:
+        removed = await store.remove_member(args.workspace, args.user)
+        if not removed:
+            print(f"chat-widget: {args.user} is not a member of {args.workspace}: nothing removed",
+                  file=sys.stderr)
+            return 1
+        print(f"removed {args.user} from {args.workspace}; their open connections stop "
+              "receiving its chats within seconds")
+        return 0
+
     return {"add-workspace": add_workspace, "add-user": add_user, "add-chat": add_chat,
-            "add-member": add_member}[args.command]
+            "add-member": add_member, "remove-member": remove_member}[args.command]
 
 
 def _print_tokens(db_url: str, user: str | None) -> int:
@@ -320,8 +331,9 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--embedded", action="store_true",
                        help="the embedded server's database (what chat() in a notebook uses)")
 
-    for name in ("add-workspace", "add-user", "add-chat", "add-member"):
-        sub = commands.add_parser(name, help=f"{name.replace('-', ' ')} to the database")
+    for name in ("add-workspace", "add-user", "add-chat", "add-member", "remove-member"):
+        where_to = "from" if name.startswith("remove") else "to"
+        sub = commands.add_parser(name, help=f"{name.replace('-', ' ')} {where_to} the database")
         sub.add_argument("--db", default=DEFAULT_DB, help="sqlite:///PATH or postgresql://...")
         if name == "add-workspace":
             sub.add_argument("workspace_id")

@@ -8,6 +8,7 @@ import { MessageChanges } from "./changes.js";
 import { button, h, snippet } from "./dom.js";
 import { lastEditable } from "./editing.js";
 import { replaceInPlace } from "./in-place.js";
+import { BottomFollower } from "./follow.js";
 import { buildLayout, KERNEL_GONE } from "./layout.js";
 import { adviceFor, count, formatTime, sizeOf } from "./format.js";
 import { LIVE_TRAITS, LiveFeatures } from "./live.js";
@@ -94,11 +95,13 @@ export class ChatView {
       maxBytes: () => this.maxTextBytes(),
       focusInput: () => this.ui.input.focus(),
     });
-    this.stick = true; // the list follows new content while scrolled to the bottom
+    this.follower = new BottomFollower();
     // Content that grows later (an image decoding, a reply being written)
-    // keeps a list that was at the bottom there.
+    // keeps a list that was at the bottom there; content that shrank may have
+    // had scrollTop lowered by the browser, which the follower notes.
     this.resizer = new ResizeObserver(() => {
       if (this.stick) this.scrollToBottom();
+      this.follower.resized(this.ui.list.scrollTop);
     });
     this.resizer.observe(this.ui.items);
     this.resizer.observe(this.ui.live);
@@ -137,15 +140,12 @@ export class ChatView {
   build() {
     const ui = this.ui;
     ui.howToggle.addEventListener("click", () => this.toggleTimeline());
-    let lastTop = 0;
     ui.list.addEventListener("scroll", () => {
-      // Only a move up lets go of the bottom: content growing under a list
-      // that sticks there (before it is scrolled down again) does not.
+      // Only a move up lets go of the bottom: content growing under a list that
+      // sticks there does not, nor content shrinking so that the browser lowers
+      // scrollTop (see follow.js).
       const top = ui.list.scrollTop;
-      if (this.nearBottom()) this.stick = true;
-      else if (top < lastTop) this.stick = false;
-      lastTop = top;
-      if (this.stick) this.clearUnseen();
+      if (this.follower.scrolled(top, ui.list.scrollHeight, this.nearBottom())) this.clearUnseen();
       if (top < NEAR_EDGE_PX) this.loadOlder();
     });
     ui.olderButton.addEventListener("click", () => this.loadOlder());
@@ -692,6 +692,16 @@ export class ChatView {
   }
 
   // -- scrolling -----------------------------------------------------------------
+
+  /** @returns {boolean} whether the list follows new content (it is scrolled to the bottom) */
+  get stick() {
+    return this.follower.stick;
+  }
+
+  /** @param {boolean} value false when the view scrolls up itself (a jump, the unread divider) */
+  set stick(value) {
+    this.follower.stick = value;
+  }
 
   /** @returns {boolean} */
   nearBottom() {

@@ -6,6 +6,7 @@ the server against PROTOCOL.md and nothing else.
 
 from __future__ import annotations
 
+import asyncio
 import queue
 import threading
 import time
@@ -28,6 +29,21 @@ def fetch_auth(server: Any, token: str, chat_id: str) -> str:
     response = http(server, "POST", "/api/message-auth", token, json={"chat_id": chat_id})
     assert response.status_code == 200, response.text
     return response.json()["auth"]
+
+
+def admin_change(db_url: str, action: str, *args: str | None) -> Any:
+    """Run one Store change as an admin command would: its own Store, outside the server."""
+    from chat_widget.server.store import Store
+
+    async def run() -> Any:
+        store = Store(db_url)
+        await store.open()
+        try:
+            return await getattr(store, action)(*args)
+        finally:
+            await store.close()
+
+    return asyncio.run(run())
 
 
 class RawClient:

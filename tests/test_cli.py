@@ -6,6 +6,7 @@ import re
 import subprocess
 import sys
 
+from chat_widget.cli import main
 from tests.conftest import start_server
 from tests.helpers import RawClient, http
 
@@ -45,6 +46,26 @@ def test_admin_commands_create_a_working_deployment(tmp_path):
     finally:
         server.stop()
     assert token not in server.log()
+
+
+def test_remove_member_takes_a_user_out_and_fails_when_not_a_member(tmp_path, capsys):
+    # In this process (the command's own entry point, without a Python start per step).
+    db = f"sqlite:///{tmp_path / 'deploy.db'}"
+
+    def run(*args: str) -> tuple[int, str, str]:
+        code = main([*args, "--db", db])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    assert run("add-workspace", "lab")[0] == 0
+    assert run("add-user", "erin", "--workspace", "lab")[0] == 0
+    code, out, err = run("remove-member", "lab", "erin")
+    assert code == 0 and out.startswith("removed erin from lab"), (out, err)
+    code, out, err = run("remove-member", "lab", "erin")
+    assert code == 1 and out == "" and "erin is not a member of lab" in err
+    assert run("add-member", "lab", "erin")[1].strip() == "added erin in lab"  # gone, so added anew
+    code, _, err = run("remove-member", "nowhere", "erin")
+    assert code == 1 and "not a member of nowhere" in err
 
 
 def test_serve_stops_cleanly_on_sigterm(fresh_server):

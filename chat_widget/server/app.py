@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
-import socketio
 from aiohttp import web
 
 from .activity import Activity
@@ -28,7 +27,9 @@ from .events import register_events
 from .file_links import FileLinks
 from .file_routes import FILES_KEY, add_file_routes
 from .files import DEFAULT_MAX_FILE_SIZE, FileService
+from .heartbeat import HeartbeatSocketIOServer
 from .limits import ConnectionLimiter, RateLimiter
+from .membership_watch import MembershipWatch
 from .packets import JsonPacket
 from .presence import LocalPresence, Presence
 from .responders import Responder
@@ -114,7 +115,7 @@ class ChatServer:
             from .redis_link import RedisManager  # needs the `redis` extra
 
             self.redis = RedisManager(config.redis_url, config.redis_channel)
-        self.sio = socketio.AsyncServer(
+        self.sio = HeartbeatSocketIOServer(
             async_mode="aiohttp", client_manager=self.redis or IndexedAsyncManager(),
             serializer=JsonPacket,
             cors_allowed_origins=origin_checker(config.allowed_origins),
@@ -133,6 +134,7 @@ class ChatServer:
         self.url = ""
         self._runner: web.AppRunner | None = None
         self._prune_task: asyncio.Task[None] | None = None
+        self.watch = MembershipWatch(self.store)
 
     async def _broadcast(self, event: str, payload: Mapping[str, Any], chat_id: str) -> None:
         await self.sio.emit(event, payload, room=room_of(chat_id))
@@ -164,7 +166,7 @@ class ChatServer:
             self.app[HEALTH_CHECKS] = {"redis": self.redis.health}
         register_events(self.sio, self.service, self.activity,
                         ConnectionLimiter(config.max_connections_per_user),
-                        self.delivery.enter if self.delivery else None)
+                        self.delivery.enter if self.delivery else None, self.watch)
         if config.demo:
             self.demo_tokens = await seed_demo(self.store)
         for chat_id, responder_name in config.chat_responders.items():
@@ -184,6 +186,7 @@ class ChatServer:
         host = config.host if ":" not in config.host else f"[{config.host}]"
         self.url = f"http://{host}:{port}"
         self._prune_task = asyncio.get_running_loop().create_task(self._prune_used_auth())
+        self.watch.start()
         return self.url
 
     def _presence(self) -> Presence:
@@ -207,6 +210,7 @@ class ChatServer:
         """Close every client connection, stop accepting, finish open work, close storage."""
         if self._prune_task is not None:
             self._prune_task.cancel()
+        await self.watch.close()
         # Close every client, so open websockets end now. Bounded: a socket
         # caught mid-close by its client can leave this waiting forever (or the
         # last one can go between the check and the wait: ValueError); the

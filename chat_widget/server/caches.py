@@ -13,6 +13,9 @@ Only positive answers are kept, each for at most `FACTS_TTL` seconds:
   an admin command, plain SQL) is seen within `FACTS_TTL` seconds, when the
   remembered answer expires and the database is asked again.
 
+Connections that joined a chat before a removal are taken out of its room in
+about the same time by `membership_watch.py`.
+
 A time limit rather than an invalidation message over Redis: the admin
 commands write the database directly and have no Redis link, and a single
 process has no Redis at all; a short limit bounds how long a revoked token

@@ -20,6 +20,7 @@ from ..errors import ChatError
 from ..protocol import Message
 from .activity import Activity
 from .limits import ConnectionLimiter
+from .membership_watch import MembershipWatch
 from .rooms import room_of
 from .service import ChatService
 
@@ -52,11 +53,14 @@ def acknowledged(handler: Handler) -> Callable[..., Awaitable[dict[str, Any]]]:
 
 
 def register_events(sio: socketio.AsyncServer, service: ChatService, activity: Activity,
-                    connections: ConnectionLimiter, enter: Enter | None = None) -> None:
+                    connections: ConnectionLimiter, enter: Enter | None = None,
+                    watch: MembershipWatch | None = None) -> None:
     """Attach the protocol's event handlers to a Socket.IO server.
 
     `enter` replaces the plain room entry on join (the several-process fan-out
     uses it to hand the joiner anything that raced past its join answer).
+    `watch` is told of every join, leave and drop, and takes a connection out of
+    a chat (as its `leave` would) once its user is no member of the workspace.
     """
 
     async def enter_room(sid: str, chat_id: str, _snapshot_seq: int,
@@ -73,6 +77,21 @@ def register_events(sio: socketio.AsyncServer, service: ChatService, activity: A
         if found is None:
             raise ChatError("this connection is not authenticated", code="unauthorized")
         return found
+
+    async def leave_chat(sid: str, user: Any, joined: set[str], chat_id: str) -> None:
+        joined.discard(chat_id)
+        if watch is not None:
+            watch.left(sid, chat_id)
+        await sio.leave_room(sid, room_of(chat_id))
+        await activity.left(sid, user, chat_id)
+
+    async def no_member_now(sid: str, chat_id: str) -> None:
+        found = sessions.get(sid)
+        if found is not None and chat_id in found[1]:
+            await leave_chat(sid, found[0], found[1], chat_id)
+
+    if watch is not None:
+        watch.leave = no_member_now
 
     @sio.event
     async def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> None:
@@ -93,6 +112,8 @@ def register_events(sio: socketio.AsyncServer, service: ChatService, activity: A
     @sio.event
     async def disconnect(sid: str, *_reason: Any) -> None:
         found = sessions.pop(sid, None)
+        if watch is not None:
+            watch.disconnected(sid)
         if found is not None:
             user, joined = found
             connections.close(user.id)
@@ -115,6 +136,8 @@ def register_events(sio: socketio.AsyncServer, service: ChatService, activity: A
         # in the answer or not, so the joiner counts as having seen none of them.
         await enter(sid, chat_id, snapshot_seq, result["chat"]["last_version"])
         joined.add(chat_id)
+        if watch is not None:
+            watch.joined(sid, user.id, result["chat"]["workspace_id"], chat_id)
         return {**result, **await activity.joined(sid, user, chat_id)}
 
     @sio.on(protocol.LEAVE)
@@ -124,9 +147,7 @@ def register_events(sio: socketio.AsyncServer, service: ChatService, activity: A
         chat_id = protocol.require_text(payload.get("chat_id"), "chat_id")
         if chat_id not in joined:
             raise ChatError("this chat was not joined", code="not_joined")
-        joined.discard(chat_id)
-        await sio.leave_room(sid, room_of(chat_id))
-        await activity.left(sid, user, chat_id)
+        await leave_chat(sid, user, joined, chat_id)
         return {}
 
     @sio.on(protocol.HISTORY)

@@ -41,6 +41,8 @@ workspaces = Table(
     metadata,
     Column("id", String(200), primary_key=True),
     Column("title", Text, nullable=False),
+    # One more at every change of the workspace's members (membership_watch.py).
+    Column("members_version", BigInteger, nullable=False, default=0, server_default="0"),
 )
 
 users = Table(

@@ -234,6 +234,18 @@ class Store:
             self._members[key] = True
         return found
 
+    async def members_versions(self, workspace_ids: list[str]) -> dict[str, int]:
+        """Each workspace's members version (one query; a workspace gone is missing)."""
+        return await self.db.run(_members_versions, workspace_ids) if workspace_ids else {}
+
+    async def members_among(self, workspace_id: str, user_ids: list[str]) -> set[str]:
+        """Which of `user_ids` are members of the workspace now (from the database; one
+        query). Those who are not are forgotten as members here at once."""
+        found = await self.db.run(_members_among, workspace_id, user_ids)
+        for user_id in set(user_ids) - found:
+            self._members.pop((user_id, workspace_id))
+        return found
+
     async def workspace_users(self, workspace_id: str) -> list[User]:
         """The people of a workspace, ordered by id (`GET /api/chats/{id}/members`)."""
         return await self.db.read(_workspace_users, workspace_id)
@@ -363,13 +375,36 @@ def _set_responder(conn: Connection, chat_id: str, responder: str | None) -> Non
 def _add_member(conn: Connection, workspace_id: str, user_id: str) -> bool:
     _require(conn, workspaces, workspace_id)
     _require(conn, users, user_id)
-    return _insert_ignore(conn, memberships, {"workspace_id": workspace_id, "user_id": user_id})
+    added = _insert_ignore(conn, memberships, {"workspace_id": workspace_id, "user_id": user_id})
+    if added:
+        _members_changed(conn, workspace_id)
+    return added
 
 
 def _remove_member(conn: Connection, workspace_id: str, user_id: str) -> bool:
-    return bool(conn.execute(delete(memberships).where(and_(
+    removed = bool(conn.execute(delete(memberships).where(and_(
         memberships.c.workspace_id == workspace_id, memberships.c.user_id == user_id)))
         .rowcount)
+    if removed:
+        _members_changed(conn, workspace_id)
+    return removed
+
+
+def _members_changed(conn: Connection, workspace_id: str) -> None:
+    """The workspace's members version moves on, in the transaction that changed them."""
+    conn.execute(update(workspaces).where(workspaces.c.id == workspace_id)
+                 .values(members_version=workspaces.c.members_version + 1))
+
+
+def _members_versions(conn: Connection, workspace_ids: list[str]) -> dict[str, int]:
+    rows = conn.execute(_MEMBERS_VERSIONS, {"workspace_ids": workspace_ids})
+    return {row.id: row.members_version for row in rows}
+
+
+def _members_among(conn: Connection, workspace_id: str, user_ids: list[str]) -> set[str]:
+    rows = conn.execute(select(memberships.c.user_id).where(and_(
+        memberships.c.workspace_id == workspace_id, memberships.c.user_id.in_(user_ids))))
+    return {row.user_id for row in rows}
 
 
 def _user_by_token_hash(conn: Connection, token_hash: str) -> User | None:
@@ -408,6 +443,8 @@ def _chat(conn: Connection, chat_id: str) -> Chat | None:
     return _chat_dict(row) if row else None
 
 
+_MEMBERS_VERSIONS = select(workspaces.c.id, workspaces.c.members_version).where(
+    workspaces.c.id.in_(bindparam("workspace_ids", expanding=True)))
 _LAST_POSITIONS = select(chats.c.id, chats.c.last_seq, chats.c.last_version).where(
     chats.c.id.in_(bindparam("chat_ids", expanding=True)))
 

@@ -31,11 +31,11 @@ from bench.jupyter import MEASURE_SEND_JS as MEASURE_SEND_JS
 from bench.jupyter import REPO as REPO
 from bench.jupyter import JupyterLab as JupyterLab
 from bench.jupyter import NotebookPage as NotebookPage
-from bench.jupyter import free_port as free_port
 from bench.jupyter import launch_chromium as launch_chromium
 from bench.jupyter import open_notebook_page
 from bench.jupyter import start_jupyterlab as start_jupyterlab
 from bench.jupyter import write_notebook as write_notebook
+from bench.ports import free_port as free_port
 
 THEMES = ("JupyterLab Light", "JupyterLab Dark", "JupyterLab Dark High Contrast")
 

@@ -258,9 +258,6 @@ def test_new_messages_below_are_announced_while_scrolled_up(
     notebook: NotebookPage, bob: Any
 ) -> None:
     general = view(notebook, GENERAL)
-    # Start stuck to the bottom, whatever an earlier test left: the view counts what
-    # arrives while it is not as "new below", which is what this test looks at.
-    general.locator(".cw-list").evaluate("l => { l.scrollTop = l.scrollHeight; }")
     sync_api.expect(general.locator(".cw-new-below")).to_be_hidden()
     for number in range(12):
         bob.send(f"filler {number}")

@@ -16,7 +16,7 @@ import socketio
 from chat_widget.server import caches
 from chat_widget.server.store import Store
 from tests.conftest import RunningServer, start_server
-from tests.helpers import RawClient, fetch_auth, http
+from tests.helpers import RawClient, admin_change, fetch_auth, http
 
 
 def test_a_fact_expires_after_its_lifetime_and_the_oldest_make_room(
@@ -114,17 +114,6 @@ def server(tmp_path: Path) -> Iterator[RunningServer]:
     running.stop()
 
 
-def _admin(db_url: str, action: str, *args: str | None) -> None:
-    """Run one Store change as an admin command would: its own Store, outside the server."""
-    async def run() -> None:
-        store = Store(db_url)
-        await store.open()
-        await getattr(store, action)(*args)
-        await store.close()
-
-    asyncio.run(run())
-
-
 def _until_refused(attempt: object, limit: float) -> float:
     """Call `attempt` until it answers a refusal (not None); seconds it took."""
     started = time.monotonic()
@@ -144,7 +133,7 @@ def test_a_running_server_refuses_a_removed_member_within_the_facts_lifetime(
         assert alice.send("general", "before")["ok"]
         # A string fetched while a member is no way around the removal: the event checks too.
         auth = fetch_auth(server, server.tokens["alice"], "general")
-        _admin(server.db_url, "remove_member", "demo", "alice")
+        admin_change(server.db_url, "remove_member", "demo", "alice")
 
         def auth_refused() -> str | None:
             response = http(server, "POST", "/api/message-auth", server.tokens["alice"],
@@ -156,7 +145,7 @@ def test_a_running_server_refuses_a_removed_member_within_the_facts_lifetime(
         ack = alice.call("send_message", {"chat_id": "general", "text": "after",
                                           "auth": auth, "client_id": uuid.uuid4().hex})
         assert ack["error"]["code"] == "forbidden", ack
-        _admin(server.db_url, "add_member", "demo", "alice")
+        admin_change(server.db_url, "add_member", "demo", "alice")
         assert auth_refused() is None  # granted again: at once
     finally:
         alice.close()
@@ -166,7 +155,7 @@ def test_a_running_server_refuses_a_revoked_token_within_the_facts_lifetime(
         server: RunningServer) -> None:
     token = server.tokens["bob"]
     assert http(server, "GET", "/api/me", token).status_code == 200
-    _admin(server.db_url, "ensure_user", "bob", "bob", "bob-new-token", "user")
+    admin_change(server.db_url, "ensure_user", "bob", "bob", "bob-new-token", "user")
     assert http(server, "GET", "/api/me", "bob-new-token").json()["id"] == "bob"  # at once
 
     def refused() -> str | None:

@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 import redis
 
-from bench.private_redis import PrivateRedis, free_port
+from bench.ports import free_port
+from bench.private_redis import PrivateRedis
 from tests.helpers import RawClient, SentLog, fetch_auth, http
 
 SHARED_REDIS = "redis://127.0.0.1:6379/0"
