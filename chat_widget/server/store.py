@@ -10,7 +10,9 @@ writer) serialises senders per chat, and a rollback gives the number back, so
 Sends that arrive while a commit is in flight share the next transaction
 (`group_commit.py`): the group's nonces are spent in one statement, its
 repeated `client_id`s answered from one query, each chat's seqs taken in one
-`UPDATE ... last_seq + n`, its rows inserted together. A message that fails
+`UPDATE ... last_seq + n`, its rows inserted together (on PostgreSQL, whose
+groups wait on each round trip, the first two are one statement and the last
+two another: `postgres_sends.py`). A message that fails
 (a spent nonce, a chat gone) fails alone, decided before anything of it is
 written; the others commit. On SQLite there is one writer, so one group at a
 time for the whole file; on PostgreSQL one per chat, so chats commit side by
