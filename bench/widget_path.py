@@ -246,7 +246,7 @@ def hops(frames: list[dict[str, Any]], keydown: float,
     events = {event["kind"]: event["t"] * 1000.0 for event in steps
               if event.get("client_id") == local_id}
     needed = ("auth_fetch_start", "auth_fetched", "emit")
-    if not (busy and idle and sending and sent and broadcast) or not all(
+    if not (busy and idle and sent and broadcast) or not all(
             k in events for k in needed) or None in (request["net"], sent["net"], sent["server"]):
         return None
     stored_at = _epoch_ms(_push(sent)["message"]["created_at"])
@@ -257,9 +257,9 @@ def hops(frames: list[dict[str, Any]], keydown: float,
         ("keydown_to_comm_send", keydown, request["t"]),
         ("comm_send_page_to_network", request["t"], request["net"]),
         ("comm_send_to_kernel_busy", request["t"], _epoch_ms(busy["date"])),
-        ("kernel_busy_to_sending_push", _epoch_ms(busy["date"]), _epoch_ms(sending["date"])),
-        ("sending_push_to_page", _epoch_ms(sending["date"]), sending["t"]),
-        ("handler_to_auth_fetch_start", _epoch_ms(sending["date"]), events["auth_fetch_start"]),
+        # A send stored within the comm handler's wait has no "sending" (busy, sent, idle).
+        ("sending_pushed", 0.0, 0.0 if sending is None else 1.0),
+        ("kernel_busy_to_auth_fetch_start", _epoch_ms(busy["date"]), events["auth_fetch_start"]),
         ("auth_fetch", events["auth_fetch_start"], events["auth_fetched"]),
         ("auth_fetched_to_emit", events["auth_fetched"], events["emit"]),
         ("emit_to_server_store", events["emit"], stored_at),

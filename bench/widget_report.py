@@ -10,9 +10,10 @@ HOPS = [
     ("comm_send_page_to_network", "page → Chromium's network layer"),
     ("comm_send_to_kernel_busy", "browser → Jupyter server → ZMQ → the kernel's shell thread "
      "takes it (its `status: busy`)"),
-    ("kernel_busy_to_sending_push", "the comm handler: outbox entry, \"sending\" push"),
-    ("sending_push_to_page", "(beside the path) the \"sending\" push, kernel → page"),
-    ("handler_to_auth_fetch_start", "the widget's send thread picks the send up"),
+    ("sending_pushed", "(count, median of 0 or 1) whether the send had a \"sending\" push: "
+     "only one not stored within the comm handler's wait does"),
+    ("kernel_busy_to_auth_fetch_start", "the comm handler's outbox entry; the widget's send "
+     "thread picks the send up"),
     ("auth_fetch", "step 4: `POST /api/message-auth` (keep-alive HTTP)"),
     ("auth_fetched_to_emit", "the payload built, emitted"),
     ("emit_to_server_store", "Socket.IO to the chat server, checks, the transaction "
@@ -164,9 +165,12 @@ NOTES = [
     "a responder is pending only until the ack), five timeline steps a push each, the own "
     "broadcast beside \"sent\", the chat list's new `last_seq` once per widget in the "
     "kernel, and after the view reported the message read, the chat list again. Now (the "
-    "lists above): four up to ✓ stored, the kernel's busy, \"sending\", idle and "
-    "\"sent\", which carries the timeline's steps so far (the rest follow as one "
-    "`events` push); nine in all. The pending flag reaches the views with the outcome; the "
+    "lists above): three up to ✓ stored when the send is stored within 30 ms (the "
+    "kernel's busy, \"sent\", idle: the bare echo's shape, since the comm handler waits "
+    "that long for the send and answers with \"sent\" itself), and four otherwise (busy, "
+    "\"sending\" once the 30 ms are out, idle, \"sent\"); \"sent\" carries the "
+    "timeline's steps so far (the rest follow as one `events` push). The pending flag "
+    "reaches the views with the outcome; the "
     "chat list goes to the views only when what they draw changes; a send ends its typing "
     "hint itself (the server ends it when the message is stored). docs/widget.md lists the "
     "messages; `tests/test_widget_kernel_messages.py` counts them in a real kernel, and the "
@@ -181,14 +185,16 @@ NOTES = [
     "(comm_send_to_kernel_busy) is the echo's own outbound trip; the send inside the "
     "widget (auth fetch, emit, store, ack) is `ChatClient.send`, slower here than measured "
     "alone because the Jupyter server and the kernel's IOPub thread relay \"sending\" and "
-    "idle on the same two cores at that moment; \"sent\" comes back as the fourth message "
-    "of the burst where the echo's pong is the second, behind the \"sending\" answer and "
-    "the kernel's idle, and, as shipped, it is the small write that waits for the browser's "
-    "delayed ACK as the bare echo's pong does (sent_push_to_page as shipped against with "
-    "TCP_NODELAY, in the hop table; the floor takes the echo with TCP_NODELAY, the ratio "
-    "the widget as shipped). That answer goes at once on purpose: the view tells a busy kernel "
-    "(a running cell) from a slow server by it (docs/widget.md, and tests/test_widget.py "
-    "checks it). Beside those, the view's own work before the request leaves "
+    "idle on the same two cores at that moment. When the send takes longer than the comm "
+    "handler's 30 ms wait, \"sent\" comes back as the fourth message of the burst where the "
+    "echo's pong is the second, behind \"sending\" and the kernel's idle (sending_pushed in "
+    "the hop table says how often). The wait is bounded on purpose: the view tells a busy "
+    "kernel (a running cell) from a slow server by the answer (docs/widget.md, and "
+    "tests/test_widget.py checks that the handler answers within 0.1 s when the server is "
+    "slow), and the handler holds the kernel's shell thread while it waits. As shipped, the "
+    "answer is also the small write that waits for the browser's delayed ACK as the bare "
+    "echo's pong does (the floor takes the echo with TCP_NODELAY, the ratio the widget as "
+    "shipped). Beside those, the view's own work before the request leaves "
     "(keydown_to_comm_send) and the drawing of ✓ stored, a millisecond or two each. On this "
     "loaded machine the p50 of the whole also carries the variance of every process hop "
     "(the sum of the hop medians is well under it); a quiet machine should show both the "

@@ -106,6 +106,7 @@ async def _serve(args: argparse.Namespace) -> int:
         max_connections_per_user=args.max_connections_per_user,
         responder_timeout=args.responder_timeout, max_file_size=args.max_file_size,
         files_dir=args.files_dir, chat_activity=not args.no_chat_activity,
+        direct_frames=not args.no_direct_frames,
         ping_interval=args.ping_interval, ping_timeout=args.ping_timeout)
     for chat_id, spec in args.responder or []:
         config.responders[spec] = load_responder(spec)
@@ -305,6 +306,8 @@ def build_parser() -> argparse.ArgumentParser:
     # For the benchmark alone (what chat_activity costs); a server without it
     # breaks protocol 1.1, so it is not offered in --help.
     serve.add_argument("--no-chat-activity", action="store_true", help=argparse.SUPPRESS)
+    # For the benchmark alone: broadcasts through engine.io's queues only, to compare.
+    serve.add_argument("--no-direct-frames", action="store_true", help=argparse.SUPPRESS)
 
     serve.add_argument("--max-file-size", type=_byte_size, default="25MiB",
                        help="largest file an upload may be, e.g. 25MiB, 500KiB (default 25MiB)")

@@ -13,13 +13,15 @@ send costs"): its timeline steps ride on its outcome (`sent`, `send_failed`),
 its own broadcast is not pushed again once `sent` carried it (whichever came
 first is pushed as `sent`), the pending flag reaches the views with the
 outcome rather than flipping on and off during the send, and a trait change
-the views would not draw (see `_views_need`) is told to Python only.
+the views would not draw (see `_views_need`) is told to Python only. A send
+the server stores while its request is still being handled skips `sending`:
+its `sent` answers the request (`_ANSWER_WAIT`).
 
 Threads: client callbacks arrive on the client's callback thread and change
 traits and send comm messages from there (ipywidgets' comm sends are safe from
 any thread; nothing here prints). Sends asked for by the front end run on a
-worker thread, so the comm handler returns at once and the front end can tell
-a busy kernel (no answer to its request) from a slow server.
+worker thread, so the comm handler returns within `_ANSWER_WAIT` and the front
+end can tell a busy kernel (no answer to its request) from a slow server.
 """
 
 from __future__ import annotations
@@ -54,6 +56,20 @@ _RECONNECT_WAIT = 30.0  # seconds a typed message waits for a reconnect before i
 _CHANGES = frozenset({"edit", "delete", "react"})  # view requests that change a stored message
 _ANSWERED_KEPT = 64  # local ids whose `sent` went out: their own broadcast is not pushed again
 _LATE_EVENTS_WAIT = 0.05  # seconds the steps after an outcome wait for each other, to go as one
+
+_ANSWER_WAIT = 0.03
+"""Seconds the comm handler waits for a view's send to be stored before it says `sending`.
+
+The Jupyter server spends CPU on each kernel message and relays them one by
+one, so the `sent` the view waits for is slower the more messages go before
+it. A send stored within this wait is answered by its `sent` alone while the
+request is still being handled (busy, sent, idle: the shape of a bare echo);
+a slower one (a slow server, a reconnect, a send queued behind another) gets
+`sending` when the wait runs out, and `sent` later. Short enough that the
+kernel's shell thread is never held for long, and far below the 1.5 s after
+which a view says the kernel is busy (js/view.js, ACK_TIMEOUT_MS); long enough
+for a send on a loaded machine (`ChatClient.send` takes a few ms).
+"""
 
 
 def _asset(name: str) -> Path:
@@ -113,6 +129,8 @@ class ChatWidget(LiveTraits, FileRequests, anywidget.AnyWidget):
         self._in_flight: str | None = None  # the local id (= client_id) being sent
         self._held_events: list[dict[str, Any]] = []  # its timeline so far, for its outcome
         self._answered: OrderedDict[str, None] = OrderedDict()  # local ids pushed as `sent`
+        # local id -> its `sending`, held while the comm handler waits for the outcome
+        self._held_sending: dict[str, tuple[dict[str, Any], threading.Event]] = {}
         self._views_awaiting = False  # the pending flag as the views last received it
         self._late_events: list[dict[str, Any]] = []  # steps after their send's outcome
         self._late_timer: threading.Timer | None = None
@@ -426,13 +444,45 @@ class ChatWidget(LiveTraits, FileRequests, anywidget.AnyWidget):
     def _announce(self, local_id: str, text: str, chat_id: str,
                   request_id: str | None) -> dict[str, Any]:
         """Put a send in the outbox and tell the views it is on its way (lock held)."""
+        entry = self._enter_outbox(local_id, text, chat_id)
+        self._push(self._sending(local_id, text, chat_id, request_id))
+        return entry
+
+    def _enter_outbox(self, local_id: str, text: str, chat_id: str) -> dict[str, Any]:
+        """The send's outbox entry (lock held): a view that renders now shows it as sending."""
         entry = {"local_id": local_id, "text": text, "chat_id": chat_id, "state": "sending",
                  "error": None}
         self._outbox[local_id] = entry
         self._outbox.move_to_end(local_id)
-        self._push({"type": "sending", "request_id": request_id, "local_id": local_id,
-                    "text": text, "chat_id": chat_id})
         return entry
+
+    @staticmethod
+    def _sending(local_id: str, text: str, chat_id: str,
+                 request_id: str | None) -> dict[str, Any]:
+        """The push that tells every view of a send on its way (and answers its request)."""
+        return {"type": "sending", "request_id": request_id, "local_id": local_id,
+                "text": text, "chat_id": chat_id}
+
+    def _hold_sending(self, local_id: str, text: str, chat_id: str,
+                      request_id: str | None) -> threading.Event:
+        """A view's send into the outbox, its `sending` held back (lock held).
+
+        The returned event is set once the request is answered: by `sent`
+        (`_push_sent`), or by the `sending` pushed after all (`_push_held_sending`).
+        """
+        self._enter_outbox(local_id, text, chat_id)
+        answered = threading.Event()
+        self._held_sending[local_id] = (self._sending(local_id, text, chat_id, request_id),
+                                        answered)
+        return answered
+
+    def _push_held_sending(self, local_id: str) -> None:
+        """Say `sending` now if it was held back (lock held)."""
+        held = self._held_sending.pop(local_id, None)
+        if held is not None:
+            sending, answered = held
+            self._push(sending)
+            answered.set()
 
     def _deliver(self, local_id: str, content: str | MessageContent, text: str,
                  chat_id: str | None = None) -> Message:
@@ -450,6 +500,7 @@ class ChatWidget(LiveTraits, FileRequests, anywidget.AnyWidget):
             message = self.client.send(content, chat_id=target, client_id=local_id)
         except ChatError as error:
             with self._lock:
+                self._push_held_sending(local_id)  # every view learns of the send, then its failure
                 entry.update(state="failed", error={"code": error.code,
                                                     "message": plain_error(error)})
                 events = self._end_flight(local_id)
@@ -470,7 +521,8 @@ class ChatWidget(LiveTraits, FileRequests, anywidget.AnyWidget):
 
         The pending flag goes just before it (the view's Send button stays
         disabled across the two in a chat with a responder), and the send's
-        timeline so far rides along.
+        timeline so far rides along. When its `sending` is still held, `sent`
+        carries the request id instead: it is the request's answer.
         """
         if local_id in self._answered:
             return
@@ -479,7 +531,14 @@ class ChatWidget(LiveTraits, FileRequests, anywidget.AnyWidget):
             self._answered.popitem(last=False)
         self._outbox.pop(local_id, None)
         events = self._end_flight(local_id)
-        self._push({"type": "sent", "local_id": local_id, "message": message, "events": events})
+        sent = {"type": "sent", "local_id": local_id, "message": message, "events": events}
+        held = self._held_sending.pop(local_id, None)
+        if held is not None:
+            sending, answered = held
+            sent["request_id"] = sending["request_id"]
+        self._push(sent)
+        if held is not None:
+            answered.set()  # after the push: the comm handler returns (idle) behind `sent`
 
     def _end_flight(self, local_id: str) -> list[dict[str, Any]]:
         """The send is over for the views: the pending flag as it is now, and its held events."""
@@ -559,7 +618,10 @@ class ChatWidget(LiveTraits, FileRequests, anywidget.AnyWidget):
     # -- front-end messages (the kernel's shell thread) ----------------------
 
     def _on_front_end_message(self, _widget: Any, content: Any, buffers: list[Any]) -> None:
-        """Answer at once (to the front end, silence means a busy kernel); work goes to workers."""
+        """Answer at once (a send within `_ANSWER_WAIT`): to a view, silence means a busy kernel.
+
+        The work goes to worker threads.
+        """
         if not isinstance(content, dict):
             return
         kind = content.get("type")
@@ -567,12 +629,7 @@ class ChatWidget(LiveTraits, FileRequests, anywidget.AnyWidget):
         if kind == "sync":
             self._push_snapshot(request_id)
         elif kind == "send":
-            local_id = str(content.get("local_id") or f"js-{uuid.uuid4().hex}")
-            text = str(content.get("text") or "")
-            with self._lock:
-                self._announce(local_id, text, self.chat_id, request_id)
-            self._sends.submit(self._send_for_front_end, local_id, text,
-                               content.get("stop_typing"))
+            self._take_send(request_id, content)
         elif kind == "older":
             self._push({"type": "received", "request_id": request_id})
             self._loads.submit(self._load_older, request_id, content.get("before_seq"))
@@ -581,6 +638,22 @@ class ChatWidget(LiveTraits, FileRequests, anywidget.AnyWidget):
             self._sends.submit(self._change_for_front_end, str(kind), request_id, content)
         elif not self._live_message(kind, content):
             self._files_message(kind, request_id, content, buffers)
+
+    def _take_send(self, request_id: Any, content: dict[str, Any]) -> None:
+        """A view's send: to the worker, answered by `sent` if stored within `_ANSWER_WAIT`.
+
+        Else (a slow server, a reconnect, a send queued behind another) the
+        answer is `sending` when the wait runs out, as it would have been at
+        once: every view shows the send, and `sent` or `send_failed` follows.
+        """
+        local_id = str(content.get("local_id") or f"js-{uuid.uuid4().hex}")
+        text = str(content.get("text") or "")
+        with self._lock:
+            answered = self._hold_sending(local_id, text, self.chat_id, request_id)
+        self._sends.submit(self._send_for_front_end, local_id, text, content.get("stop_typing"))
+        if not answered.wait(_ANSWER_WAIT):
+            with self._lock:
+                self._push_held_sending(local_id)
 
     def _push_snapshot(self, request_id: str | None) -> None:
         """The state a view starts from: the latest page, the outbox, recent events."""

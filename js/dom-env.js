@@ -16,6 +16,17 @@ for (const name of ["document", "navigator", "Node", "HTMLElement", "MutationObs
 }
 globals.window = dom.window;
 
+// jsdom lays nothing out, so nothing is ever resized or scrolled into view:
+// the observers the view starts are there, and never fire.
+class NoLayoutObserver {
+  observe() {}
+  unobserve() {}
+  disconnect() {}
+}
+for (const name of ["ResizeObserver", "IntersectionObserver"]) {
+  if (!(name in globalThis)) Object.defineProperty(globalThis, name, { value: NoLayoutObserver, configurable: true });
+}
+
 // jsdom has no MathMLElement, so MathML elements lack `style` (browsers have
 // it). Temml sets a few styles on them: here they go to the style attribute.
 const ElementClass = dom.window.Element.prototype;

@@ -295,6 +295,10 @@ export class ChatView {
         this.addMessage(content.message, content.local_id);
         break;
       case "sent":
+        // A send stored while the kernel still handled its request is answered by `sent`
+        // alone (no `sending`): the sending view's request is over, and the other views
+        // learn of the send from it.
+        if (content.request_id) this.finalAnswer(content.request_id);
         this.addEvents(content.events); // its steps so far ride on it
         this.addMessage(content.message, content.local_id);
         break;

@@ -7,7 +7,8 @@ the front end over the kernel's own channels (a comm message on shell, as a
 view sends it; IOPub read as JupyterLab reads it) and lists what comes back:
 it fails when a send syncs traits the views would not draw differently (the
 pending flag flipping on and off in a chat without a responder, the chat list
-when only its `last_seq` moved) or pushes its broadcast beside `sent`.
+when only its `last_seq` moved), pushes its broadcast beside `sent`, or says
+`sending` before a `sent` that came while the request was still handled.
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ import json
 import queue
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from nbclient.util import run_sync
 
-from chat_widget import demo
+from chat_widget import demo, widget
 from chat_widget.client import ChatClient
 from tests.kernels import Kernel
 
@@ -30,7 +32,10 @@ SETTLE_SECONDS = 30  # a kernel-side wait's limit (it ends as soon as its condit
 
 START_CELL = '''
 import json, time
+import chat_widget.widget
 from chat_widget import ChatWidget
+
+chat_widget.widget._ANSWER_WAIT = {answer_wait}
 
 def settle(condition):
     """Wait in the kernel until `condition()` holds: what it caused was published before."""
@@ -155,14 +160,38 @@ def kernel(server: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ke
         yield running
 
 
-def start(kernel: Kernel, server: Any) -> tuple[FrontEnd, dict[str, str]]:
+@contextmanager
+def server_held(server: Any) -> Iterator[None]:
+    """The chat server's event loop blocked: it answers nothing (no auth fetch, no ack) until
+    the block ends, as a server too slow for the comm handler's wait."""
+    entered, release = threading.Event(), threading.Event()
+
+    def block() -> None:
+        entered.set()
+        release.wait(SETTLE_SECONDS)
+
+    server._loop.call_soon_threadsafe(block)
+    assert entered.wait(SETTLE_SECONDS), "the server's loop never ran the block"
+    try:
+        yield
+    finally:
+        release.set()
+
+
+def start(kernel: Kernel, server: Any,
+          answer_wait: float = SETTLE_SECONDS) -> tuple[FrontEnd, dict[str, str]]:
+    """New widgets in the kernel; the comm handler waits up to `answer_wait` s for a send.
+
+    By default that is long enough for any send here, whatever the machine's
+    load, so a test of the quick shape never races the wait.
+    """
     cell = kernel.run(START_CELL.format(url=server.url, token=server.tokens["alice"],
-                                        settle=SETTLE_SECONDS)).ok()
+                                        settle=SETTLE_SECONDS, answer_wait=answer_wait)).ok()
     model_ids: dict[str, str] = json.loads(cell.printed.strip().splitlines()[-1])
     return FrontEnd(kernel), model_ids
 
 
-def test_a_send_in_a_chat_without_responder_costs_four_kernel_messages_to_sent(
+def test_a_quick_send_in_a_chat_without_responder_is_busy_sent_idle(
         kernel: Kernel, server: Any) -> None:
     front, model_ids = start(kernel, server)
     model_id = model_ids["general"]
@@ -178,8 +207,10 @@ def test_a_send_in_a_chat_without_responder_costs_four_kernel_messages_to_sent(
     # The chat_activity of this message reached the kernel: Python's chat list has it...
     seen += front.settle(f"any(c['last_seq'] == {seq} for c in widgets['general'].chat_list)")
     order = labels(seen, request, model_id)
-    until_sent = order[:order.index("sent") + 1]
-    assert sorted(until_sent) == ["sending", "sent", "status busy", "status idle"], order
+    # Stored while the request was handled: `sent` is its answer, as a bare echo's would be.
+    assert order[:3] == ["status busy", "sent", "status idle"], order
+    assert "sending" not in order, order
+    assert sent["request_id"] == "req-1"
     # ...but no trait went to the views: none of what they draw changed.
     assert [text for text in order if text.startswith("update")] == [], order
     assert pushed(seen, model_id, "message") == []  # its broadcast: the views have it from `sent`
@@ -215,10 +246,26 @@ def test_in_a_chat_with_a_responder_the_pending_flag_goes_once_just_before_sent(
     REPLY_RELEASED.set()
     seen += front.settle("not widgets['echo'].awaiting_response")
     order = labels(seen, request, model_id)
-    sent_at = order.index("sent")
-    # Up to `sent`: the send's own three, and the flag the Send button waits on, once.
-    assert sorted(order[:sent_at]) == ["sending", "status busy", "status idle",
-                                       "update awaiting_response"], order
+    # The flag the Send button waits on goes once, just before `sent`.
+    assert order[:4] == ["status busy", "update awaiting_response", "sent", "status idle"], order
     flags = [state["awaiting_response"] for state in to_views(seen, model_id, "update")
              if "awaiting_response" in state]
     assert flags == [True, False], order  # on before `sent`, off when the reply came
+
+
+def test_a_send_the_server_holds_is_told_as_sending_at_once_then_sent(
+        kernel: Kernel, server: Any) -> None:
+    front, model_ids = start(kernel, server, answer_wait=widget._ANSWER_WAIT)
+    model_id = model_ids["general"]
+    with server_held(server):
+        request = front.to_widget(model_id, {"type": "send", "request_id": "req-3",
+                                             "local_id": "js-count-3", "text": "held"})
+        seen = front.read_until_idle(request)  # the handler returned while the server was held
+    seen += front.settle("not widgets['general']._outbox")
+    order = labels(seen, request, model_id)
+    assert order[:3] == ["status busy", "sending", "status idle"], order
+    assert order.count("sent") == 1 and order.index("sent") > 2, order
+    [sending] = pushed(seen, model_id, "sending")
+    assert (sending["request_id"], sending["local_id"]) == ("req-3", "js-count-3")
+    [sent] = pushed(seen, model_id, "sent")  # `sending` answered the request; `sent` needn't
+    assert "request_id" not in sent and sent["message"]["text"] == "held"

@@ -27,6 +27,8 @@ from .events import register_events
 from .file_links import FileLinks
 from .file_routes import FILES_KEY, add_file_routes
 from .files import DEFAULT_MAX_FILE_SIZE, FileService
+from .frame_writer import FrameWriter
+from .frame_writer import install as install_frame_writer
 from .heartbeat import HeartbeatSocketIOServer
 from .limits import ConnectionLimiter, RateLimiter
 from .membership_watch import MembershipWatch
@@ -74,6 +76,8 @@ class ServerConfig:
     files_dir: str | None = None  # None: beside the SQLite file, or in PostgreSQL
     chat_activity: bool = True
     """Send `chat_activity` (off only to measure what it costs)."""
+    direct_frames: bool = True
+    """Write broadcast frames straight to plain websockets (frame_writer.py); off to compare."""
 
 
 def origin_checker(allowed: list[str]) -> Any:
@@ -121,6 +125,9 @@ class ChatServer:
             cors_allowed_origins=origin_checker(config.allowed_origins),
             max_http_buffer_size=2 * 1024 * 1024, logger=False, engineio_logger=False,
             ping_interval=config.ping_interval, ping_timeout=config.ping_timeout)
+        self.frames: FrameWriter | None = (install_frame_writer(self.sio.eio)
+                                           if config.direct_frames else None)
+        self.sio.manager.use_frame_writer(self.frames)
         self.app = web.Application(client_max_size=2 * 1024 * 1024,
                                    middlewares=[protocol_errors])
         self.sio.attach(self.app)

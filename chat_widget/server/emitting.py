@@ -8,6 +8,10 @@ tasks buy nothing: with 100 receivers they were the largest Python cost of
 a message after the websocket writes themselves. `DirectEmitManager` puts
 the packet on each queue in turn instead, in the same order. Emits with a
 callback (each receiver needs its own ack id) keep the library's path.
+
+Given a `FrameWriter` (frame_writer.py), the packet's websocket frame is
+also built once and written straight to every plain websocket receiver
+that may take it; the others get the queue put as before.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from engineio import packet as eio_packet
 from socketio import packet
 from socketio.async_manager import AsyncManager
 
+from .frame_writer import FrameWriter, wire_bytes
+
 logger = logging.getLogger(__name__)
 
 
@@ -28,6 +34,12 @@ class DirectEmitManager(AsyncManager):  # type: ignore[misc]
     Also the base of the Redis manager (after `AsyncPubSubManager` in its
     bases), so an emit that arrives through Redis takes this path too.
     """
+
+    frame_writer: FrameWriter | None = None
+    """The server's websocket fast path (`use_frame_writer`), None for queues only."""
+
+    def use_frame_writer(self, frame_writer: FrameWriter | None) -> None:
+        self.frame_writer = frame_writer
 
     async def emit(self, event: str, data: Any, namespace: str, room: Any = None,
                    skip_sid: Any = None, callback: Any = None, to: Any = None,
@@ -46,12 +58,14 @@ class DirectEmitManager(AsyncManager):  # type: ignore[misc]
                                            data=[event, *arguments]).encode()
         frames = [eio_packet.Packet(eio_packet.MESSAGE, part)
                   for part in (encoded if isinstance(encoded, list) else [encoded])]
+        receivers = [eio_sid for sid, eio_sid in self.get_participants(namespace, room)
+                     if sid not in skipped]
+        if self.frame_writer is not None and receivers:
+            receivers = self.frame_writer.write(receivers, wire_bytes(frames))
         send = self.server.eio.send_packet
-        for sid, eio_sid in list(self.get_participants(namespace, room)):
-            if sid in skipped:
-                continue
+        for eio_sid in receivers:
             try:
                 for frame in frames:
                     await send(eio_sid, frame)
             except Exception as error:  # one closing socket must not stop the others
-                logger.debug("could not queue %s for %s: %s", event, sid, error)
+                logger.debug("could not queue %s for %s: %s", event, eio_sid, error)

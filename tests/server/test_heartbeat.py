@@ -16,8 +16,8 @@ from chat_widget import demo
 from chat_widget.server.app import ThreadedServer
 from chat_widget.server.heartbeat import PING_SLACK
 
-INTERVAL = 0.4  # seconds between a pong and the next ping
-TIMEOUT = 0.6  # seconds a ping may go unanswered
+INTERVAL = 1.0  # seconds between a pong and the next ping
+TIMEOUT = 4.0  # seconds a ping may go unanswered: generous, the machine may be loaded
 LISTENERS = 100
 
 
@@ -49,7 +49,7 @@ def test_every_connection_is_pinged_on_time_without_a_task_each(
             deadline = time.monotonic() + 60
             # Each must answer at least 3 more pings: it was pinged every cycle.
             while (any(p.pongs - s < 3 for p, s in zip(protocols, started, strict=True))
-                   and time.monotonic() < deadline):
+                   and not any(p.lost for p in protocols) and time.monotonic() < deadline):
                 most_tasks = max(most_tasks, await asyncio.to_thread(ping_tasks, server))
                 await asyncio.sleep(0.1)
             assert not any(p.lost for p in protocols)  # none dropped while it answered
