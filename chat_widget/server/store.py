@@ -10,7 +10,9 @@ writer) serialises senders per chat, and a rollback gives the number back, so
 Sends that arrive while a commit is in flight share the next transaction
 (`group_commit.py`): the group's nonces are spent in one statement, its
 repeated `client_id`s answered from one query, each chat's seqs taken in one
-`UPDATE ... last_seq + n`, its rows inserted together. A message that fails
+`UPDATE ... last_seq + n`, its rows inserted together (on PostgreSQL, whose
+groups wait on each round trip, the first two are one statement and the last
+two another: `postgres_sends.py`). A message that fails
 (a spent nonce, a chat gone) fails alone, decided before anything of it is
 written; the others commit. On SQLite there is one writer, so one group at a
 time for the whole file; on PostgreSQL one per chat, so chats commit side by
@@ -24,12 +26,12 @@ read, the change computed (`changes.py`), and only a real change takes
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any, cast
 
 from sqlalchemy import Connection, Integer, and_, bindparam, delete, insert, select, update
@@ -39,9 +41,10 @@ from sqlalchemy.exc import IntegrityError
 from .. import protocol
 from ..errors import ChatError
 from ..protocol import Chat, Message, Part
-from . import auth, migrate
+from . import auth, migrate, postgres_sends
 from .caches import ProvenFacts
 from .database import Database
+from .direct import Direct
 from .group_commit import GroupCommit
 from .mentions import find_mentions
 from .schema import chats, memberships, messages, settings, used_auth, users, workspaces
@@ -85,10 +88,20 @@ class User:
         return {"id": self.id, "name": self.name, "kind": self.kind}
 
 
+_second_text: list[Any] = [None, ""]  # the last whole second formatted, and its text
+
+
 def utc_now_rfc3339() -> str:
-    """The protocol's time format: RFC 3339, UTC, milliseconds, `Z`."""
-    now = datetime.now(timezone.utc)
-    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
+    """The protocol's time format: RFC 3339, UTC, milliseconds, `Z`.
+
+    Each message takes one; the date and time up to the second are formatted
+    once a second (`strftime` cost more than the rest of the message's row).
+    """
+    now = time.time()
+    second = int(now)
+    if second != _second_text[0]:
+        _second_text[:] = [second, time.strftime("%Y-%m-%dT%H:%M:%S.", time.gmtime(second))]
+    return f"{_second_text[1]}{int((now - second) * 1000):03d}Z"
 
 
 @asynccontextmanager
@@ -185,13 +198,13 @@ class Store:
         token_hash = auth.hash_token(token)
         user = self._users_by_token_hash.get(token_hash)
         if user is None:
-            user = await self.db.run(_user_by_token_hash, token_hash)
+            user = await self.db.read(_user_by_token_hash, token_hash)
             if user is not None:
                 self._users_by_token_hash[token_hash] = user
         return user
 
     async def user_workspaces(self, user_id: str) -> list[dict[str, str]]:
-        return await self.db.run(_user_workspaces, user_id)
+        return await self.db.read(_user_workspaces, user_id)
 
     async def chats_for_user(self, user_id: str) -> list[Chat]:
         """Every chat the user may open, with what the user has yet to read (counting
@@ -208,7 +221,7 @@ class Store:
         cached = self._chats.get(chat_id)
         if cached is not None and not fresh and time.monotonic() - cached[0] < CHAT_CACHE_SECONDS:
             return cached[1]
-        chat = await self.db.run(_chat, chat_id)
+        chat = await self.db.read(_chat, chat_id)
         if chat is not None:
             self._chats[chat_id] = (time.monotonic(), chat)
         return chat
@@ -218,7 +231,7 @@ class Store:
         key = (user_id, workspace_id)
         if self._members.get(key):
             return True
-        found = await self.db.run(_is_member, user_id, workspace_id)
+        found = await self.db.read(_is_member, user_id, workspace_id)
         if found:
             self._members[key] = True
         return found
@@ -237,7 +250,7 @@ class Store:
 
     async def workspace_users(self, workspace_id: str) -> list[User]:
         """The people of a workspace, ordered by id (`GET /api/chats/{id}/members`)."""
-        return await self.db.run(_workspace_users, workspace_id)
+        return await self.db.read(_workspace_users, workspace_id)
 
     async def members_fields(self, chat_id: str) -> MemberCounts:
         """The chat's positions and each workspace member's read marker and unread counts."""
@@ -246,7 +259,7 @@ class Store:
     async def members_markers(self, chat_id: str) -> MemberMarkers:
         """The chat's positions and each workspace member's read marker (no counts): one row
         per member, a small read (on SQLite run in place, cheaper than a thread's round trip)."""
-        return await self.db.run(members_markers, chat_id)
+        return await self.db.read(members_markers, chat_id)
 
     async def mark_read(self, chat_id: str, user_id: str, seq: int) -> tuple[int, bool]:
         """Move a read marker forward (never back); (marker now, whether it moved)."""
@@ -256,7 +269,7 @@ class Store:
         """Each chat's latest `seq` and `version`, in one query (the fan-out's periodic check)."""
         if not chat_ids:
             return {}
-        return await self.db.run(_last_positions, chat_ids)
+        return await self.db.read(_last_positions, chat_ids)
 
     async def messages(self, chat_id: str, before_seq: int | None = None,
                        after_seq: int | None = None, limit: int = 50,
@@ -470,6 +483,11 @@ _PAGE_QUERIES = {key: query.limit(bindparam("limit")) for key, query in _PAGE_QU
 _BY_CLIENT_IDS = _MESSAGE_SELECT.where(
     _IN_CHAT, messages.c.sender_id.in_(bindparam("sender_ids", expanding=True)),
     messages.c.client_id.in_(bindparam("client_ids", expanding=True)))
+# Whether one (chat, sender, client_id) is taken: the common lone send's check,
+# built once without lists so that SQLite runs it straight (`Direct`).
+_CLIENT_ID_TAKEN = Direct(select(messages.c.seq).where(
+    _IN_CHAT, messages.c.sender_id == bindparam("sender_id"),
+    messages.c.client_id == bindparam("client_id")))
 _SPENT_NONCES = select(used_auth.c.nonce).where(
     used_auth.c.nonce.in_(bindparam("nonces", expanding=True)))
 _BY_ID = _MESSAGE_SELECT.where(_IN_CHAT, messages.c.id == bindparam("message_id"))
@@ -484,14 +502,14 @@ _NEXT_VERSION = update(chats).where(chats.c.id == bindparam("chat_id")) \
 _MEMBER_IDS = select(memberships.c.user_id).join(
     chats, chats.c.workspace_id == memberships.c.workspace_id).where(
     chats.c.id == bindparam("chat_id"))
-_TAKE_SEQS = update(chats).where(chats.c.id == bindparam("chat_id")) \
-    .values(last_seq=chats.c.last_seq + bindparam("count", type_=Integer)) \
-    .returning(chats.c.last_seq)
-_INSERT_MESSAGE = insert(messages)
+_TAKE_SEQS = Direct(update(chats).where(chats.c.id == bindparam("chat_id"))
+                    .values(last_seq=chats.c.last_seq + bindparam("count", type_=Integer))
+                    .returning(chats.c.last_seq))
+_INSERT_MESSAGE = Direct(insert(messages))
 _SPEND_AUTH = {
-    name: dialect.insert(used_auth)
-    .values(nonce=bindparam("nonce"), expires_at=bindparam("expires_at"))
-    .on_conflict_do_nothing()
+    name: Direct(dialect.insert(used_auth)
+                 .values(nonce=bindparam("nonce"), expires_at=bindparam("expires_at"))
+                 .on_conflict_do_nothing())
     for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
 }
 
@@ -510,9 +528,8 @@ def _messages_page(conn: Connection, chat_id: str, before_seq: int | None,
 
 def _spend_auth(conn: Connection, auth_nonce: str | None, auth_expires_at: float) -> None:
     """Record the string's nonce as spent; `auth_reused` if it already was."""
-    if auth_nonce is not None and not conn.execute(
-            _SPEND_AUTH[conn.dialect.name],
-            {"nonce": auth_nonce, "expires_at": auth_expires_at}).rowcount:
+    if auth_nonce is not None and not _SPEND_AUTH[conn.dialect.name].rowcount(
+            conn, {"nonce": auth_nonce, "expires_at": auth_expires_at}):
         raise _auth_reused()
 
 
@@ -527,21 +544,27 @@ def _spend_nonces(conn: Connection, sends: list[_Send]) -> list[bool]:
     A lone nonce takes one statement (insert unless there). A group's are
     looked up, then the fresh ones inserted, each with a statement built once
     (a multi-row VALUES is compiled anew each time, which cost more than the
-    commit it saved); a nonce repeated within the group is fresh only the first
-    time. Should another process spend one in between, the insert fails and the
-    whole group is tried again (`Store._commit_sends`), seeing it spent.
+    commit it saved). Should another process spend one in between, the insert
+    fails and the whole group is tried again (`Store._commit_sends`), seeing
+    it spent.
     """
     nonces = [send.auth_nonce for send in sends if send.auth_nonce is not None]
     if not nonces:
         return [True] * len(sends)
     if len(nonces) == 1:
-        fresh = set(nonces) if conn.execute(
-            _SPEND_AUTH[conn.dialect.name],
-            {"nonce": nonces[0], "expires_at": _expiry(sends, nonces[0])}).rowcount else set()
+        fresh = set(nonces) if _SPEND_AUTH[conn.dialect.name].rowcount(
+            conn, {"nonce": nonces[0], "expires_at": _expiry(sends, nonces[0])}) else set()
     else:
         fresh = set(nonces) - set(conn.scalars(_SPENT_NONCES, {"nonces": nonces}))
         conn.execute(insert(used_auth), [{"nonce": nonce, "expires_at": _expiry(sends, nonce)}
                                          for nonce in fresh])
+    return _fresh_flags(sends, fresh)
+
+
+def _fresh_flags(sends: list[_Send], fresh: set[str]) -> list[bool]:
+    """Whether each send's nonce was fresh, given the group's fresh ones: a nonce
+    repeated within the group is fresh only the first time."""
+    fresh = set(fresh)
     answers = []
     for send in sends:
         answers.append(send.auth_nonce is None or send.auth_nonce in fresh)
@@ -567,20 +590,86 @@ def _stored_by_client_id(conn: Connection, keys: list[ClientKey]) -> dict[Client
     One query per chat, built once: the senders and the client_ids as two
     lists, which both databases look up in the unique index, pair by pair
     (a row-value IN made SQLite scan the table); pairs not asked for are
-    dropped here.
+    dropped (`_wanted`). A lone key is first looked for with a statement
+    that SQLite runs straight, and read whole only if found (seldom: a retry).
     """
+    if len(keys) == 1 and _CLIENT_ID_TAKEN.scalar(conn, dict(zip(
+            ("chat_id", "sender_id", "client_id"), keys[0], strict=True))) is None:
+        return {}
     by_chat: dict[str, list[ClientKey]] = {}
     for key in keys:
         by_chat.setdefault(key[0], []).append(key)
-    found: dict[ClientKey, Message] = {}
+    found: list[Any] = []
     for chat_id, chat_keys in by_chat.items():
-        rows = conn.execute(_BY_CLIENT_IDS, {
-            "chat_id": chat_id, "sender_ids": sorted({key[1] for key in chat_keys}),
-            "client_ids": [key[2] for key in chat_keys]})
-        found.update(((row.chat_id, row.sender_id, row.client_id), _message_dict(row))
-                     for row in rows)
+        found.extend(conn.execute(_BY_CLIENT_IDS, _client_id_lists(chat_id, chat_keys)))
+    return _wanted(found, keys)
+
+
+def _client_id_lists(chat_id: str, keys: list[ClientKey]) -> dict[str, Any]:
+    return {"chat_id": chat_id, "sender_ids": sorted({key[1] for key in keys}),
+            "client_ids": [key[2] for key in keys]}
+
+
+def _wanted(rows: list[Any], keys: list[ClientKey]) -> dict[ClientKey, Message]:
+    """The found message rows whose (chat, sender, client_id) is one of `keys`."""
     wanted = set(keys)
-    return {key: message for key, message in found.items() if key in wanted}
+    return {key: _message_dict(row) for row in rows
+            if (key := (row.chat_id, row.sender_id, row.client_id)) in wanted}
+
+
+def _check_sends(conn: Connection, sends: list[_Send],
+                 ) -> tuple[list[bool], dict[ClientKey, Message]]:
+    """Spend the group's nonces (whether each send's was fresh) and find the messages
+    already stored under its `client_id`s (those of sends with a fresh nonce).
+
+    PostgreSQL does both in one round trip when the group is of one chat (as
+    its groups are: one lane per chat); it looks up every send's `client_id`,
+    and those of sends whose nonce was spent are dropped here.
+    """
+    chat_ids = {send.row["chat_id"] for send in sends}
+    if conn.dialect.name != "postgresql" or len(chat_ids) != 1:
+        fresh_flags = _spend_nonces(conn, sends)
+        return fresh_flags, _stored_by_client_id(conn, [
+            key for send, fresh in zip(sends, fresh_flags, strict=True)
+            if fresh and (key := _client_key(send)) is not None])
+    expiries: dict[str, float] = {}
+    for send in sends:
+        if send.auth_nonce is not None:
+            expiries.setdefault(send.auth_nonce, send.auth_expires_at)
+    all_keys = [key for send in sends if (key := _client_key(send)) is not None]
+    rows = list(conn.execute(postgres_sends.SPEND_AND_FIND, {
+        "nonces": list(expiries), "expiries": list(expiries.values()),
+        **_client_id_lists(chat_ids.pop(), all_keys)}))
+    fresh_flags = _fresh_flags(sends, set(rows[0].fresh_nonces or ()))
+    live_keys = [key for send, fresh in zip(sends, fresh_flags, strict=True)
+                 if fresh and (key := _client_key(send)) is not None]
+    return fresh_flags, _wanted([row for row in rows if row.id is not None], live_keys)
+
+
+def _take_seqs_and_insert(conn: Connection, chat_id: str, rows: list[dict[str, Any]],
+                          ) -> int | None:
+    """Take the chat's next `len(rows)` seqs, number the rows from the first, insert
+    them; the chat's last seq, or None (nothing inserted) when there is no such chat.
+    One statement on PostgreSQL (`postgres_sends`), two elsewhere."""
+    count = len(rows)
+    if conn.dialect.name == "postgresql":
+        columns: dict[str, list[Any]] = {name: [] for name in postgres_sends.INSERTED_COLUMNS}
+        for row in rows:
+            for name, values in columns.items():
+                value = row[name]
+                values.append(json.dumps(value) if name in ("parts", "reactions", "mentions")
+                              else value)
+        last_seq = conn.execute(postgres_sends.TAKE_SEQS_AND_INSERT,
+                                {"chat_id": chat_id, "count": count, **columns}).scalar()
+    else:
+        last_seq = _TAKE_SEQS.scalar(conn, {"chat_id": chat_id, "count": count})
+    if last_seq is None:
+        return None
+    for offset, row in enumerate(rows):
+        row["seq"] = last_seq - count + 1 + offset
+    if conn.dialect.name != "postgresql":
+        _INSERT_MESSAGE.execute_many(conn, rows)
+    return int(last_seq)
 
 
 def _mentions(conn: Connection, chat_id: str, text: str,
@@ -611,11 +700,10 @@ def _store_messages(conn: Connection, sends: list[_Send],
     back as a rolled-back transaction would). Chats are taken in sorted
     order so that two groups never wait for each other's chat rows.
     """
+    fresh_flags, stored = _check_sends(conn, sends)
     outcomes: list[tuple[Message, bool] | Exception | None] = [
-        None if fresh else _auth_reused() for fresh in _spend_nonces(conn, sends)]
+        None if fresh else _auth_reused() for fresh in fresh_flags]
     live = [index for index, outcome in enumerate(outcomes) if outcome is None]
-    stored = _stored_by_client_id(conn, [key for index in live
-                                         if (key := _client_key(sends[index])) is not None])
     first_of: dict[ClientKey, int] = {}
     repeats: dict[int, int] = {}  # a send -> the group's first send of its client_id
     by_chat: dict[str, list[int]] = {}
@@ -629,25 +717,18 @@ def _store_messages(conn: Connection, sends: list[_Send],
             if key is not None:
                 first_of[key] = index
             by_chat.setdefault(sends[index].row["chat_id"], []).append(index)
-    rows: list[dict[str, Any]] = []
     for chat_id in sorted(by_chat):
         indices = by_chat[chat_id]
-        last_seq = conn.execute(_TAKE_SEQS, {"chat_id": chat_id,
-                                             "count": len(indices)}).scalar()
-        for offset, index in enumerate(indices):
-            send = sends[index]
-            if last_seq is None:
+        rows = [{**sends[index].row, "created_at": utc_now_rfc3339(),
+                 "mentions": _mentions(conn, chat_id, sends[index].row["text"])}
+                for index in indices]
+        if _take_seqs_and_insert(conn, chat_id, rows) is None:
+            for index in indices:
                 outcomes[index] = ChatError(f"no chat {chat_id!r}", code="not_found")
-                continue
-            row = {**send.row, "seq": last_seq - len(indices) + 1 + offset,
-                   "created_at": utc_now_rfc3339(),
-                   "mentions": _mentions(conn, chat_id, send.row["text"])}
-            rows.append(row)
-            outcomes[index] = (_message_from_row(row, send.sender), True)
-    if rows:
-        conn.execute(_INSERT_MESSAGE, rows)
-        for row in rows:
-            index_mentions(conn, row["chat_id"], row["seq"], row["mentions"], replace=False)
+            continue
+        for index, row in zip(indices, rows, strict=True):
+            index_mentions(conn, chat_id, row["seq"], row["mentions"], replace=False)
+            outcomes[index] = (_message_from_row(row, sends[index].sender), True)
     for index, first in repeats.items():
         outcome = outcomes[first]
         outcomes[index] = (outcome[0], False) if isinstance(outcome, tuple) else \

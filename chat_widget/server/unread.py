@@ -30,6 +30,7 @@ from sqlalchemy import (
 )
 
 from ..errors import ChatError
+from .direct import Direct
 from .schema import chats, memberships, message_mentions, messages, read_markers
 
 
@@ -169,7 +170,7 @@ def _members_with_counts() -> Any:
 
 # Built once: building a statement costs more than SQLite takes to run this one.
 _MEMBERS_WITH_COUNTS = _members_with_counts()
-_MEMBERS_WITH_MARKERS = _members_of()
+_MEMBERS_WITH_MARKERS = Direct(_members_of())  # (last_seq, last_version, user_id, marker)
 
 
 def members_fields(conn: Connection, chat_id: str) -> MemberCounts:
@@ -187,7 +188,7 @@ def members_fields(conn: Connection, chat_id: str) -> MemberCounts:
 
 def members_markers(conn: Connection, chat_id: str) -> MemberMarkers:
     """The chat's positions and every member's read marker: one row per member, no counts."""
-    rows = conn.execute(_MEMBERS_WITH_MARKERS, {"chat_id": chat_id}).all()
-    first = rows[0] if rows else None
-    return MemberMarkers(first.last_seq if first else 0, first.last_version if first else 0,
-                         {row.user_id: row.last_read_seq for row in rows})
+    rows = _MEMBERS_WITH_MARKERS.rows(conn, {"chat_id": chat_id})
+    last_seq, last_version = rows[0][:2] if rows else (0, 0)
+    return MemberMarkers(last_seq, last_version,
+                         {user_id: marker for _seq, _version, user_id, marker in rows})
