@@ -55,6 +55,8 @@ from engineio import packet as eio_packet
 from engineio.async_drivers.aiohttp import WebSocket as AiohttpWebSocket
 from engineio.async_socket import AsyncSocket
 
+from .websocket_loop import run_websocket, runs_here
+
 logger = logging.getLogger(__name__)
 
 TEXT_OPCODE, BINARY_OPCODE = 0x1, 0x2
@@ -256,7 +258,10 @@ class LinkedWebSocket(AiohttpWebSocket):  # type: ignore[misc]
         async def linked(ws: Any) -> None:
             self._link = self._frame_writer.open_link(socket, self._sock, transport)
             try:
-                await handler(ws)
+                if runs_here(handler):  # opened as a websocket: the cheaper loops
+                    await run_websocket(socket, ws)
+                else:
+                    await handler(ws)
             finally:
                 if self._link is not None:
                     self._frame_writer.close_link(self._link)
