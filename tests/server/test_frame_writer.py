@@ -286,9 +286,8 @@ async def test_frames_keep_each_connections_emit_order_on_every_client(
             await client.disconnect()
 
 
+@pytest.mark.parametrize("server", ["direct"], indirect=True)  # queues write frame by frame
 async def test_a_burst_in_one_loop_pass_leaves_in_one_write(server: ChatServer) -> None:
-    if not server.config.direct_frames:
-        pytest.skip("the queue path writes each frame on its own")
     client, got = await python_client(server.url, server.demo_tokens["alice"], ["websocket"])
     try:
         sid = client.get_sid()
