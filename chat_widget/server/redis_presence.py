@@ -44,6 +44,8 @@ import time
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from .. import protocol
@@ -141,8 +143,11 @@ class RedisPresence(Presence):
         super().__init__()
         self.prefix = prefix
         self.process_id = process_id
+        # One retry on a fresh connection: after Redis restarts, every connection pooled
+        # before fails once ("closed by server"), and a join answered from this process
+        # alone would leave out the users of the others. Redis really down fails fast.
         self._redis = Redis.from_url(url, decode_responses=True, socket_connect_timeout=2.0,
-                                     socket_timeout=2.0)
+                                     socket_timeout=2.0, retry=Retry(NoBackoff(), 1))
         self._enter = self._redis.register_script(_ENTER)
         self._exit = self._redis.register_script(_EXIT)
         self._typing_on = self._redis.register_script(_TYPING_ON)

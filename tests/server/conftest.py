@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bench.postgres import temporary_database
+from bench.private_redis import PrivateRedis
 from tests.conftest import RunningServer, start_server
 
 
@@ -35,3 +36,12 @@ def store_server(request: pytest.FixtureRequest,
         running = start_server(folder, db_url)
         yield running
         running.stop()
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
+    """A redis-server of the test's own, which it may SIGKILL and start again."""
+    server = PrivateRedis(tmp_path)
+    server.start()
+    yield server
+    server.kill()

@@ -8,12 +8,15 @@ on a Redis channel (and so key prefix) of the test's own.
 from __future__ import annotations
 
 import json
+import secrets
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import redis
 
+from bench.steady_fleet import add_members
 from tests.helpers import RawClient
-from tests.server.test_redis_fanout import SHARED_REDIS, two_processes
+from tests.server.test_redis_fanout import SHARED_REDIS, health, two_processes, wait_for
 
 
 def ids(users: list[dict]) -> list[str]:
@@ -76,3 +79,35 @@ def test_presence_and_typing_span_the_processes_and_die_with_one(server_factory,
         for client in (alice, alice_too, bob, bob_on_first):
             if client.sio.connected:
                 client.sio.disconnect()
+
+
+def test_after_redis_restarts_every_join_is_shown_everyone_present(server_factory, postgres_url,
+                                                                     private_redis):
+    """Redis comes back empty: each process writes its connections back, and no join meets
+    a connection of the client pool that died with the old Redis (it answered from this
+    process alone, leaving out the other process's users)."""
+    dave = secrets.token_urlsafe(16)
+    add_members(postgres_url, {"dave": dave})  # present on the second process only
+    first, second = two_processes(server_factory, postgres_url, private_redis.url)
+    clients: list[RawClient] = []
+
+    def joined(server, user: str) -> list[str]:
+        client = RawClient(server, dave if user == "dave" else server.tokens[user])
+        clients.append(client)
+        return ids(client.join("general")["present"])
+
+    try:
+        with ThreadPoolExecutor(4) as pool:  # joins at once: several pooled Redis connections
+            list(pool.map(lambda _: joined(first, "alice"), range(4)))
+            list(pool.map(lambda _: joined(second, "dave"), range(4)))
+            private_redis.kill()
+            private_redis.start()
+            for server in (first, second):
+                wait_for(lambda server=server: health(server)["redis"] == "ok")
+                wait_for(lambda server=server: "connections back" in server.log())
+            views = list(pool.map(lambda _: joined(first, "bob"), range(4)))
+        assert views == [["alice", "bob", "dave"]] * 4
+        assert "answering from this process" not in first.log().split("connections back")[-1]
+    finally:
+        for client in clients:
+            client.close()

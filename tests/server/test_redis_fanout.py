@@ -12,25 +12,13 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 import redis
 
 from bench.ports import free_port
-from bench.private_redis import PrivateRedis
 from tests.helpers import RawClient, SentLog, fetch_auth, http
 
 SHARED_REDIS = "redis://127.0.0.1:6379/0"
-
-
-@pytest.fixture
-def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
-    server = PrivateRedis(tmp_path)
-    server.start()
-    yield server
-    server.kill()
 
 
 def two_processes(server_factory, postgres_url: str, redis_url: str) -> list:
