@@ -161,16 +161,17 @@ class Activity:
                     self.counts.idle(chat_id)
 
     async def _emit_activity(self, chat_id: str) -> None:
+        """One `chat_activity` per member, with its own counts: one batch for the manager
+        (over Redis, one pub/sub message for the workspace, not one per member)."""
         counts = await self.counts.current(chat_id)
-        for user_id, fields in counts.members.items():
-            await self._emit_activity_to(user_id, chat_id, counts.last_seq, fields)
+        await self.sio.manager.emit_each(protocol.CHAT_ACTIVITY, [
+            (user_room(user_id), _activity(chat_id, counts.last_seq, fields))
+            for user_id, fields in counts.members.items()])
 
     async def _emit_activity_to(self, user_id: str, chat_id: str, last_seq: int,
                                 fields: Any) -> None:
-        await self.sio.emit(protocol.CHAT_ACTIVITY, {
-            "chat_id": chat_id, "last_seq": last_seq, "unread": fields["unread"],
-            "unread_mentions": fields["unread_mentions"],
-            "last_read_seq": fields["last_read_seq"]}, room=user_room(user_id))
+        await self.sio.emit(protocol.CHAT_ACTIVITY, _activity(chat_id, last_seq, fields),
+                            room=user_room(user_id))
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(self._logged(work))
@@ -183,3 +184,10 @@ class Activity:
             await work
         except Exception:
             logger.exception("telling the chat's members of a new message failed")
+
+
+def _activity(chat_id: str, last_seq: int, fields: Any) -> dict[str, Any]:
+    """A `chat_activity` payload: the chat's last seq and one member's counts."""
+    return {"chat_id": chat_id, "last_seq": last_seq, "unread": fields["unread"],
+            "unread_mentions": fields["unread_mentions"],
+            "last_read_seq": fields["last_read_seq"]}

@@ -12,11 +12,17 @@ callback (each receiver needs its own ack id) keep the library's path.
 Given a `FrameWriter` (frame_writer.py), the packet's websocket frame is
 also built once and written straight to every plain websocket receiver
 that may take it; the others get the queue put as before.
+
+`emit_each` sends one event with a payload of its own to each of many rooms
+(`chat_activity`: each member's unread counts). Here that is a broadcast per
+room; the Redis manager carries the whole batch to the other processes as
+one pub/sub message instead of one per room.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from engineio import packet as eio_packet
@@ -51,16 +57,18 @@ class DirectEmitManager(AsyncManager):  # type: ignore[misc]
         room = to or room
         if namespace not in self.rooms:
             return
+        skipped = set(skip_sid) if isinstance(skip_sid, list) else {skip_sid}
+        receivers = [eio_sid for sid, eio_sid in self.get_participants(namespace, room)
+                     if sid not in skipped]
+        if not receivers:
+            return  # nobody here (a user of the workspace connected to another process)
         # The library's rule: a tuple is several arguments, None is none.
         arguments = list(data) if isinstance(data, tuple) else [] if data is None else [data]
-        skipped = set(skip_sid) if isinstance(skip_sid, list) else {skip_sid}
         encoded = self.server.packet_class(packet.EVENT, namespace=namespace,
                                            data=[event, *arguments]).encode()
         frames = [eio_packet.Packet(eio_packet.MESSAGE, part)
                   for part in (encoded if isinstance(encoded, list) else [encoded])]
-        receivers = [eio_sid for sid, eio_sid in self.get_participants(namespace, room)
-                     if sid not in skipped]
-        if self.frame_writer is not None and receivers:
+        if self.frame_writer is not None:
             receivers = self.frame_writer.write(receivers, wire_bytes(frames))
         send = self.server.eio.send_packet
         for eio_sid in receivers:
@@ -69,3 +77,14 @@ class DirectEmitManager(AsyncManager):  # type: ignore[misc]
                     await send(eio_sid, frame)
             except Exception as error:  # one closing socket must not stop the others
                 logger.debug("could not queue %s for %s: %s", event, eio_sid, error)
+
+    async def emit_each(self, event: str, items: Sequence[tuple[str, Any]],
+                        namespace: str = "/") -> None:
+        """Emit `event` to each `(room, data)` of `items`, in order (JSON data only)."""
+        await self.emit_each_here(event, items, namespace)
+
+    async def emit_each_here(self, event: str, items: Sequence[tuple[str, Any]],
+                             namespace: str = "/") -> None:
+        """`emit_each` to this process's connections only."""
+        for room, data in items:
+            await DirectEmitManager.emit(self, event, data, namespace, room=room)

@@ -111,3 +111,46 @@ def test_after_redis_restarts_every_join_is_shown_everyone_present(server_factor
     finally:
         for client in clients:
             client.close()
+
+
+def test_chat_activity_reaches_every_process_as_one_pubsub_message_per_message(
+        server_factory, postgres_url):
+    """Each member's own counts reach its connections on every process; the workspace's
+    `chat_activity` crosses Redis as one message, not one per member."""
+    first, second = two_processes(server_factory, postgres_url, SHARED_REDIS)
+    channel = first.extra_args[first.extra_args.index("--redis-channel") + 1]
+    watcher = redis.Redis.from_url(SHARED_REDIS).pubsub(ignore_subscribe_messages=True)
+    watcher.subscribe(channel)
+    sender = RawClient(first, first.tokens["alice"])
+    alice_there = RawClient(second, second.tokens["alice"])
+    bob_here, bob_there = RawClient(first, first.tokens["bob"]), RawClient(second,
+                                                                             second.tokens["bob"])
+    clients = [sender, alice_there, bob_here, bob_there]
+    try:
+        sender.join("general")
+        before = bob_here.call("join", {"chat_id": "general"})["chat"]
+        bob_here.call("leave", {"chat_id": "general"})  # counts reach members joined or not
+        stored = [sender.send("general", f"@bob number {n}")["message"] for n in range(3)]
+        for n, message in enumerate(stored, start=1):
+            expected = {"chat_id": "general", "last_seq": message["seq"],
+                        "unread": before["unread"] + n,
+                        "unread_mentions": before["unread_mentions"] + n,
+                        "last_read_seq": before["last_read_seq"]}
+            assert bob_here.next_event("chat_activity") == expected
+            assert bob_there.next_event("chat_activity") == expected
+            own = alice_there.next_event("chat_activity")
+            assert (own["last_seq"], own["unread"]) == (message["seq"], 0)
+        methods: list[tuple[str, str | None]] = []
+        quiet_until = time.monotonic() + 1.0  # the subscription's own answer reads as None
+        while time.monotonic() < quiet_until:
+            if (published := watcher.get_message(timeout=0.2)) is not None:
+                body = json.loads(published["data"])
+                methods.append((body["method"], body.get("event")))
+                quiet_until = time.monotonic() + 1.0
+        assert methods.count(("chat-widget-emit-each", "chat_activity")) == 3
+        assert ("emit", "chat_activity") not in methods
+        assert methods.count(("emit", "message")) == 3
+    finally:
+        watcher.close()
+        for client in clients:
+            client.close()
