@@ -54,7 +54,11 @@ class DirectEmitManager(AsyncManager):  # type: ignore[misc]
             await super().emit(event, data, namespace, room=room, skip_sid=skip_sid,
                                callback=callback, to=to, **kwargs)
             return
-        room = to or room
+        await self._broadcast(event, data, namespace, to or room, skip_sid, lazy=False)
+
+    async def _broadcast(self, event: str, data: Any, namespace: str, room: Any,
+                         skip_sid: Any, lazy: bool) -> None:
+        """A callback-less emit: encoded once, then the fast path or each socket's queue."""
         if namespace not in self.rooms:
             return
         skipped = set(skip_sid) if isinstance(skip_sid, list) else {skip_sid}
@@ -69,7 +73,7 @@ class DirectEmitManager(AsyncManager):  # type: ignore[misc]
         frames = [eio_packet.Packet(eio_packet.MESSAGE, part)
                   for part in (encoded if isinstance(encoded, list) else [encoded])]
         if self.frame_writer is not None:
-            receivers = self.frame_writer.write(receivers, wire_bytes(frames))
+            receivers = self.frame_writer.write(receivers, wire_bytes(frames), lazy)
         send = self.server.eio.send_packet
         for eio_sid in receivers:
             try:
@@ -85,6 +89,8 @@ class DirectEmitManager(AsyncManager):  # type: ignore[misc]
 
     async def emit_each_here(self, event: str, items: Sequence[tuple[str, Any]],
                              namespace: str = "/") -> None:
-        """`emit_each` to this process's connections only."""
+        """`emit_each` to this process's connections only; the frames are lazy
+        (frame_writer.py): they wait up to half a second for each connection's next
+        write."""
         for room, data in items:
-            await DirectEmitManager.emit(self, event, data, namespace, room=room)
+            await self._broadcast(event, data, namespace, room, None, lazy=True)

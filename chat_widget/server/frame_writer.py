@@ -12,6 +12,14 @@ receiver's pending bytes, and once per event-loop pass writes each
 connection's pending bytes in one `transport.write`, so a `message` and the
 frames after it in the same pass (other senders' bursts) share a system call.
 
+Frames written `lazy` (`chat_activity`, the unread counts every connection
+of the workspace gets for every message) wait up to `LAZY_SECONDS` for the
+connection's next write instead: with the next urgent frame (a `message` to
+a joined connection leaves with the activity before it), or all at once
+when the lazy timer fires. A connection that hears of four messages a
+second in other chats then costs two writes a second, not four, and the
+order of its frames is kept (one pending list per connection).
+
 A receiver is eligible only while nothing could tell the difference
 (`Link.writable`); otherwise the emit takes engine.io's queue as before:
 - long-polling, or mid-upgrade (`upgraded`, not `upgrading`);
@@ -61,6 +69,7 @@ logger = logging.getLogger(__name__)
 
 TEXT_OPCODE, BINARY_OPCODE = 0x1, 0x2
 FINAL_BIT = 0x80
+LAZY_SECONDS = 0.5  # the longest a lazy frame waits for its connection's next write
 
 
 def websocket_frame(payload: bytes, opcode: int) -> bytes:
@@ -113,7 +122,7 @@ class Link:
     """One plain websocket connection the fast path may write to, and its pending bytes."""
 
     __slots__ = ("socket", "response", "transport", "high_water", "pending", "pending_size",
-                 "stats")
+                 "urgent", "stats")
 
     def __init__(self, socket: Any, response: web_ws.WebSocketResponse,
                  transport: asyncio.Transport, high_water: int, stats: FrameStats) -> None:
@@ -123,6 +132,7 @@ class Link:
         self.high_water = high_water
         self.pending: list[bytes] = []
         self.pending_size = 0
+        self.urgent = False  # pending holds a frame due at the end of this loop pass
         self.stats = stats
 
     def writable(self, now: float, size: int) -> bool:
@@ -165,6 +175,7 @@ class Link:
         count = len(self.pending)
         self.pending.clear()
         self.pending_size = 0
+        self.urgent = False
         if self.response.closed or self.transport.is_closing():
             self.stats.dropped += count
             return
@@ -175,26 +186,34 @@ class Link:
 class FrameWriter:
     """The fast path of one engine.io server: its links by engine.io sid."""
 
-    def __init__(self) -> None:
+    def __init__(self, lazy_seconds: float = LAZY_SECONDS) -> None:
         self.links: dict[str, Link] = {}
         self.stats = FrameStats()
-        self._dirty: list[Link] = []
+        self.lazy_seconds = lazy_seconds
+        self._dirty: list[Link] = []  # links with an urgent frame: written this pass
+        self._lazy: list[Link] = []  # links that had only lazy frames: the timer's
+        self._lazy_timer: asyncio.TimerHandle | None = None
 
-    def write(self, eio_sids: Iterable[str], wire: bytes) -> list[str]:
+    def write(self, eio_sids: Iterable[str], wire: bytes, lazy: bool = False) -> list[str]:
         """Queue `wire` for each receiver that may take it; return those that may not.
 
         The caller hands the returned ones to engine.io's queue; the rest are
-        written at the end of this event-loop pass.
+        written at the end of this event-loop pass, or for `lazy` frames with
+        the connection's next write, within `lazy_seconds`.
         """
         now, size, refused, direct = time.time(), len(wire), [], 0
-        links, dirty = self.links, self._dirty
-        was_idle = not dirty
+        links, dirty, waiting = self.links, self._dirty, self._lazy
+        was_idle, had_lazy = not dirty, bool(waiting)
         for eio_sid in eio_sids:
             link = links.get(eio_sid)
             if link is None or not link.writable(now, size):
                 refused.append(eio_sid)
                 continue
-            if not link.pending:
+            if lazy:
+                if not link.pending:
+                    waiting.append(link)  # (a link flushed since may be listed twice)
+            elif not link.urgent:
+                link.urgent = True
                 dirty.append(link)
             link.add(wire)
             direct += 1
@@ -202,12 +221,22 @@ class FrameWriter:
         self.stats.queued += len(refused)
         if was_idle and dirty:
             asyncio.get_running_loop().call_soon(self.flush)
+        if waiting and not had_lazy:
+            self._lazy_timer = asyncio.get_running_loop().call_later(self.lazy_seconds,
+                                                                     self.flush_lazy)
         return refused
 
     def flush(self) -> None:
-        """Write every connection's pending bytes."""
+        """Write the pending bytes of every connection with an urgent frame."""
         dirty, self._dirty = self._dirty, []
         for link in dirty:
+            link.flush()
+
+    def flush_lazy(self) -> None:
+        """Write what the lazy frames' connections still hold."""
+        self._lazy_timer = None
+        waiting, self._lazy = self._lazy, []
+        for link in waiting:
             link.flush()
 
     def open_link(self, socket: Any, response: web_ws.WebSocketResponse,

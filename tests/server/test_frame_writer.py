@@ -210,15 +210,19 @@ def payload(n: int) -> dict[str, Any]:
 
 
 async def emit_probes(server: ChatServer, sids: list[str], count: int) -> dict[str, list[int]]:
-    """Broadcasts, per-connection emits, and emits that ask for an answer (which go
-    through engine.io's queue, as acks do), interleaved, some in the same loop pass;
-    returns what each connection should get, in order."""
+    """Broadcasts (some lazy, as chat_activity goes), per-connection emits, and emits
+    that ask for an answer (which go through engine.io's queue, as acks do),
+    interleaved, some in the same loop pass; returns what each connection should get,
+    in order."""
     sio, expected = server.sio, {sid: [] for sid in sids}
     for n in range(count):
         target = sids[n % len(sids)]
         kind = n % 5
         if kind < 2:
-            await sio.emit("probe", payload(n), room=ROOM)
+            if kind:
+                await sio.manager.emit_each("probe", [(ROOM, payload(n))])
+            else:
+                await sio.emit("probe", payload(n), room=ROOM)
             for sid in sids:
                 expected[sid].append(n)
         elif kind == 2:
@@ -286,34 +290,70 @@ async def test_frames_keep_each_connections_emit_order_on_every_client(
             await client.disconnect()
 
 
-@pytest.mark.parametrize("server", ["direct"], indirect=True)  # queues write frame by frame
-async def test_a_burst_in_one_loop_pass_leaves_in_one_write(server: ChatServer) -> None:
+@pytest.fixture
+async def counted_link(server: ChatServer) -> AsyncIterator[tuple[Received, list[int]]]:
+    """A websocket client in ROOM on the fast path, and the count of its link's writes."""
     client, got = await python_client(server.url, server.demo_tokens["alice"], ["websocket"])
+    sid = client.get_sid()
+    await server.sio.enter_room(sid, ROOM)
+    assert server.frames is not None
+    link = server.frames.links[eio_sid_of(server, sid)]
+    await wait_for(lambda: link.writable(0.0, 0), "the writer to wait on its queue")
+    transport, writes = link.transport, [0]
+    real_write = transport.write
+
+    def counted(data: Any) -> None:
+        writes[0] += 1
+        real_write(data)
+
+    transport.write = counted  # type: ignore[method-assign]
     try:
-        sid = client.get_sid()
-        await server.sio.enter_room(sid, ROOM)
-        assert server.frames is not None
-        link = server.frames.links[eio_sid_of(server, sid)]
-        await wait_for(lambda: link.writable(0.0, 0), "the writer to wait on its queue")
-        transport, writes = link.transport, [0]
-        real_write = transport.write
-
-        def counted(data: Any) -> None:
-            writes[0] += 1
-            real_write(data)
-
-        transport.write = counted  # type: ignore[method-assign]
-        try:
-            for n in range(30):  # no await in between that waits: one loop pass
-                await server.sio.emit("probe", {"n": n, "pad": "z" * 100}, room=ROOM)
-            await server.sio.emit("probe", "done", room=ROOM)
-            await asyncio.wait_for(got.done.wait(), WAIT)
-        finally:
-            del transport.write
-        assert got.probes == list(range(30))
-        assert writes[0] == 1
+        yield got, writes
     finally:
+        del transport.write
         await client.disconnect()
+
+
+@pytest.mark.parametrize("server", ["direct"], indirect=True)  # queues write frame by frame
+async def test_a_burst_in_one_loop_pass_leaves_in_one_write(
+        server: ChatServer, counted_link: tuple[Received, list[int]]) -> None:
+    got, writes = counted_link
+    for n in range(30):  # no await in between that waits: one loop pass
+        await server.sio.emit("probe", {"n": n, "pad": "z" * 100}, room=ROOM)
+    await server.sio.emit("probe", "done", room=ROOM)
+    await asyncio.wait_for(got.done.wait(), WAIT)
+    assert got.probes == list(range(30))
+    assert writes[0] == 1
+
+
+@pytest.mark.parametrize("server", ["direct"], indirect=True)
+async def test_lazy_frames_wait_for_the_connections_next_write(
+        server: ChatServer, counted_link: tuple[Received, list[int]]) -> None:
+    got, writes = counted_link
+    assert server.frames is not None
+    server.frames.lazy_seconds = 600.0  # only the urgent frame can take them out
+    for n in range(5):  # each in a loop pass of its own
+        await server.sio.manager.emit_each("probe", [(ROOM, {"n": n})])
+        await asyncio.sleep(0)
+    await asyncio.sleep(0.05)
+    assert writes[0] == 0 and got.probes == []
+    await server.sio.emit("probe", "done", room=ROOM)
+    await asyncio.wait_for(got.done.wait(), WAIT)
+    assert got.probes == list(range(5))
+    assert writes[0] == 1
+
+
+@pytest.mark.parametrize("server", ["direct"], indirect=True)
+async def test_lazy_frames_alone_leave_when_their_timer_fires(
+        server: ChatServer, counted_link: tuple[Received, list[int]]) -> None:
+    got, writes = counted_link
+    assert server.frames is not None
+    server.frames.lazy_seconds = 0.05
+    await server.sio.manager.emit_each("probe", [(ROOM, {"n": 7})])
+    await server.sio.manager.emit_each("probe", [(ROOM, "done")])
+    await asyncio.wait_for(got.done.wait(), WAIT)
+    assert got.probes == [7]
+    assert writes[0] == 1  # both were pending when the timer fired
 
 
 def server_transport_of(server: ChatServer, client_port: int) -> asyncio.Transport:
