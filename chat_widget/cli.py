@@ -92,6 +92,7 @@ def _byte_size(value: str) -> int:
 
 async def _serve(args: argparse.Namespace) -> int:
     from .server import ChatServer, ServerConfig, bind_failure, prepare_database
+    from .server.gc_settings import tune_for_many_connections
     from .server.open_files import raise_open_file_limit
 
     logging.basicConfig(level=args.log_level.upper(),
@@ -126,6 +127,8 @@ async def _serve(args: argparse.Namespace) -> int:
             raise
         await server.stop()
         raise failure from None
+    if not args.default_gc:
+        tune_for_many_connections()
     print(f"chat-widget server listening on {url} (database {_redacted(args.db)})", flush=True)
     if args.demo:
         # Tokens stay out of the console and logs; `tokens` and --ready-file hand them over.
@@ -308,6 +311,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--no-chat-activity", action="store_true", help=argparse.SUPPRESS)
     # For the benchmark alone: broadcasts through engine.io's queues only, to compare.
     serve.add_argument("--no-direct-frames", action="store_true", help=argparse.SUPPRESS)
+    # Benchmarks only: CPython's collector settings, to compare (server/gc_settings.py).
+    serve.add_argument("--default-gc", action="store_true", help=argparse.SUPPRESS)
 
     serve.add_argument("--max-file-size", type=_byte_size, default="25MiB",
                        help="largest file an upload may be, e.g. 25MiB, 500KiB (default 25MiB)")
