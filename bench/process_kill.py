@@ -75,6 +75,7 @@ def run(clients: int = 50, processes: int = 3, kills: int = 3, every: float = 20
             return [urls[first]] if stays(index) else urls[first:] + urls[:first]
 
         senders = start_fleet(setup, urls_for, send_every)
+        sending_from = time.monotonic()
         everyone = set(setup.tokens)
         settled = first_times(time.monotonic(), 30.0, {
             "all_present_at_start_s": lambda: all_see(senders, everyone)})
@@ -98,7 +99,9 @@ def run(clients: int = 50, processes: int = 3, kills: int = 3, every: float = 20
                              "went_away": len(gone), **seen, **back})
             time.sleep(max(0.0, killed_at + every - time.monotonic()))
         stop_fleet(senders)
+        sending_s = time.monotonic() - sending_from
         report = verdict(setup)
+    report["sends_per_s"] = round(report["sends"] / sending_s, 1)
     ghosts = [kill["ghosts_gone_after_s"] for kill in per_kill]
     failovers = sorted(seconds for s in senders if not stays(s.index) for seconds in s.offline_s)
     report.update({

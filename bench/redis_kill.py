@@ -53,6 +53,7 @@ def run(clients: int = 50, processes: int = 3, kills: int = 3, down_for: float =
     with deployment(processes, clients) as setup:
         urls = setup.urls
         senders = start_fleet(setup, lambda index: [urls[index % processes]], every)
+        sending_from = time.monotonic()
         alice = setup.servers[0].tokens["alice"]
         time.sleep(between)
         per_kill = []
@@ -79,7 +80,9 @@ def run(clients: int = 50, processes: int = 3, kills: int = 3, down_for: float =
                              "messages_by_then": stored_by_then, **firsts})
             time.sleep(max(0.0, between - (time.monotonic() - back)))
         stop_fleet(senders)
+        sending_s = time.monotonic() - sending_from
         report = verdict(setup)
+    report["sends_per_s"] = round(report["sends"] / sending_s, 1)
     equal = [kill["histories_equal_after_s"] for kill in per_kill]
     report.update({"clients": clients, "processes": processes, "kills": kills,
                    "down_for_s": down_for, "send_every_s": every, "per_kill": per_kill,

@@ -208,6 +208,7 @@ def markdown(figures: dict[str, Any]) -> str:
         *reliability_faults.rows(figures, _suite_line),
         "",
         *reliability_faults.heartbeat_note(figures),
+        *reliability_faults.faults_note(figures),
         *load_scale.note(figures),
         "## Reproduce one item",
         "",
