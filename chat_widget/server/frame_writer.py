@@ -192,7 +192,7 @@ class FrameWriter:
         self.lazy_seconds = lazy_seconds
         self._dirty: list[Link] = []  # links with an urgent frame: written this pass
         self._lazy: list[Link] = []  # links that had only lazy frames: the timer's
-        self._lazy_timer: asyncio.TimerHandle | None = None
+        # (non-empty exactly while the lazy timer is set)
 
     def write(self, eio_sids: Iterable[str], wire: bytes, lazy: bool = False) -> list[str]:
         """Queue `wire` for each receiver that may take it; return those that may not.
@@ -222,8 +222,7 @@ class FrameWriter:
         if was_idle and dirty:
             asyncio.get_running_loop().call_soon(self.flush)
         if waiting and not had_lazy:
-            self._lazy_timer = asyncio.get_running_loop().call_later(self.lazy_seconds,
-                                                                     self.flush_lazy)
+            asyncio.get_running_loop().call_later(self.lazy_seconds, self.flush_lazy)
         return refused
 
     def flush(self) -> None:
@@ -234,7 +233,6 @@ class FrameWriter:
 
     def flush_lazy(self) -> None:
         """Write what the lazy frames' connections still hold."""
-        self._lazy_timer = None
         waiting, self._lazy = self._lazy, []
         for link in waiting:
             link.flush()
