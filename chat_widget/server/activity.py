@@ -46,6 +46,8 @@ class Activity:
         self.presence = presence
         self.chat_activity = chat_activity
         self.counts = ActivityCounts(service.store)
+        if chat_activity:  # told at the commit, before any read can show the message
+            service.store.on_created = self.counts.stored
         self._activity_turns: dict[str, tuple[asyncio.Lock, list[int]]] = {}  # chat_id ->
         # (the lock that orders its events, [how many messages hold or wait for it])
         self._tasks: set[asyncio.Task[None]] = set()
@@ -137,7 +139,6 @@ class Activity:
         """A new message: its sender stops typing, the workspace hears of the activity."""
         turn = None
         if self.chat_activity:
-            self.counts.stored(message)
             turn = self._activity_turns.setdefault(message["chat_id"], (asyncio.Lock(), [0]))
             turn[1][0] += 1  # counted now, so the chat's turns stay until this one is done
         self._spawn(self._after_message(message, turn))

@@ -7,7 +7,9 @@ messages it stored (their sender and mentions), and the counts it last told.
 While nothing else moved since — the same members with the same read
 markers, the same `last_version` (no message edited, deleted or reacted to),
 and every message up to the chat's `last_seq` one this process stored — the
-new counts are the old ones plus those messages: one `unread` for each that
+new counts are the old ones plus those messages (the store tells of each as
+its commit returns, `Store.on_created`, so a read that shows a message never
+runs ahead of it): one `unread` for each that
 another sent, one `unread_mentions` for each of them that mentions the
 member. That check is one row per member (`unread.members_markers`); when
 it fails (a marker moved, a change, a message from another process, a new
@@ -50,13 +52,21 @@ class ActivityCounts:
         self._stored: dict[str, dict[int, StoredMessage]] = {}
 
     def stored(self, message: Message) -> None:
-        """This process stored `message` (call before its event's turn comes)."""
+        """This process stored `message`: call as its commit returns, before anything
+        else can read the chat (else a count that sees it recounts in full)."""
         self._stored.setdefault(message["chat_id"], {})[message["seq"]] = StoredMessage(
             message["sender"]["id"], frozenset(message.get("mentions") or ()))
 
     def idle(self, chat_id: str) -> None:
-        """No event of the chat is waiting: the messages kept for it are all counted."""
-        self._stored.pop(chat_id, None)
+        """No event of the chat is waiting: forget its messages the last counts hold
+        (a message committed since keeps its place for the event it will have)."""
+        stored = self._stored.get(chat_id)
+        told = self._told.get(chat_id)
+        if stored and told is not None:
+            for seq in [seq for seq in stored if seq <= told.last_seq]:
+                del stored[seq]
+        if not stored or told is None:
+            self._stored.pop(chat_id, None)
 
     async def current(self, chat_id: str) -> MemberCounts:
         """The chat's positions and every member's counts, as the database holds them now."""

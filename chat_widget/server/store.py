@@ -129,6 +129,10 @@ class Store:
         self._members: ProvenFacts[tuple[str, str], bool] = ProvenFacts()
         self._sends: GroupCommit[str, _Send, tuple[Message, bool]] = GroupCommit(
             self._commit_sends)
+        # Told of each message this process creates, on the event loop, as its commit
+        # returns: before any later read can show the message and before its sender
+        # hears of it (`member_counts.ActivityCounts` carries counts forward by them).
+        self.on_created: Callable[[Message], None] | None = None
 
     async def open(self) -> None:
         """Create or upgrade the tables (safe when processes start together)."""
@@ -312,11 +316,16 @@ class Store:
                             ) -> list[tuple[Message, bool] | Exception]:
         for _attempt in range(3):
             try:
-                return await self.db.run(_store_messages, sends)
+                outcomes = await self.db.run(_store_messages, sends)
             except IntegrityError:
                 # A send with the same client_id committed from another process
                 # since the group looked: go round again and answer with it.
                 continue
+            if self.on_created is not None:
+                for outcome in outcomes:
+                    if not isinstance(outcome, Exception) and outcome[1]:
+                        self.on_created(outcome[0])
+            return outcomes
         raise ChatError("could not store the message", code="internal")
 
     async def change_message(

@@ -78,3 +78,26 @@ async def test_a_stored_message_has_the_protocol_fields(store: Store) -> None:
     assert message["parts"] == parts and message["created_at"].endswith("Z")
     assert await store.user_by_token("alice-token") == ALICE
     assert await store.user_by_token("wrong") is None
+
+
+async def test_each_created_message_is_told_before_any_read_can_show_it(store: Store) -> None:
+    """`on_created` hears of a message as its commit returns: a read that shows the chat's
+    `last_seq` never runs ahead of it (chat_activity's carried counts depend on that)."""
+    told: list[int] = []
+    store.on_created = lambda message: told.append(message["seq"])
+    ahead: list[tuple[int, int]] = []
+
+    async def read_while_sending() -> None:
+        for _ in range(200):
+            last_seq = (await store.members_markers("general")).last_seq
+            if last_seq and (not told or told[-1] < last_seq):
+                ahead.append((last_seq, told[-1] if told else 0))
+            await asyncio.sleep(0)
+
+    sends = [store.store_message("general", ALICE, f"m{number}", [], client_id=f"c{number}")
+             for number in range(60)]
+    await asyncio.gather(read_while_sending(), *sends)
+    assert ahead == []
+    assert told == list(range(1, 61))
+    await store.store_message("general", ALICE, "m0", [], client_id="c0")  # a repeat
+    assert told == list(range(1, 61))
