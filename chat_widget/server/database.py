@@ -118,6 +118,27 @@ class Database:
             async with self._autocommit_engine.connect() as conn:
                 return await conn.run_sync(operation, *args)
 
+    async def read_statement(self, operation: Callable[..., T], *args: Any) -> T:
+        """A read of one statement, which is a snapshot of its own.
+
+        On SQLite it runs in place in autocommit: no BEGIN IMMEDIATE, so it
+        neither takes the write lock nor waits for another process's, and no
+        COMMIT (the two cost more than the statement; it runs once per message,
+        for `chat_activity`). `operation` must issue its statement straight on
+        the driver (`Direct`); one that goes through SQLAlchemy gets a
+        transaction begun for it, which is ended here. Elsewhere it is `read`.
+        """
+        if self.dialect != "sqlite":
+            return await self.read(operation, *args)
+        with _unavailable_as_chat_error():
+            if self._writer_conn is None:
+                self._writer_conn = self._writer.connect()
+            try:
+                return operation(self._writer_conn, *args)
+            finally:
+                if self._writer_conn.in_transaction():
+                    self._writer_conn.rollback()
+
     async def read_pages(self, operation: Callable[..., T], *args: Any) -> T:
         """A read that may be large (pages of messages): off the event loop on SQLite."""
         if self.dialect == "sqlite":

@@ -262,8 +262,8 @@ class Store:
 
     async def members_markers(self, chat_id: str) -> MemberMarkers:
         """The chat's positions and each workspace member's read marker (no counts): one row
-        per member, a small read (on SQLite run in place, cheaper than a thread's round trip)."""
-        return await self.db.read(members_markers, chat_id)
+        per member, one statement (on SQLite run in place, without a transaction of its own)."""
+        return await self.db.read_statement(members_markers, chat_id)
 
     async def mark_read(self, chat_id: str, user_id: str, seq: int) -> tuple[int, bool]:
         """Move a read marker forward (never back); (marker now, whether it moved)."""

@@ -101,3 +101,30 @@ async def test_each_created_message_is_told_before_any_read_can_show_it(store: S
     assert told == list(range(1, 61))
     await store.store_message("general", ALICE, "m0", [], client_id="c0")  # a repeat
     assert told == list(range(1, 61))
+
+
+async def test_a_one_statement_read_neither_takes_nor_waits_for_the_write_lock(
+        store: Store, tmp_path: Path) -> None:
+    """`members_markers` (behind every chat_activity) reads while another process holds
+    the file's write lock, and a read through SQLAlchemy leaves no transaction open."""
+    import sqlite3
+
+    from sqlalchemy import select
+
+    from chat_widget.server.schema import chats
+
+    await store.store_message("general", ALICE, "one", [])
+    other = sqlite3.connect(tmp_path / "store.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process, mid-write
+    try:
+        markers = await store.members_markers("general")
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert (markers.last_seq, markers.markers) == (1, {"alice": 0})
+    last_seq = await store.db.read_statement(
+        lambda conn: conn.execute(select(chats.c.last_seq)).scalar())
+    assert last_seq == 1
+    assert store.db._writer_conn is not None and not store.db._writer_conn.in_transaction()
+    following, _ = await store.store_message("general", ALICE, "two", [])
+    assert following["seq"] == 2
