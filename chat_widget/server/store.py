@@ -550,19 +550,22 @@ def _auth_reused() -> ChatError:
 def _spend_nonces(conn: Connection, sends: list[_Send]) -> list[bool]:
     """Spend each send's nonce; whether it was fresh (a send without one passes).
 
-    A lone nonce takes one statement (insert unless there). A group's are
-    looked up, then the fresh ones inserted, each with a statement built once
-    (a multi-row VALUES is compiled anew each time, which cost more than the
-    commit it saved). Should another process spend one in between, the insert
-    fails and the whole group is tried again (`Store._commit_sends`), seeing
-    it spent.
+    On SQLite, and for a lone nonce anywhere, each takes one statement (insert
+    unless there), run straight on the driver (`Direct`): in-process, several
+    of those cost less than one statement with a list that SQLAlchemy must
+    expand and compile. On PostgreSQL a group's are looked up in one round
+    trip, then the fresh ones inserted (a multi-row VALUES is compiled anew
+    each time, which cost more than the commit it saved). Should another
+    process spend one in between, the insert fails and the whole group is
+    tried again (`Store._commit_sends`), seeing it spent.
     """
     nonces = [send.auth_nonce for send in sends if send.auth_nonce is not None]
     if not nonces:
         return [True] * len(sends)
-    if len(nonces) == 1:
-        fresh = set(nonces) if _SPEND_AUTH[conn.dialect.name].rowcount(
-            conn, {"nonce": nonces[0], "expires_at": _expiry(sends, nonces[0])}) else set()
+    if len(nonces) == 1 or conn.dialect.name == "sqlite":
+        spend = _SPEND_AUTH[conn.dialect.name]
+        fresh = {nonce for nonce in dict.fromkeys(nonces) if spend.rowcount(
+            conn, {"nonce": nonce, "expires_at": _expiry(sends, nonce)})}
     else:
         fresh = set(nonces) - set(conn.scalars(_SPENT_NONCES, {"nonces": nonces}))
         conn.execute(insert(used_auth), [{"nonce": nonce, "expires_at": _expiry(sends, nonce)}
@@ -599,12 +602,15 @@ def _stored_by_client_id(conn: Connection, keys: list[ClientKey]) -> dict[Client
     One query per chat, built once: the senders and the client_ids as two
     lists, which both databases look up in the unique index, pair by pair
     (a row-value IN made SQLite scan the table); pairs not asked for are
-    dropped (`_wanted`). A lone key is first looked for with a statement
-    that SQLite runs straight, and read whole only if found (seldom: a retry).
+    dropped (`_wanted`). On SQLite, and for a lone key anywhere, each key is
+    first looked for with a statement run straight on the driver, and only
+    those found are read whole (seldom: a retry).
     """
-    if len(keys) == 1 and _CLIENT_ID_TAKEN.scalar(conn, dict(zip(
-            ("chat_id", "sender_id", "client_id"), keys[0], strict=True))) is None:
-        return {}
+    if len(keys) == 1 or conn.dialect.name == "sqlite":
+        keys = [key for key in keys if _CLIENT_ID_TAKEN.scalar(conn, dict(zip(
+            ("chat_id", "sender_id", "client_id"), key, strict=True))) is not None]
+        if not keys:
+            return {}
     by_chat: dict[str, list[ClientKey]] = {}
     for key in keys:
         by_chat.setdefault(key[0], []).append(key)
