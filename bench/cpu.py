@@ -9,8 +9,10 @@ chat server spends on authorising, checking, storing and telling the chat of
 a message, over what python-socketio itself spends to move it.
 
 Nobody marks anything read during the run, so each message's `chat_activity`
-counts every message sent so far as unread: with chat_activity on, the figure
-grows with the run's length (the `_without_chat_activity` figure does not).
+counts every message sent so far as unread. The server carries those counts
+forward from its last event (`server/member_counts.py`), so the figure does
+not grow with the run's length; `_without_chat_activity` shows what the
+events cost.
 """
 
 from __future__ import annotations
