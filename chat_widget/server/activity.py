@@ -9,10 +9,10 @@ or Redis shared by every process); read markers live in the database.
 `chat_activity` carries per-user unread counts for all members of the
 workspace (`member_counts.ActivityCounts`: carried forward from the last
 event's where nothing else moved, else read in one query). Every stored
-message gets its own event, as the protocol says; the events of one chat go
-out one after another (a lock per chat), each with the counts as they stood
-when its turn came, so a member's counts never go backwards even when two
-messages' reads would finish out of order.
+message gets its own event, as the protocol says. One task per chat tells
+of its messages in seq order; those that arrived together (a group commit's)
+share one read of the counts, each event with the counts up to its own
+message, so a member's counts never go backwards.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from .presence import Presence
 from .rooms import room_of, user_room
 from .service import ChatService
 from .store import User
+from .unread import MemberCounts
 
 logger = logging.getLogger(__name__)
 
@@ -48,8 +49,8 @@ class Activity:
         self.counts = ActivityCounts(service.store)
         if chat_activity:  # told at the commit, before any read can show the message
             service.store.on_created = self.counts.stored
-        self._activity_turns: dict[str, tuple[asyncio.Lock, list[int]]] = {}  # chat_id ->
-        # (the lock that orders its events, [how many messages hold or wait for it])
+        self._waiting: dict[str, list[Message]] = {}  # chat_id -> messages not yet told of
+        self._telling: dict[str, asyncio.Task[None]] = {}  # chat_id -> the task telling them
         self._tasks: set[asyncio.Task[None]] = set()
         presence.typing_ended = self._typing_ended
         presence.presence_changed = self._presence_changed
@@ -136,35 +137,44 @@ class Activity:
     # --- chat activity -------------------------------------------------------------------
 
     def message_stored(self, message: Message) -> None:
-        """A new message: its sender stops typing, the workspace hears of the activity."""
-        turn = None
-        if self.chat_activity:
-            turn = self._activity_turns.setdefault(message["chat_id"], (asyncio.Lock(), [0]))
-            turn[1][0] += 1  # counted now, so the chat's turns stay until this one is done
-        self._spawn(self._after_message(message, turn))
+        """A new message: its sender stops typing, the workspace hears of the activity.
 
-    async def _after_message(self, message: Message,
-                             turn: tuple[asyncio.Lock, list[int]] | None) -> None:
-        chat_id, sender = message["chat_id"], message["sender"]
+        Each chat's messages wait in a list that one task per chat works through
+        (`_tell_chat`); messages that arrive while it is busy (a group commit's,
+        or a burst's) are taken together, so their events share one read of the
+        counts, and go out in seq order, one event per message.
+        """
+        chat_id = message["chat_id"]
+        self._waiting.setdefault(chat_id, []).append(message)
+        if chat_id not in self._telling:
+            self._telling[chat_id] = self._spawn(self._tell_chat(chat_id))
+
+    async def _tell_chat(self, chat_id: str) -> None:
         try:
+            while waiting := self._waiting.pop(chat_id, None):
+                try:
+                    await self._tell(chat_id, sorted(waiting, key=lambda m: m["seq"]))
+                except Exception:
+                    logger.exception("telling the chat's members of new messages failed")
+        finally:
+            del self._telling[chat_id]
+            self.counts.idle(chat_id)  # an idle chat keeps none of its messages
+
+    async def _tell(self, chat_id: str, messages: list[Message]) -> None:
+        for message in messages:
+            sender = message["sender"]
             if sender["kind"] == "user" and await self.presence.stop_typing(chat_id,
                                                                             sender["id"]):
                 await self._emit_typing(chat_id, User(sender["id"], sender["name"],
                                                       sender["kind"]), False)
-            if turn is not None:
-                async with turn[0]:
-                    await self._emit_activity(chat_id)
-        finally:
-            if turn is not None:
-                turn[1][0] -= 1
-                if not turn[1][0]:
-                    del self._activity_turns[chat_id]  # an idle chat keeps no lock
-                    self.counts.idle(chat_id)
+        if self.chat_activity:
+            steps = await self.counts.for_each(chat_id, [m["seq"] for m in messages])
+            for counts in steps:
+                await self._emit_activity(chat_id, counts)
 
-    async def _emit_activity(self, chat_id: str) -> None:
+    async def _emit_activity(self, chat_id: str, counts: MemberCounts) -> None:
         """One `chat_activity` per member, with its own counts: one batch for the manager
         (over Redis, one pub/sub message for the workspace, not one per member)."""
-        counts = await self.counts.current(chat_id)
         await self.sio.manager.emit_each(protocol.CHAT_ACTIVITY, [
             (user_room(user_id), _activity(chat_id, counts.last_seq, fields))
             for user_id, fields in counts.members.items()])
@@ -174,10 +184,11 @@ class Activity:
         await self.sio.emit(protocol.CHAT_ACTIVITY, _activity(chat_id, last_seq, fields),
                             room=user_room(user_id))
 
-    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = asyncio.get_running_loop().create_task(self._logged(work))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
     @staticmethod
     async def _logged(work: Coroutine[Any, Any, None]) -> None:

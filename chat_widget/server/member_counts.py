@@ -14,14 +14,16 @@ another sent, one `unread_mentions` for each of them that mentions the
 member. That check is one row per member (`unread.members_markers`); when
 it fails (a marker moved, a change, a message from another process, a new
 member, a chat not seen lately) the counts are read again in full. The
-payloads are the same either way: the counts the database holds when the
-event's turn comes.
+events of messages that wait together share one read (`for_each`): carried
+forward, each gets the counts up to its own message; counted afresh, each
+gets the counts the database holds then.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import cast
 
 from ..protocol import Message
 from .store import Store
@@ -68,17 +70,20 @@ class ActivityCounts:
         if not stored or told is None:
             self._stored.pop(chat_id, None)
 
-    async def current(self, chat_id: str) -> MemberCounts:
-        """The chat's positions and every member's counts, as the database holds them now."""
+    async def for_each(self, chat_id: str, seqs: list[int]) -> list[MemberCounts]:
+        """The counts of the events of messages `seqs` (ascending) of one chat, from one
+        read: carried forward, each up to its own message; else counted afresh, the
+        counts the database holds now for every one of them."""
         told = self._told.get(chat_id)
-        counts = None
+        steps = None
         if told is not None:
-            counts = carried(told, await self.store.members_markers(chat_id),
-                             self._stored.get(chat_id, {}))
-        if counts is None:
+            steps = carried_each(told, await self.store.members_markers(chat_id),
+                                 self._stored.get(chat_id, {}), seqs)
+        if steps is None:
             counts = await self.store.members_fields(chat_id)
-        self._remember(chat_id, counts)
-        return counts
+            steps = [counts] * len(seqs)
+        self._remember(chat_id, steps[-1])
+        return steps
 
     def _remember(self, chat_id: str, counts: MemberCounts) -> None:
         self._told[chat_id] = counts
@@ -94,20 +99,42 @@ class ActivityCounts:
 def carried(told: MemberCounts, now: MemberMarkers,
             stored: dict[int, StoredMessage]) -> MemberCounts | None:
     """`told` plus the messages stored since, or None when anything else moved."""
+    steps = carried_each(told, now, stored, [now.last_seq])
+    return steps[0] if steps else None
+
+
+def carried_each(told: MemberCounts, now: MemberMarkers, stored: dict[int, StoredMessage],
+                 seqs: list[int]) -> list[MemberCounts] | None:
+    """`told` carried forward to each of `seqs` (ascending) in turn, with the markers
+    and `last_version` read `now`; None when anything else moved. A seq `told`
+    already covers gets the counts as they stand (never earlier ones)."""
     if now.last_version != told.last_version or now.last_seq < told.last_seq:
         return None
     if now.markers != {user_id: fields["last_read_seq"]
                        for user_id, fields in told.members.items()}:
         return None
-    added = [stored.get(seq) for seq in range(told.last_seq + 1, now.last_seq + 1)]
-    if None in added:
-        return None  # stored by another process, or not yet told to this one
-    members = {}
-    for user_id, fields in told.members.items():
-        others = [message for message in added if message and message.sender_id != user_id]
-        members[user_id] = {
+    steps, members, at = [], told.members, told.last_seq
+    for seq in seqs:
+        if seq > now.last_seq:
+            return None
+        if seq > at:
+            added = [stored.get(number) for number in range(at + 1, seq + 1)]
+            if None in added:
+                return None  # stored by another process, or not yet told to this one
+            members, at = _plus(members, cast(list[StoredMessage], added)), seq
+        steps.append(MemberCounts(at, now.last_version, members))
+    return steps
+
+
+def _plus(members: dict[str, dict[str, int]],
+          added: list[StoredMessage]) -> dict[str, dict[str, int]]:
+    """Each member's counts with `added` counted: those others sent, and whom they mention."""
+    counted = {}
+    for user_id, fields in members.items():
+        others = [message for message in added if message.sender_id != user_id]
+        counted[user_id] = {
             "last_read_seq": fields["last_read_seq"],
             "unread": fields["unread"] + len(others),
             "unread_mentions": fields["unread_mentions"]
             + sum(user_id in message.mentions for message in others)}
-    return MemberCounts(now.last_seq, now.last_version, members)
+    return counted

@@ -9,12 +9,13 @@ after each the event bob hears must hold what `GET /api/chats` counts afresh.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from chat_widget.server.member_counts import StoredMessage, carried
+from chat_widget.server.member_counts import StoredMessage, carried, carried_each
 from chat_widget.server.unread import MemberCounts, MemberMarkers
 from tests.conftest import RunningServer, start_server
 from tests.helpers import RawClient, http
@@ -129,3 +130,55 @@ def test_carried_adds_what_others_sent_and_whom_it_mentions() -> None:
 def test_carried_gives_up_when_anything_else_moved(now: MemberMarkers,
                                                    stored: dict[int, StoredMessage]) -> None:
     assert carried(TOLD, now, stored) is None
+
+
+def test_carried_each_counts_up_to_each_message_in_turn() -> None:
+    stored = {6: alone("alice", "bob"), 7: alone("bob"), 8: alone("alice")}
+    now = MemberMarkers(8, 2, {"alice": 5, "bob": 1})
+    steps = carried_each(TOLD, now, stored, [5, 6, 8])
+    assert steps is not None
+    assert [(step.last_seq, step.members["bob"]["unread"], step.members["bob"]["unread_mentions"],
+             step.members["alice"]["unread"]) for step in steps] == [
+        (5, 3, 1, 0),  # already counted: the counts as they stand
+        (6, 4, 2, 0),
+        (8, 5, 2, 1)]  # 7 and 8 together: bob's own 7 is not unread for bob
+    assert carried_each(TOLD, now, {6: alone("alice"), 8: alone("alice")}, [8]) is None  # 7?
+    assert carried_each(TOLD, now, stored, [9]) is None  # beyond what the read saw
+
+
+def test_a_burst_of_sends_gets_one_event_per_message_each_naming_its_own(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Messages stored together share one read of the counts; each event still carries
+    the counts up to its own message, in seq order, one per message."""
+    server = start_server(tmp_path_factory.mktemp("counts-burst"))
+    bob = RawClient(server, server.tokens["bob"])  # joins nothing: hears chat_activity only
+    senders = [RawClient(server, server.tokens["alice"]) for _ in range(6)]
+    try:
+        for sender in senders:
+            sender.join("general")
+        assert senders[0].send("general", "first")["ok"]
+        assert activity_at(bob, 1)["unread"] == 1
+        start = threading.Barrier(len(senders))
+        acks: list[dict[str, Any]] = []
+
+        def burst(sender: RawClient) -> None:
+            for number in range(5):
+                if number == 0:
+                    start.wait()
+                acks.append(sender.send("general", f"burst {number}"))
+
+        threads = [threading.Thread(target=burst, args=(sender,)) for sender in senders]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert all(ack["ok"] for ack in acks)
+        last = 1 + len(acks)
+        events = [bob.next_event("chat_activity") for _ in range(len(acks))]
+        assert [event["last_seq"] for event in events] == list(range(2, last + 1))
+        assert [event["unread"] for event in events] == list(range(2, last + 1))
+        assert counts_of(events[-1]) == fresh_counts(server, "bob")
+    finally:
+        for client in (bob, *senders):
+            client.close()
+        server.stop()
