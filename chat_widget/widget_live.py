@@ -139,6 +139,8 @@ class LiveTraits(traitlets.HasTraits):
 
     def _set_typing(self, chat_id: str, typing: bool) -> None:
         with contextlib.suppress(ChatError):  # a hint: the next keystroke says it again
+            if typing:  # a send is likely: its authorization string is fetched meanwhile
+                self.client.prepare_send(chat_id)
             self.client.set_typing(typing, chat_id=chat_id)
 
     def _mark_read(self, chat_id: str, seq: int) -> None:

@@ -140,6 +140,8 @@ def test_presence_typing_and_members_follow_the_client(alice: ChatWidget,
     bob.on_typing(record)
     front_end_sends(alice, {"type": "typing", "typing": True})
     assert seen.wait(10) and bob_sees[-1] == ("general", "alice", True)
+    # A send is likely: its authorization string was fetched while the user typed.
+    wait_for(alice, lambda: alice.client._auth.ready("general"))
 
 
 def test_a_mention_counts_as_unread_until_the_front_end_saw_it(alice: ChatWidget,

@@ -166,11 +166,19 @@ class AuthSupply:
         return ahead is not None and ahead.done()
 
     def refill(self, chat_id: str) -> None:
-        """After a send: fetch the next string for `chat_id` in the background."""
-        if not self.prefetch:
-            return
-        ahead: Future[tuple[str, float]] = Future()
+        """After a send: fetch the next string for `chat_id` in the background (with
+        `prefetch` on)."""
+        if self.prefetch:
+            self.fetch_ahead(chat_id)
+
+    def fetch_ahead(self, chat_id: str) -> None:
+        """Fetch a string for the next send to `chat_id` in the background, unless one
+        is on its way or waiting that `take` would still use."""
         with self._lock:
+            ahead = self._ahead.get(chat_id)
+            if ahead is not None and not _unusable(ahead):
+                return
+            ahead = Future()
             self._ahead[chat_id] = ahead
         self._chores.submit(self._fetch, chat_id, ahead)
 
@@ -179,3 +187,14 @@ class AuthSupply:
             ahead.set_result(self._http.message_auth(chat_id))
         except ChatError as error:
             ahead.set_exception(error)
+
+
+def _unusable(ahead: Future[tuple[str, float]]) -> bool:
+    """Whether a string fetched ahead is one `take` would pass over (failed, or too near
+    its expiry); one still on its way counts as usable."""
+    if not ahead.done():
+        return False
+    if ahead.exception() is not None:
+        return True
+    _auth, expires_at = ahead.result()
+    return expires_at - time.time() <= EXPIRY_MARGIN

@@ -126,9 +126,10 @@ class ChatClient(Awareness):
         )
         self._changed = self._connection.changed
         self._http.on_unreachable = self._connection.link_failed
+        self._auth = AuthSupply(self._http, self._chores, prefetch_auth)
         self._sender = Sender(
             self._connection,
-            AuthSupply(self._http, self._chores, prefetch_auth),
+            self._auth,
             self._listeners,
             reply_timeout=reply_timeout,
             send_timeout=send_timeout,
@@ -367,6 +368,18 @@ class ChatClient(Awareness):
         message = self._sender.send(content, chat_id, chat, client_id)
         self._ingest(message["chat_id"], [message])  # a broadcast may have brought it first
         return message
+
+    def prepare_send(self, chat_id: str | None = None) -> None:
+        """Fetch the authorization string for the next send to `chat_id` (default: the
+        session's chat) in the background, unless one is waiting.
+
+        For a caller that knows a send is coming (the widget, while someone
+        types): the send then takes its fourth step from what was fetched, and
+        its HTTP round trip is off the send's path. The send's steps and checks
+        are the same; a string refused, or too near its expiry, is replaced by a
+        fresh fetch then.
+        """
+        self._auth.fetch_ahead(self._resolve_chat(chat_id))
 
     def content_for(self, content: Any, chat_id: str | None = None,
                     as_file: str | None = None) -> MessageContent:

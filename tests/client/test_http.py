@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 
 from chat_widget.client import ChatClient
@@ -47,3 +48,48 @@ def test_a_refused_prefetched_string_is_replaced_by_a_fresh_one(server) -> None:
         spend_the_string_fetched_ahead(alice, server)
         assert alice.edit(first["id"], "edited with a fresh string")["version"] > 0
         wait_until(lambda: alice._sender._auth.ready("general"), what="the next string ahead")
+
+
+def counted_fetches(client: ChatClient) -> list[str]:
+    """The chats of every `POST /api/message-auth` the client makes from now on."""
+    fetched: list[str] = []
+    real = client._http.message_auth
+
+    def counting(chat_id: str, timeout: float | None = None) -> tuple[str, float]:
+        fetched.append(chat_id)
+        return real(chat_id, timeout=timeout)
+
+    client._http.message_auth = counting  # type: ignore[method-assign]
+    return fetched
+
+
+def test_prepare_send_fetches_one_string_ahead_and_the_send_takes_it(server) -> None:
+    with ChatClient(server.url, server.tokens["alice"]) as alice:  # prefetch_auth off
+        alice.join("general")
+        fetched = counted_fetches(alice)
+        supply = alice._auth
+        alice.prepare_send()
+        wait_until(lambda: supply.ready("general"), what="a string fetched ahead")
+        alice.prepare_send("general")  # one is waiting: no second fetch
+        assert fetched == ["general"]
+        assert alice.send("with the string fetched while typing")["seq"] > 0
+        assert fetched == ["general"]  # the send made no request of its own
+        assert not supply.ready("general")  # and, prefetch_auth off, fetched none after
+        assert alice.send("the next one fetches its own")["seq"] > 0
+        assert fetched == ["general", "general"]
+
+
+def test_a_string_near_its_expiry_is_fetched_again(server) -> None:
+    from concurrent.futures import Future
+
+    with ChatClient(server.url, server.tokens["alice"]) as alice:
+        alice.join("general")
+        fetched = counted_fetches(alice)
+        old: Future[tuple[str, float]] = Future()
+        old.set_result(("an old string", time.time() + 1))  # inside the expiry margin
+        alice._auth._ahead["general"] = old
+        alice.prepare_send()
+        wait_until(lambda: alice._auth.ready("general") and fetched == ["general"],
+                   what="a fresh string in place of the old")
+        assert alice.send("sent with the fresh one")["seq"] > 0
+        assert fetched == ["general"]
