@@ -45,6 +45,12 @@ class HttpApi:
         self.on_unreachable = on_unreachable
         self._session = requests.Session()
         self._session.headers["Authorization"] = f"Bearer {token}"
+        # requests reads the proxy and CA-bundle variables (and ~/.netrc) on every
+        # request when `trust_env` is on: a fifth of a send's HTTP CPU, measured. They are
+        # read once per server instead (`_environment`); ~/.netrc is not read at all, as
+        # its credentials would replace the bearer token.
+        self._session.trust_env = False
+        self._from_environment: dict[str, dict[str, Any]] = {}
 
     def message_auth(self, chat_id: str, timeout: float | None = None) -> tuple[str, float]:
         """A single-use authorization string for one message to `chat_id`, and its expiry.
@@ -94,10 +100,24 @@ class HttpApi:
                 self._raise_for(response, ChatError)
         return response
 
+    def _environment(self, server: str) -> dict[str, Any]:
+        """The proxies and CA bundle the environment names for `server`, read once."""
+        settings = self._from_environment.get(server)
+        if settings is None:
+            reader = requests.Session()  # trusts the environment, as requests does by default
+            merged = reader.merge_environment_settings(server, {}, None, None, None)
+            reader.close()
+            settings = {"proxies": merged["proxies"], "verify": merged["verify"]}
+            self._from_environment[server] = settings
+        return settings
+
     def _send(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         kwargs.setdefault("timeout", self.timeout)
+        server = self._servers.current
+        for name, value in self._environment(server).items():
+            kwargs.setdefault(name, value)
         try:
-            return self._session.request(method, self._servers.current + path, **kwargs)
+            return self._session.request(method, server + path, **kwargs)
         except requests.RequestException as exc:
             unreachable = isinstance(exc, (requests.ConnectionError, requests.Timeout))
             if unreachable and self.on_unreachable is not None:

@@ -5,7 +5,12 @@ from __future__ import annotations
 import time
 import uuid
 
+import pytest
+
 from chat_widget.client import ChatClient
+from chat_widget.client.connection import ServerList
+from chat_widget.client.http import HttpApi
+from chat_widget.errors import NotConnectedError
 from tests.client.common import wait_until
 
 
@@ -93,3 +98,38 @@ def test_a_string_near_its_expiry_is_fetched_again(server) -> None:
                    what="a fresh string in place of the old")
         assert alice.send("sent with the fresh one")["seq"] > 0
         assert fetched == ["general"]
+
+
+@pytest.mark.parametrize("bypassed", [False, True])
+def test_the_environment_s_proxy_is_used_unless_no_proxy_names_the_server(
+        server, monkeypatch: pytest.MonkeyPatch, bypassed: bool) -> None:
+    """Read once per server rather than per request, the proxy variables still apply."""
+    for name in ("http_proxy", "HTTP_PROXY"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")  # nothing listens there
+    for name in ("no_proxy", "NO_PROXY"):
+        if bypassed:
+            monkeypatch.setenv(name, "127.0.0.1,localhost")
+        else:
+            monkeypatch.delenv(name, raising=False)
+    api = HttpApi(ServerList(server.url), server.tokens["alice"], timeout=5)
+    try:
+        if bypassed:
+            assert api.me()["id"] == "alice"
+        else:
+            with pytest.raises(NotConnectedError):
+                api.me()
+    finally:
+        api.close()
+
+
+def test_a_netrc_entry_for_the_server_does_not_replace_the_bearer_token(
+        server, monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1 login someone password something\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    api = HttpApi(ServerList(server.url), server.tokens["alice"], timeout=5)
+    try:
+        assert api.me()["id"] == "alice"
+    finally:
+        api.close()
