@@ -67,7 +67,7 @@ PROFILE_NOTES = [
     "bookkeeping (one lock, the timeline, the callback thread) adds a little over the raw "
     "protocol client. Its HTTP requests resolve the environment's proxies and CA bundle "
     "once per server (`client/http.py`): requests' default reads them, and ~/.netrc, on "
-    "every request, about 0.25 ms of CPU a request here, which the floor's plain "
+    "every request, 0.1 to 0.25 ms of CPU a request here, which the floor's plain "
     "`requests.Session` GET still pays. "
     "Fetching the authorization string ahead (`prefetch_auth=True`) "
     "takes the HTTP round trip off the path; the transaction and the broadcast remain, "
