@@ -169,7 +169,7 @@ class AuthSupply:
         if ahead is not None:
             try:
                 auth, expires_at = ahead.result(timeout=max(0.0, deadline - time.monotonic()))
-                if expires_at - time.time() > EXPIRY_MARGIN:
+                if _still_good(expires_at):
                     return auth, True
             except Exception:  # the fresh fetch below reports what went wrong
                 pass
@@ -217,4 +217,9 @@ def _unusable(ahead: Future[tuple[str, float]]) -> bool:
     if ahead.exception() is not None:
         return True
     _auth, expires_at = ahead.result()
-    return expires_at - time.time() <= EXPIRY_MARGIN
+    return not _still_good(expires_at)
+
+
+def _still_good(expires_at: float) -> bool:
+    """Whether a string expiring at `expires_at` is still worth sending (`EXPIRY_MARGIN`)."""
+    return expires_at - time.time() > EXPIRY_MARGIN

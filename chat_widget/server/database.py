@@ -97,10 +97,9 @@ class Database:
         """A write or a small read."""
         with _unavailable_as_chat_error():
             if self.dialect == "sqlite":
-                if self._writer_conn is None:
-                    self._writer_conn = self._writer.connect()
-                with self._writer_conn.begin():
-                    return operation(self._writer_conn, *args)
+                writer = self._writer_connection()
+                with writer.begin():
+                    return operation(writer, *args)
             async with self._async_engine.begin() as conn:
                 return await conn.run_sync(operation, *args)
 
@@ -131,13 +130,18 @@ class Database:
         if self.dialect != "sqlite":
             return await self.read(operation, *args)
         with _unavailable_as_chat_error():
-            if self._writer_conn is None:
-                self._writer_conn = self._writer.connect()
+            writer = self._writer_connection()
             try:
-                return operation(self._writer_conn, *args)
+                return operation(writer, *args)
             finally:
-                if self._writer_conn.in_transaction():
-                    self._writer_conn.rollback()
+                if writer.in_transaction():
+                    writer.rollback()
+
+    def _writer_connection(self) -> Connection:
+        """SQLite's writer connection, opened on first use and held."""
+        if self._writer_conn is None:
+            self._writer_conn = self._writer.connect()
+        return self._writer_conn
 
     async def read_pages(self, operation: Callable[..., T], *args: Any) -> T:
         """A read that may be large (pages of messages): off the event loop on SQLite."""

@@ -60,14 +60,10 @@ class ActivityCounts:
             message["sender"]["id"], frozenset(message.get("mentions") or ()))
 
     def idle(self, chat_id: str) -> None:
-        """No event of the chat is waiting: forget its messages the last counts hold
-        (a message committed since keeps its place for the event it will have)."""
-        stored = self._stored.get(chat_id)
-        told = self._told.get(chat_id)
-        if stored and told is not None:
-            for seq in [seq for seq in stored if seq <= told.last_seq]:
-                del stored[seq]
-        if not stored or told is None:
+        """No event of the chat is waiting: forget its messages if none is left to count
+        (`_remember` drops those the last counts hold; one committed since keeps its
+        place for the event it will have) or no counts are kept to carry them onto."""
+        if not self._stored.get(chat_id) or chat_id not in self._told:
             self._stored.pop(chat_id, None)
 
     async def for_each(self, chat_id: str, seqs: list[int]) -> list[MemberCounts]:
@@ -94,13 +90,6 @@ class ActivityCounts:
         if stored:
             for seq in [seq for seq in stored if seq <= counts.last_seq]:
                 del stored[seq]
-
-
-def carried(told: MemberCounts, now: MemberMarkers,
-            stored: dict[int, StoredMessage]) -> MemberCounts | None:
-    """`told` plus the messages stored since, or None when anything else moved."""
-    steps = carried_each(told, now, stored, [now.last_seq])
-    return steps[0] if steps else None
 
 
 def carried_each(told: MemberCounts, now: MemberMarkers, stored: dict[int, StoredMessage],

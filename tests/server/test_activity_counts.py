@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from chat_widget.server.member_counts import StoredMessage, carried, carried_each
+from chat_widget.server.member_counts import StoredMessage, carried_each
 from chat_widget.server.unread import MemberCounts, MemberMarkers
 from tests.conftest import RunningServer, start_server
 from tests.helpers import RawClient, http
@@ -107,6 +107,13 @@ def test_every_event_holds_a_fresh_count_whatever_moved_between(two_servers) -> 
 
 TOLD = MemberCounts(5, 2, {"alice": {"last_read_seq": 5, "unread": 0, "unread_mentions": 0},
                            "bob": {"last_read_seq": 1, "unread": 3, "unread_mentions": 1}})
+
+
+def carried(told: MemberCounts, now: MemberMarkers,
+            stored: dict[int, StoredMessage]) -> MemberCounts | None:
+    """`told` carried forward to the chat's `last_seq` as read `now` (or None)."""
+    steps = carried_each(told, now, stored, [now.last_seq])
+    return steps[0] if steps else None
 
 
 def alone(sender: str, *mentions: str) -> StoredMessage:
