@@ -10,7 +10,15 @@ and no data-modifying WITH, so it keeps those):
   answers which were fresh, also against another process spending one at the
   same moment) and reads the messages already stored under the group's
   `client_id`s. One row at least: `fresh_nonces` on each, a found message's
-  columns on those that have one.
+  columns on those that have one. It looks up each `client_id` in turn by
+  chat and `client_id`, the leading columns of `uq_messages_client_id`
+  (migration 0006); the caller drops rows of other senders. Without statistics
+  on the chat (a new database, or a chat new since the last ANALYZE) the
+  planner otherwise read every message of the chat for each group: given the
+  senders too, it took `ix_messages_chat_sender_seq`; given the client_ids as
+  one `= ANY` list, it filtered the chat's rows with it rather than pay an
+  index descent per item; and allowed to flatten the per-item subquery
+  (`OFFSET 0` forbids it), it scanned the chat once and joined.
 - `TAKE_SEQS_AND_INSERT`: takes the chat's next `count` seqs and inserts the
   rows numbered from the first of them, in array order; answers the chat's
   new `last_seq`, or no row when there is no such chat (nothing inserted).
@@ -31,16 +39,19 @@ WITH fresh AS (
     RETURNING nonce
 ), found AS (
     SELECT messages.*, users.name AS sender_name, users.kind AS sender_kind
-    FROM messages JOIN users ON users.id = messages.sender_id
-    WHERE messages.chat_id = :chat_id
-      AND messages.sender_id = ANY(CAST(:sender_ids AS VARCHAR[]))
-      AND messages.client_id = ANY(CAST(:client_ids AS VARCHAR[]))
+    FROM unnest(CAST(:client_ids AS VARCHAR[])) AS wanted(client_id)
+    CROSS JOIN LATERAL (
+        SELECT * FROM messages
+        WHERE messages.chat_id = :chat_id AND messages.client_id = wanted.client_id
+        OFFSET 0
+    ) AS messages
+    JOIN users ON users.id = messages.sender_id
 )
 SELECT (SELECT array_agg(nonce) FROM fresh) AS fresh_nonces, found.*
 FROM (SELECT 1) AS one LEFT JOIN found ON true
 """).bindparams(
     bindparam("nonces", type_=ARRAY(String)), bindparam("expiries", type_=ARRAY(Float)),
-    bindparam("sender_ids", type_=ARRAY(String)), bindparam("client_ids", type_=ARRAY(String)),
+    bindparam("client_ids", type_=ARRAY(String)),
 ).columns(parts=JSON, reactions=JSON, mentions=JSON)
 
 _COLUMNS = ("id", "sender_id", "text", "parts", "client_id", "reply_to", "created_at",

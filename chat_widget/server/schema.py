@@ -92,7 +92,10 @@ messages = Table(
     Column("reactions", JSON, nullable=False, default=list, server_default="[]"),
     Column("mentions", JSON, nullable=False, default=list, server_default="[]"),
     UniqueConstraint("chat_id", "seq", name="uq_messages_chat_seq"),
-    UniqueConstraint("chat_id", "sender_id", "client_id", name="uq_messages_client_id"),
+    # client_id before sender_id (migration 0006; SQLite keeps the baseline's
+    # order, which its one-key probes match whole): a group's retry check looks
+    # up by chat and client_id alone (`postgres_sends.SPEND_AND_FIND`).
+    UniqueConstraint("chat_id", "client_id", "sender_id", name="uq_messages_client_id"),
 )
 # `changes` pages through a chat's messages by version.
 Index("ix_messages_chat_version", messages.c.chat_id, messages.c.version)

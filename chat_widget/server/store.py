@@ -654,7 +654,7 @@ def _check_sends(conn: Connection, sends: list[_Send],
     all_keys = [key for send in sends if (key := _client_key(send)) is not None]
     rows = list(conn.execute(postgres_sends.SPEND_AND_FIND, {
         "nonces": list(expiries), "expiries": list(expiries.values()),
-        **_client_id_lists(chat_ids.pop(), all_keys)}))
+        "chat_id": chat_ids.pop(), "client_ids": [key[2] for key in all_keys]}))
     fresh_flags = _fresh_flags(sends, set(rows[0].fresh_nonces or ()))
     live_keys = [key for send, fresh in zip(sends, fresh_flags, strict=True)
                  if fresh and (key := _client_key(send)) is not None]

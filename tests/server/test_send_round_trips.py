@@ -5,7 +5,8 @@ trip is paid by every sender in the chat: a group takes two statements
 (`postgres_sends`), and a connection just put back into the pool is taken
 again without a ping, while one idle past `IDLE_BEFORE_PING` is pinged (a
 restarted server's closed connections are found that way; the restart
-itself is tested in tests/test_reliability_faults.py).
+itself is tested in tests/test_reliability_faults.py). A group's check for
+repeated `client_id`s reads one row per `client_id`, not the chat.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import Connection, event, text
 
 from bench.postgres import temporary_database
 from chat_widget.server import database
+from chat_widget.server import store as store_module
 from chat_widget.server.store import Store, User
 
 ALICE = User("alice", "Alice", "user")
@@ -91,3 +93,27 @@ async def test_a_connection_back_moments_ago_is_not_pinged_an_idle_one_is(
     await send(store, 6)
     assert pinged == [1]
     assert (await store.chat("general", fresh=True))["last_seq"] == 7  # type: ignore[index]
+
+
+async def test_the_client_id_check_reads_one_row_per_client_id_however_long_the_chat(
+        store: Store) -> None:
+    # 2,000 messages written straight in and no ANALYZE since: a new database,
+    # whose planner knows nothing of how many of them the chat holds.
+    await store.db.run(lambda conn: conn.execute(text(
+        "INSERT INTO messages (id, chat_id, seq, sender_id, text, parts, client_id, created_at)"
+        " SELECT 'm' || n, 'general', n, 'alice', 'old', '[]', 'c' || n, '2026-12-01T00:00:00Z'"
+        " FROM generate_series(1, 2000) AS n")))
+    client_ids = ["c5", "c1999", "new"]
+
+    def check(conn: Connection) -> tuple[set[str], int]:
+        sends = [store_module._Send({"chat_id": "general", "client_id": client_id}, ALICE,
+                                    f"nonce-{client_id}", FAR) for client_id in client_ids]
+        _fresh, found = store_module._check_sends(conn, sends)
+        fetched = conn.execute(text(
+            "SELECT seq_tup_read + coalesce(idx_tup_fetch, 0) FROM pg_stat_xact_user_tables"
+            " WHERE relname = 'messages'")).scalar_one()
+        return {message["client_id"] for message in found.values()}, fetched
+
+    found, rows_read = await store.db.run(check)
+    assert found == {"c5", "c1999"}
+    assert rows_read <= len(client_ids)
