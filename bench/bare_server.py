@@ -2,7 +2,10 @@
 
 It does what the chat server's hot path does minus the chat: an `echo` event
 acknowledged with its payload, a `join` into one room, a `broadcast` event
-re-emitted to that room, and a keep-alive HTTP GET. Run on aiohttp or on
+re-emitted to that room, and a keep-alive HTTP GET. `broadcast_with_activity`
+also sends the room a `chat_activity`-shaped event after each message, as
+protocol 1.1 has the chat server do for every stored message: the floor of
+the same events, beside the floor the goals name. Run on aiohttp or on
 uvicorn (ASGI), so the two stacks can be compared on the same work.
 
     python -m bench.bare_server --stack aiohttp --ready-file F
@@ -36,6 +39,16 @@ def build_sio(async_mode: str) -> Any:
     @sio.on("broadcast")
     async def broadcast(sid: str, payload: Any) -> Any:
         await sio.emit("message", payload, room="room")
+        return {"ok": True}
+
+    sent = [0]
+
+    @sio.on("broadcast_with_activity")
+    async def broadcast_with_activity(sid: str, payload: Any) -> Any:
+        sent[0] += 1
+        await sio.emit("message", payload, room="room")
+        await sio.emit("chat_activity", {"chat_id": "room", "last_seq": sent[0], "unread": 0,
+                                         "unread_mentions": 0}, room="room")
         return {"ok": True}
 
     return sio

@@ -158,9 +158,15 @@ def _throughput_rows(part: dict[str, Any]) -> list[str]:
         result = part[count]
         stores = "; ".join(f"{name} {store['chat_messages_per_s']}/s ({store['throughput_ratio']})"
                            for name, store in result["stores"].items())
+        same_events = ""
+        if "bare_same_events_messages_per_s" in result:
+            over_same = ", ".join(f"{name} {store['throughput_ratio_same_events']}"
+                                  for name, store in result["stores"].items())
+            same_events = (f"; the same with a `chat_activity` event after each message "
+                           f"{result['bare_same_events_messages_per_s']}/s ({over_same})")
         rows.append(_row(f"throughput_{count}_ratio", part[f"throughput_{count}_ratio"], "≥ 0.9",
                          f"{count} senders, one chat: {stores}; bare python-socketio "
-                         f"{result['bare_messages_per_s']}/s"))
+                         f"{result['bare_messages_per_s']}/s{same_events}"))
     return rows
 
 

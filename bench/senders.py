@@ -3,7 +3,8 @@
 Against the chat server one send is what a client does: fetch an
 authorization string (`POST /api/message-auth`), then emit `send_message`
 and wait for the ack. Against a bare server (no token) the same shape is a
-keep-alive GET and a `broadcast` emit with ack: the floor.
+keep-alive GET and a `broadcast` emit with ack: the floor (or `bare_event`,
+another of the bare server's events).
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ import socketio
 
 async def send_lanes(url: str, token: str | None, chat_id: str, lanes: int,
                      keep_going: Callable[[], bool], text: str = "hi",
-                     start_together: asyncio.Barrier | None = None) -> int:
+                     start_together: asyncio.Barrier | None = None,
+                     bare_event: str = "broadcast") -> int:
     """Keep `lanes` sends in flight on one connection while `keep_going()`; acks counted.
 
     With `start_together`, the first send waits at that barrier once connected
@@ -40,7 +42,7 @@ async def send_lanes(url: str, token: str | None, chat_id: str, lanes: int,
             if token is None:
                 async with http.get(url + "/api/health") as reply:
                     auth = (await reply.json())["auth"]
-                ack = await client.call("broadcast", {"text": text, "auth": auth}, timeout=60)
+                ack = await client.call(bare_event, {"text": text, "auth": auth}, timeout=60)
             else:
                 async with http.post(url + "/api/message-auth",
                                      json={"chat_id": chat_id}) as reply:

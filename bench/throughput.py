@@ -5,7 +5,11 @@ one send in flight per client, as real clients do; every sender has joined
 the chat, so it also receives every message. The floor is the same layout
 against a bare python-socketio server (`broadcast` event with ack to the
 room plus one keep-alive GET per message), on the same stack. The chat
-server runs on SQLite and on a fresh PostgreSQL database.
+server runs on SQLite and on a fresh PostgreSQL database. Beside the floor,
+the bare server also sends a `chat_activity`-shaped event after each message
+(`bare_same_events`), as protocol 1.1 has every stored message do: every
+listener gets two events per message where the floor sends one, and on this
+machine the senders, which listen too, share the cores with the server.
 
     python -m bench.throughput --seconds 10 --rounds 3
 """
@@ -20,13 +24,14 @@ from .processes import bare_server, chat_server
 from .senders import send_lanes
 
 
-async def _load(url: str, tokens: list[str | None], seconds: float) -> float:
+async def _load(url: str, tokens: list[str | None], seconds: float,
+                bare_event: str = "broadcast") -> float:
     """Acked messages per second, timed from when every sender has connected and joined."""
     stop_at = [float("inf")]
     everyone = asyncio.Barrier(len(tokens) + 1)
     senders = asyncio.gather(*(
         send_lanes(url, token, "general", 1, lambda: time.perf_counter() < stop_at[0],
-                   start_together=everyone)
+                   start_together=everyone, bare_event=bare_event)
         for token in tokens))
     await everyone.wait()
     start = time.perf_counter()
@@ -67,18 +72,22 @@ def measure(seconds: float, senders: int, stores: dict[str, str | None],
     """
     best: dict[str, float] = {}
     for _round in range(rounds):
-        with bare_server("aiohttp") as info:
-            rate = asyncio.run(_load(info["url"], [None] * senders, seconds))
-        best["bare"] = max(best.get("bare", 0.0), rate)
+        for floor_name, event in (("bare", "broadcast"),
+                                  ("bare_same_events", "broadcast_with_activity")):
+            with bare_server("aiohttp") as info:
+                rate = asyncio.run(_load(info["url"], [None] * senders, seconds, event))
+            best[floor_name] = max(best.get(floor_name, 0.0), rate)
         for name, db_url in stores.items():
             with chat_server(db_url) as info:
                 tokens = [info["tokens"]["alice" if i % 2 else "bob"] for i in range(senders)]
                 rate = asyncio.run(_load(info["url"], tokens, seconds))
             best[name] = max(best.get(name, 0.0), rate)
-    floor = best["bare"]
+    floor, same_events = best["bare"], best["bare_same_events"]
     return {"senders": senders, "bare_messages_per_s": round(floor, 1),
+            "bare_same_events_messages_per_s": round(same_events, 1),
             "stores": {name: {"chat_messages_per_s": round(best[name], 1),
-                              "throughput_ratio": round(best[name] / floor, 3)}
+                              "throughput_ratio": round(best[name] / floor, 3),
+                              "throughput_ratio_same_events": round(best[name] / same_events, 3)}
                        for name in stores}}
 
 
