@@ -47,8 +47,8 @@ class Activity:
         self.presence = presence
         self.chat_activity = chat_activity
         self.counts = ActivityCounts(service.store)
-        if chat_activity:  # told at the commit, before any read can show the message
-            service.store.on_created = self.counts.stored
+        # Told at the commit, in seq order, before any read can show the message.
+        service.store.on_created = self.message_stored
         self._waiting: dict[str, list[Message]] = {}  # chat_id -> messages not yet told of
         self._telling: dict[str, asyncio.Task[None]] = {}  # chat_id -> the task telling them
         self._tasks: set[asyncio.Task[None]] = set()
@@ -139,17 +139,25 @@ class Activity:
     def message_stored(self, message: Message) -> None:
         """A new message: its sender stops typing, the workspace hears of the activity.
 
-        Each chat's messages wait in a list that one task per chat works through
+        Called as the commit that created it returns (`Store.on_created`), so in
+        seq order: told after its broadcast instead, a send whose broadcast had to
+        wait (a receiver's queue) let a later send's event go first. Each chat's
+        messages wait in a list that one task per chat works through
         (`_tell_chat`); messages that arrive while it is busy (a group commit's,
         or a burst's) are taken together, so their events share one read of the
         counts, and go out in seq order, one event per message.
         """
+        if self.chat_activity:
+            self.counts.stored(message)
         chat_id = message["chat_id"]
         self._waiting.setdefault(chat_id, []).append(message)
         if chat_id not in self._telling:
             self._telling[chat_id] = self._spawn(self._tell_chat(chat_id))
 
     async def _tell_chat(self, chat_id: str) -> None:
+        # One pass of the loop first: the senders woken by the same commit
+        # broadcast their messages before their events go out.
+        await asyncio.sleep(0)
         try:
             while waiting := self._waiting.pop(chat_id, None):
                 try:

@@ -165,7 +165,6 @@ class ChatServer:
         self.app[FILES_KEY] = self.files
         self.activity = Activity(self.sio, self.service, self._presence(),
                                  chat_activity=config.chat_activity)
-        self.service.stored = self.activity.message_stored
         if self.redis is not None:
             self.delivery = OrderedDelivery(self.store, self.sio, self.redis.live)
             self.redis.route, self.redis.on_subscribed = (self.delivery.route,

@@ -25,8 +25,6 @@ from .store import Change, Store, User
 logger = logging.getLogger(__name__)
 
 Broadcast = Callable[[str, Mapping[str, Any], str], Awaitable[None]]
-# Told of every message stored new (a person's or a bot's), after its broadcast.
-Stored = Callable[[Message], None]
 
 
 def bot_user(responder: str) -> User:
@@ -46,8 +44,6 @@ class ChatService:
         self.responders = ResponderRunner(
             self._emit_delta, self._store_answer, self._emit_failure, responder_timeout)
         self._bots: dict[str, User] = {}
-        self.stored: Stored | None = None
-        """Told of each new message after its broadcast (presence and activity)."""
 
     # --- who and what ----------------------------------------------------------
 
@@ -173,7 +169,6 @@ class ChatService:
             auth_nonce=verified.nonce, auth_expires_at=verified.expires_at)
         if created:
             await self._broadcast(protocol.MESSAGE, message, chat_id)
-            self._told_stored(message)
             if chat["responder"]:
                 self.responders.answer(chat["responder"], message)
         return message
@@ -257,11 +252,6 @@ class ChatService:
             question["chat_id"], await self._bot(name), text, parts,
             reply_to=question["id"], message_id=reply_id)
         await self._broadcast(protocol.MESSAGE, message, question["chat_id"])
-        self._told_stored(message)
-
-    def _told_stored(self, message: Message) -> None:
-        if self.stored is not None:
-            self.stored(message)
 
     async def _emit_failure(self, question: Message, code: str, message: str) -> None:
         await self._broadcast(protocol.REPLY_FAILED, {
