@@ -163,6 +163,14 @@ PROFILE_NOTES = [
     "it; those connections take engine.io's queue path, above). A PostgreSQL send group "
     "could be one statement (one round trip) by writing the group's checks a second time "
     "in SQL; not done.",
+    "- **Tried on SQLite's settings and dropped (2026-12-02, evening; alternating runs of "
+    "the one-listener CPU measurement):** with the search trigger dropped altogether "
+    "(an upper bound, not a choice) the ratio went from 2.89 and 2.75 to 2.46 and 2.52, "
+    "about 12 % of the chat server's CPU per message; FTS5's `automerge` at 0 or 16 "
+    "instead of 4, `wal_autocheckpoint=10000` and `mmap_size` at 256 MiB each stayed "
+    "within the runs' own spread (base 2.62 to 2.84 over three rounds, each variant "
+    "2.42 to 2.84). None is kept. chat_activity's cost does not grow with the run: 3- and "
+    "12-second runs measured the same CPU per message.",
 ]
 
 
