@@ -8,9 +8,14 @@ is submitted to that lane meanwhile waits and goes into the following
 commit, all together. Each submitter gets its own item's outcome, and only
 once the commit that holds it has returned.
 
-There is no timer: a lone write starts its commit on the event loop's next
-pass (a task is started for it), so writes that became ready in the same
-pass join it and none waits for company that may not come.
+There is no timer. Before each commit the lane lets the event loop run a
+few passes (`gather_passes`): a send is several passes from its websocket
+frame to `submit` (python-socketio starts a task for each event, the
+handler checks the authorization string), so the sends whose frames were
+already read when the first one submitted are still on their way then, and
+would each pay a commit of their own. An idle loop runs those passes in
+microseconds, so a lone write hardly waits and none waits for company that
+may not come; a busy one runs what is due, and that is what joins.
 """
 
 from __future__ import annotations
@@ -32,8 +37,9 @@ CommitGroup = Callable[[list[Item]], Awaitable[list["Result | Exception"]]]
 class GroupCommit(Generic[Lane, Item, Result]):
     """One commit in flight per lane; items submitted meanwhile go into the next."""
 
-    def __init__(self, commit: CommitGroup[Item, Result]) -> None:
+    def __init__(self, commit: CommitGroup[Item, Result], gather_passes: int = 0) -> None:
         self._commit = commit
+        self._gather_passes = gather_passes
         self._waiting: dict[Lane, list[tuple[Item, asyncio.Future[Result]]]] = {}
         self._draining: dict[Lane, asyncio.Task[None]] = {}
 
@@ -53,7 +59,10 @@ class GroupCommit(Generic[Lane, Item, Result]):
     async def _drain(self, lane: Lane) -> None:
         group: list[tuple[Item, asyncio.Future[Result]]] = []
         try:
-            while group := self._waiting.pop(lane, []):
+            while self._waiting.get(lane):  # the passes count from a group's first write
+                for _ in range(self._gather_passes):
+                    await asyncio.sleep(0)  # one pass of the loop: what is due runs first
+                group = self._waiting.pop(lane)
                 try:
                     outcomes = await self._commit([item for item, _ in group])
                 except Exception as error:  # the whole group failed: each hears why

@@ -71,6 +71,20 @@ async def test_sends_arriving_together_share_a_commit_and_keep_their_order(
     assert (await store.chat("general", fresh=True))["last_seq"] == 40  # type: ignore[index]
 
 
+async def test_a_send_submitted_a_few_loop_passes_later_joins_the_same_commit(
+        store: Store) -> None:
+    # In a server a send reaches the store passes after its frame was read (a task
+    # per event, the handler's checks): sends read together arrive staggered.
+    committed = commits(store)
+    first = asyncio.ensure_future(store.store_message("general", ALICE, "early", []))
+    for _ in range(2):
+        await asyncio.sleep(0)
+    late, _ = await store.store_message("general", BOB, "a pass behind", [])
+    early, _ = await first
+    assert len(committed) == 1
+    assert (early["seq"], late["seq"]) == (1, 2)
+
+
 async def test_a_spent_nonce_fails_alone_and_takes_no_seq(store: Store) -> None:
     await store.store_message("general", ALICE, "first", [], auth_nonce="spent",
                               auth_expires_at=FAR)
