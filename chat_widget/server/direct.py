@@ -15,7 +15,8 @@ members' read markers) runs this way too.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection
@@ -25,33 +26,57 @@ from sqlalchemy.sql import Executable
 Processor = Callable[[Any], Any] | None
 
 
+def _no_values(_params: dict[str, Any]) -> tuple[Any, ...]:
+    return ()
+
+
 class Direct:
     """One statement, compiled for SQLite once; `rowcount`, `scalar` and `execute_many`."""
 
     def __init__(self, statement: Executable) -> None:
         self.statement = statement
         self._sql = ""  # compiled on first use on SQLite
-        self._names: Sequence[str] = ()
-        self._processors: list[Processor] = []
+        self._names: tuple[str, ...] = ()
+        self._fetch: Callable[[dict[str, Any]], Any] = _no_values
+        # (position, processor) of the parameters that need converting (JSON, booleans):
+        # converting only those, after one itemgetter call, took binding a message's 14
+        # columns from 6.6 to 4.4 us and a nonce's two from 1.1 to 0.25 (timeit).
+        self._converted: list[tuple[int, Callable[[Any], Any]]] = []
         self._own_values: dict[str, Any] = {}
 
-    def _values(self, params: dict[str, Any]) -> tuple[Any, ...]:
-        if not self._sql:
-            compiled = self.statement.compile(  # type: ignore[attr-defined]
-                dialect=sqlite.dialect())
-            self._names = compiled.positiontup or ()
-            self._processors = [compiled.binds[name].type.bind_processor(compiled.dialect)
-                                for name in self._names]
-            # Values the statement carries itself (a literal such as coalesce's 0).
-            self._own_values = {name: bind.effective_value
-                                for name, bind in compiled.binds.items() if not bind.required}
-            self._sql = compiled.string
+    def _compile(self) -> None:
+        compiled = self.statement.compile(dialect=sqlite.dialect())  # type: ignore[attr-defined]
+        self._names = tuple(compiled.positiontup or ())
+        processors: list[Processor] = [
+            compiled.binds[name].type.bind_processor(compiled.dialect) for name in self._names]
+        self._converted = [(index, processor) for index, processor in enumerate(processors)
+                           if processor is not None]
+        # Values the statement carries itself (a literal such as coalesce's 0).
+        self._own_values = {name: bind.effective_value
+                            for name, bind in compiled.binds.items() if not bind.required}
+        if self._own_values:
+            self._fetch = self._with_own_values
+        elif len(self._names) == 1:
+            only = self._names[0]
+            self._fetch = lambda params: (params[only],)
+        elif self._names:
+            self._fetch = itemgetter(*self._names)
+        self._sql = compiled.string
+
+    def _with_own_values(self, params: dict[str, Any]) -> tuple[Any, ...]:
         own = self._own_values
-        return tuple(value if processor is None else processor(value)
-                     for processor, value in zip(
-                         self._processors,
-                         (params[name] if name in params else own[name] for name in self._names),
-                         strict=True))
+        return tuple(params[name] if name in params else own[name] for name in self._names)
+
+    def _values(self, params: dict[str, Any]) -> tuple[Any, ...] | list[Any]:
+        if not self._sql:
+            self._compile()
+        values = self._fetch(params)
+        if not self._converted:
+            return values  # type: ignore[no-any-return]
+        converted = list(values)
+        for index, processor in self._converted:
+            converted[index] = processor(converted[index])
+        return converted
 
     @staticmethod
     def _sqlite(conn: Connection) -> Any | None:
