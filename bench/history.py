@@ -83,6 +83,7 @@ async def bulk_load_chats(db_url: str, counts: dict[str, int],
     if batch:
         await store.db.run(load, batch)
     await store.db.run(set_last_seqs)
+    await store.catch_up_search()  # SQLite: indexed for search, as a server's sends would be
     await store.close()
     if store.db.dialect == "postgresql":
         await _vacuum_analyze(db_url)

@@ -41,13 +41,14 @@ from sqlalchemy.exc import IntegrityError
 from .. import protocol
 from ..errors import ChatError
 from ..protocol import Chat, Message, Part
-from . import auth, migrate, postgres_sends
+from . import auth, migrate, postgres_sends, search
 from .caches import ProvenFacts
 from .database import Database
 from .direct import Direct
 from .group_commit import GroupCommit
 from .mentions import find_mentions
 from .schema import chats, memberships, messages, settings, used_auth, users, workspaces
+from .search_backlog import SearchBacklog
 from .unread import (
     MemberCounts,
     MemberMarkers,
@@ -136,6 +137,8 @@ class Store:
         self._members: ProvenFacts[tuple[str, str], bool] = ProvenFacts()
         self._sends: GroupCommit[str, _Send, tuple[Message, bool]] = GroupCommit(
             self._commit_sends, gather_passes=SEND_GATHER_PASSES)
+        # SQLite indexes new messages for search in batches (search.py).
+        self._search_backlog = SearchBacklog(self.db) if self.db.dialect == "sqlite" else None
         # Told of each message this process creates, on the event loop, as its commit
         # returns: before any later read can show the message and before its sender
         # hears of it (`member_counts.ActivityCounts` carries counts forward by them).
@@ -147,7 +150,17 @@ class Store:
 
     async def close(self) -> None:
         await self._sends.close()
+        if self._search_backlog is not None:
+            await self._search_backlog.close()
         await self.db.close()
+
+    async def catch_up_search(self, user_id: str | None = None,
+                              chat_id: str | None = None) -> int:
+        """Index the messages waiting for the search index (SQLite; see search.py):
+        `chat_id`'s, else those of `user_id`'s chats, else every chat's. How many."""
+        if self.db.dialect != "sqlite":
+            return 0
+        return await self.db.run(search.catch_up, chat_id, user_id)
 
     # --- settings and setup ------------------------------------------------------
 
@@ -328,10 +341,12 @@ class Store:
                 # A send with the same client_id committed from another process
                 # since the group looked: go round again and answer with it.
                 continue
-            if self.on_created is not None:
-                for outcome in outcomes:
-                    if not isinstance(outcome, Exception) and outcome[1]:
+            for outcome in outcomes:
+                if not isinstance(outcome, Exception) and outcome[1]:
+                    if self.on_created is not None:
                         self.on_created(outcome[0])
+                    if self._search_backlog is not None:
+                        self._search_backlog.stored(outcome[0]["chat_id"])
             return outcomes
         raise ChatError("could not store the message", code="internal")
 

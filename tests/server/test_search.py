@@ -72,6 +72,22 @@ def test_edits_and_deletes_keep_the_index_in_step(store_server, alice):
     assert search(store_server, q=new) == []  # deleted messages never match
 
 
+def test_a_message_changed_before_any_search_is_found_as_it_stands(store_server, alice):
+    # On SQLite new messages wait for the index in batches (search.py): an edit or a
+    # delete of one not yet indexed must still leave the index right.
+    old, new, gone = word(), word(), word()
+    edited = sent(alice, "general", f"first draft: {old}")
+    deleted = sent(alice, "general", f"soon a tombstone: {gone}")
+    assert alice.edit("general", edited["id"], f"second draft: {new}")["ok"]
+    assert alice.delete("general", deleted["id"])["ok"]
+    assert search(store_server, q=old) == []
+    assert [m["id"] for m in search(store_server, q=new)] == [edited["id"]]
+    assert search(store_server, q=gone) == []
+    assert alice.edit("general", edited["id"], f"third draft: {old}")["ok"]  # indexed now
+    assert search(store_server, q=new) == []
+    assert [m["id"] for m in search(store_server, q=old)] == [edited["id"]]
+
+
 def test_only_chats_the_user_may_open_or_the_one_named(store_server, alice):
     shared = word()
     in_general = sent(alice, "general", f"general says {shared}")
