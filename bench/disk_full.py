@@ -28,6 +28,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import requests
+
 from chat_widget.client import ChatClient
 from chat_widget.errors import ChatError
 
@@ -85,6 +87,8 @@ def run(refused: int = 5, before: int = 5, tries: int = 200) -> dict[str, Any]:
             with ChatClient(server["url"], server["tokens"]["alice"], send_timeout=1.0) as alice:
                 alice.join("general")
                 acked = [_send(alice)[0] for _ in range(before)]
+                alice.send("findable before the disk filled")
+                _search(server)  # indexes what waits (SQLite indexes in batches)
                 filler = fill(folder)
                 through_full, first_error, refused_ids = 0, None, []
                 for _try in range(tries):
@@ -95,6 +99,7 @@ def run(refused: int = 5, before: int = 5, tries: int = 200) -> dict[str, Any]:
                     acked.append(client_id)
                     through_full += 1
                 answers = [_send(alice) for _ in range(refused)]
+                searched_while_full = _search(server)
                 refused_ids += [client_id for client_id, _e in answers]
                 filler.unlink()
                 after = [_send(alice) for _ in range(before)]
@@ -108,6 +113,8 @@ def run(refused: int = 5, before: int = 5, tries: int = 200) -> dict[str, Any]:
         "refused": len(errors), "asked_while_full": len(answers),
         "refusal_codes": sorted({error.code for error in errors}),
         "refusal_messages": sorted({error.message for error in errors}),
+        # A search still answers, from what was indexed before the disk filled.
+        "search_while_full": searched_while_full,
         "sent_after_space_came_back": sum(1 for _id, error in after if error is None),
         "asked_after_space_came_back": len(after),
         "failed_after_space_came_back": [_described(error) for _id, error in after if error],
@@ -117,6 +124,15 @@ def run(refused: int = 5, before: int = 5, tries: int = 200) -> dict[str, Any]:
         "doubled": sum(1 for count in stored.values() if count > 1),
         "refused_but_stored": sum(1 for client_id in refused_ids if stored.get(client_id)),
     }
+
+
+def _search(server: dict[str, Any]) -> dict[str, Any]:
+    """`GET /api/search?q=findable`: its status and the texts found."""
+    answer = requests.get(f"{server['url']}/api/search", params={"q": "findable"},
+                          headers={"Authorization": f"Bearer {server['tokens']['alice']}"},
+                          timeout=30)
+    found = answer.json().get("messages", []) if answer.ok else []
+    return {"status": answer.status_code, "found": [message["text"] for message in found]}
 
 
 def _described(error: ChatError | None) -> dict[str, str] | None:

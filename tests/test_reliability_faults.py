@@ -56,6 +56,8 @@ def test_a_full_disk_refuses_sends_clearly_and_sending_resumes_after(full_counts
     assert report["refusal_codes"] == ["internal"], report
     assert report["refusal_messages"] == [
         "the chat server's disk is full: nothing was stored; try again once space is freed"]
+    assert report["search_while_full"] == {
+        "status": 200, "found": ["findable before the disk filled"]}, report
     assert report["failed_after_space_came_back"] == [], report
     assert report["sent_after_space_came_back"] == report["asked_after_space_came_back"] > 0
     assert report["integrity_check"] == "ok", report

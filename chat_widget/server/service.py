@@ -133,7 +133,10 @@ class ChatService:
         page_limit = search.search_limit(limit)
         if chat_id is not None:
             chat_id = (await self.open_chat(user, chat_id))["id"]
-        await self.store.catch_up_search(user.id, chat_id)  # SQLite indexes in batches
+        try:
+            await self.store.catch_up_search(user.id, chat_id)  # SQLite indexes in batches
+        except ChatError as error:  # a full disk: a search still answers from what is indexed
+            logger.warning("search without the newest messages: %s", error.message)
         return await self.store.db.read_pages(search.find_messages, words, user.id, chat_id,
                                               page_limit)
 
