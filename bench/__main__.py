@@ -60,7 +60,7 @@ def main() -> None:
                                "quick": quick}
     steps = {
         "latency": lambda: latency.run(300 if quick else 2000),
-        "cpu": lambda: cpu.run(3.0 if quick else 8.0),
+        "cpu": lambda: cpu.run(2.0 if quick else 8.0),
         "throughput": lambda: throughput.run(3.0 if quick else 10.0, rounds=1 if quick else 3),
         "fanout": lambda: fanout.run(2.0 if quick else 8.0,
                                      (1, 10, 100) if quick else (1, 10, 100, 500)),

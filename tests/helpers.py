@@ -46,6 +46,19 @@ def admin_change(db_url: str, action: str, *args: str | None) -> Any:
     return asyncio.run(run())
 
 
+async def alice_in_general(db_url: str) -> Any:
+    """An open Store on `db_url` holding workspace demo, its member alice and chat general."""
+    from chat_widget.server.store import Store
+
+    store = Store(db_url)
+    await store.open()
+    await store.add_workspace("demo")
+    await store.ensure_user("alice", "Alice", "alice-token", "user")
+    await store.add_member("demo", "alice")
+    await store.add_chat("general", "demo")
+    return store
+
+
 class RawClient:
     """A python-socketio client that records every server event in a queue."""
 

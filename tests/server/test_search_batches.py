@@ -18,17 +18,13 @@ from alembic import command
 
 from chat_widget.server import migrate, search
 from chat_widget.server.store import Store, User
+from tests.helpers import alice_in_general
 
 ALICE = User("alice", "Alice", "user")
 
 
 async def opened(path: Path) -> Store:
-    store = Store(f"sqlite:///{path}")
-    await store.open()
-    await store.add_workspace("demo")
-    await store.ensure_user("alice", "Alice", "alice-token", "user")
-    await store.add_member("demo", "alice")
-    await store.add_chat("general", "demo")
+    store: Store = await alice_in_general(f"sqlite:///{path}")
     return store
 
 

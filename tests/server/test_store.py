@@ -15,18 +15,14 @@ import pytest
 
 from chat_widget.errors import ChatError
 from chat_widget.server.store import Store, User
+from tests.helpers import alice_in_general
 
 ALICE = User("alice", "Alice", "user")
 
 
 @pytest.fixture
 async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    opened = Store(f"sqlite:///{tmp_path / 'store.db'}")
-    await opened.open()
-    await opened.add_workspace("demo")
-    await opened.ensure_user("alice", "Alice", "alice-token", "user")
-    await opened.add_member("demo", "alice")
-    await opened.add_chat("general", "demo")
+    opened = await alice_in_general(f"sqlite:///{tmp_path / 'store.db'}")
     yield opened
     await opened.close()
 
