@@ -254,7 +254,7 @@ def markdown(figures: dict[str, Any]) -> str:
         f"Measured {figures.get('when')} on {figures.get('machine')} (2 cores), Python "
         f"{figures.get('python')}{' (quick run)' if figures.get('quick') else ''}. "
         "Regenerate with `python -m bench --json docs/performance.json --report` "
-        "(`--quick` finishes in under 3 minutes). Every figure is a ratio to a floor "
+        "(`--quick` takes about 5 minutes on 2 cores). Every figure is a ratio to a floor "
         "measured in the same run, on the same machine; raw numbers beside it."
         + (f" The scale part: {figures['scale_measured']}." if figures.get("scale_measured")
            else "")
