@@ -43,7 +43,8 @@ GOALS = {"widget_send_ratio": "widget", "server_cpu_per_message_ratio": "cpu",
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer samples (about 5 minutes on 2 cores)")
+    parser.add_argument("--quick", action="store_true",
+                        help="fewer samples (about 5 minutes on 2 cores)")
     parser.add_argument("--json", help="write the figures to this file")
     parser.add_argument("--report", action="store_true", help="rewrite docs/performance.*")
     parser.add_argument("--only", default=",".join(PARTS))
