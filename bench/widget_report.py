@@ -213,9 +213,13 @@ NOTES = [
     "alone in the kernel, its authorization fetch of about 1 ms included, took 2.3; the "
     "\"sent\" push took 9.9 ms from the kernel to Chromium's network layer where the "
     "echo's pong took 8.7 (as shipped); and the page drew ✓ stored in 1.1 ms. The send's "
-    "extra 2 to 3 ms in the kernel is the kernel's other threads and the Jupyter server "
-    "relaying its busy status on the same two cores at that moment; a CPU profile of "
-    "the kernel during the send is the next step, not taken.",
+    "extra 2 to 3 ms in the kernel is waiting, not the kernel's own work: py-spy on the "
+    "kernel through a quick run of this benchmark (500 samples a second for 12 s) took "
+    "202 samples, the kernel on the CPU about 3 % of the time, spread over ten threads. "
+    "A send from the view crosses five of them (the shell's subshell, the widget's send "
+    "thread, engine.io's write loop, its read loop, the client's inbox), each a wake-up "
+    "that waits for a core while the Jupyter server and Chromium relay and draw the same "
+    "send; `ChatClient.send` timed in a cell crosses four, while nothing else is relayed.",
     "- **Run it:** `python -m bench --quick --only widget --json F` (about a minute: two "
     "JupyterLabs start, two notebooks run); there is no start-up test for it in the test "
     "suite because it does not fit in 30 s. The extension's own test is "
