@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .fanout import _median_round, measure
+from .fanout import measure, median_round
 
 ROUNDS = 3
 """The servers take turns this many times, each ratio against the same round's bare
@@ -50,8 +50,8 @@ def _round(seconds: float) -> dict[str, Any]:
 
 def run(seconds: float, rounds: int = ROUNDS) -> dict[str, Any]:
     measured = [_round(seconds) for _ in range(rounds)]
-    result = dict(_median_round(measured, "server_cpu_per_message_ratio"))
-    result["server_cpu_per_message_ratio_without_chat_activity"] = _median_round(
+    result = dict(median_round(measured, "server_cpu_per_message_ratio"))
+    result["server_cpu_per_message_ratio_without_chat_activity"] = median_round(
         measured, "server_cpu_per_message_ratio_without_chat_activity")[
         "server_cpu_per_message_ratio_without_chat_activity"]
     result["rounds"] = [{key: value for key, value in r.items() if not isinstance(value, dict)}

@@ -158,7 +158,7 @@ the load shifts between two measurements a few seconds apart, and a single pair
 moves the ratio by half."""
 
 
-def _median_round(rounds: list[dict[str, Any]], key: str) -> dict[str, Any]:
+def median_round(rounds: list[dict[str, Any]], key: str) -> dict[str, Any]:
     """The round whose `key` is the median (the lower middle for an even count)."""
     ordered = sorted((r for r in rounds if key in r), key=lambda r: r[key])
     return ordered[(len(ordered) - 1) // 2]
@@ -192,22 +192,22 @@ def run(seconds: float, sizes: tuple[int, ...] = (1, 10, 100, 500),
             results["curve"][size] = {"bare": bare, "chat": chat, "ratio": _ratio(chat, bare)}
             continue
         measured = [_round_at_100(seconds, node) for _ in range(rounds)]
-        middle = _median_round(measured, "ratio")
+        middle = median_round(measured, "ratio")
         results["curve"][100] = {"bare": middle["bare"], "chat": middle["chat"],
                                  "ratio": middle["ratio"]}
         results["fanout_100_ratio"] = middle["ratio"]
         results["fanout_100_rounds"] = [
             {key: value for key, value in r.items() if not isinstance(value, dict)}
             for r in measured]
-        results["fanout_100_frame_ratio"] = _median_round(measured, "frame_ratio")["frame_ratio"]
-        quiet = _median_round(measured, "without_chat_activity")
+        results["fanout_100_frame_ratio"] = median_round(measured, "frame_ratio")["frame_ratio"]
+        quiet = median_round(measured, "without_chat_activity")
         results["chat_100_without_chat_activity"] = quiet["quiet"]
         results["fanout_100_ratio_without_chat_activity"] = quiet["without_chat_activity"]
         if node:
-            peer = _median_round(measured, "node_ratio")
+            peer = median_round(measured, "node_ratio")
             results["node_100"] = peer["node"]
             results["node_fanout_100_ratio"] = peer["node_ratio"]
-            results["bare_over_node_100"] = _median_round(measured,
+            results["bare_over_node_100"] = median_round(measured,
                                                           "bare_over_node")["bare_over_node"]
     results.setdefault("fanout_100_ratio", None)
     try:

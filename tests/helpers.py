@@ -11,10 +11,13 @@ import queue
 import threading
 import time
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 import socketio
+
+if TYPE_CHECKING:
+    from chat_widget.server.store import Store
 
 
 def http(server: Any, method: str, path: str, token: str | None = None,
@@ -46,7 +49,7 @@ def admin_change(db_url: str, action: str, *args: str | None) -> Any:
     return asyncio.run(run())
 
 
-async def alice_in_general(db_url: str) -> Any:
+async def alice_in_general(db_url: str) -> Store:
     """An open Store on `db_url` holding workspace demo, its member alice and chat general."""
     from chat_widget.server.store import Store
 

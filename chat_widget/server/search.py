@@ -154,10 +154,10 @@ _INDEXED_UP_TO = f"""INSERT INTO {FTS_PROGRESS_TABLE} (chat_id, indexed_seq) VAL
 
 
 def catch_up(conn: Connection, chat_id: str | None = None, user_id: str | None = None,
-             limit: int | None = None) -> int:
+             limit: int | None = None) -> None:
     """Index the messages stored since the last catch-up, in the caller's transaction
-    (SQLite only); how many. Only `chat_id`'s, or the chats of `user_id`'s
-    workspaces, or every chat; at most `limit` a chat (None: all of them)."""
+    (SQLite only). Only `chat_id`'s, or the chats of `user_id`'s workspaces, or
+    every chat; at most `limit` a chat (None: all of them)."""
     raw = conn.connection.driver_connection
     if raw is None:
         raise RuntimeError("the search index is caught up on an open SQLite connection")
@@ -167,14 +167,11 @@ def catch_up(conn: Connection, chat_id: str | None = None, user_id: str | None =
         pending = raw.execute(_PENDING_FOR_USER, (user_id,)).fetchall()
     else:
         pending = raw.execute(_PENDING).fetchall()
-    indexed = 0
     for chat, done, last in pending:
         up_to = last if limit is None else min(last, done + limit)
         raw.execute(_INDEX_IDS, (chat, done, up_to))
         raw.execute(_INDEX_TEXT, (chat, done, up_to))
         raw.execute(_INDEXED_UP_TO, (chat, up_to))
-        indexed += up_to - done
-    return indexed
 
 
 # --- the index's DDL, run by migration 0003 --------------------------------------

@@ -32,9 +32,9 @@ class SearchBacklog:
         self._waiting: dict[str, int] = {}  # chat_id -> messages stored here since indexed
         self._indexing: dict[str, asyncio.Task[None]] = {}
 
-    def stored(self, chat_id: str, count: int = 1) -> None:
-        """`count` new messages in `chat_id`: maybe start indexing its batch."""
-        waiting = self._waiting.get(chat_id, 0) + count
+    def stored(self, chat_id: str) -> None:
+        """A new message in `chat_id`: maybe start indexing its batch."""
+        waiting = self._waiting.get(chat_id, 0) + 1
         self._waiting[chat_id] = waiting
         if waiting >= search.SEARCH_BATCH and chat_id not in self._indexing:
             self._waiting[chat_id] = 0

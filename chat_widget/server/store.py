@@ -155,12 +155,11 @@ class Store:
         await self.db.close()
 
     async def catch_up_search(self, user_id: str | None = None,
-                              chat_id: str | None = None) -> int:
+                              chat_id: str | None = None) -> None:
         """Index the messages waiting for the search index (SQLite; see search.py):
-        `chat_id`'s, else those of `user_id`'s chats, else every chat's. How many."""
-        if self.db.dialect != "sqlite":
-            return 0
-        return await self.db.run(search.catch_up, chat_id, user_id)
+        `chat_id`'s, else those of `user_id`'s chats, else every chat's."""
+        if self.db.dialect == "sqlite":
+            await self.db.run(search.catch_up, chat_id, user_id)
 
     # --- settings and setup ------------------------------------------------------
 

@@ -23,14 +23,9 @@ from tests.helpers import alice_in_general
 ALICE = User("alice", "Alice", "user")
 
 
-async def opened(path: Path) -> Store:
-    store: Store = await alice_in_general(f"sqlite:///{path}")
-    return store
-
-
 @pytest.fixture
 async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    store = await opened(tmp_path / "chat.db")
+    store = await alice_in_general(f"sqlite:///{tmp_path / 'chat.db'}")
     yield store
     await store.close()
 
@@ -82,11 +77,11 @@ async def test_a_batch_is_indexed_without_a_search_and_the_rest_at_the_next(
 async def test_messages_waiting_when_the_server_stops_are_found_after_it_starts(
         tmp_path: Path) -> None:
     path = tmp_path / "chat.db"
-    first = await opened(path)
+    first = await alice_in_general(f"sqlite:///{path}")
     await send(first, 5, "before")
     await first.close()
     assert index_entries(path, "before") == 0
-    second = await opened(path)
+    second = await alice_in_general(f"sqlite:///{path}")
     try:
         assert len(await found(second, "before")) == 5
     finally:
@@ -96,7 +91,7 @@ async def test_messages_waiting_when_the_server_stops_are_found_after_it_starts(
 async def test_migration_0007_keeps_what_was_indexed_and_taken_back_indexes_what_waits(
         tmp_path: Path) -> None:
     path = tmp_path / "chat.db"
-    store = await opened(path)
+    store = await alice_in_general(f"sqlite:///{path}")
     await send(store, 4, "kept")
     await store.db.run(lambda conn: command.downgrade(migrate.alembic_config(conn), "0006"))
     assert index_entries(path, "kept") == 4  # indexed on the way down
