@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
 from bench.postgres import temporary_database
 from bench.private_redis import PrivateRedis
+from chat_widget.server.store import Store
 from tests.conftest import RunningServer, start_server
+from tests.helpers import alice_in_general
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -36,6 +38,16 @@ def store_server(request: pytest.FixtureRequest,
         running = start_server(folder, db_url)
         yield running
         running.stop()
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    """A Store on a SQLite file of the test's own (`tmp_path / "store.db"`): workspace
+    demo, its member alice, chat general. Modules that need both databases define
+    their own `store` on `db_url`."""
+    opened = await alice_in_general(f"sqlite:///{tmp_path / 'store.db'}")
+    yield opened
+    await opened.close()
 
 
 @pytest.fixture

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
 from alembic import command
 
 from chat_widget.server import migrate, search
@@ -21,13 +19,6 @@ from chat_widget.server.store import Store, User
 from tests.helpers import alice_in_general
 
 ALICE = User("alice", "Alice", "user")
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    store = await alice_in_general(f"sqlite:///{tmp_path / 'chat.db'}")
-    yield store
-    await store.close()
 
 
 def indexed_seq(path: Path, chat_id: str = "general") -> int:
@@ -57,7 +48,7 @@ async def send(store: Store, count: int, text: str) -> None:
 
 async def test_a_batch_is_indexed_without_a_search_and_the_rest_at_the_next(
         store: Store, tmp_path: Path) -> None:
-    path = tmp_path / "chat.db"
+    path = tmp_path / "store.db"
     await send(store, search.SEARCH_BATCH - 1, "waiting")
     await asyncio.sleep(0.05)
     assert indexed_seq(path) == 0 and index_entries(path, "waiting") == 0
@@ -76,7 +67,7 @@ async def test_a_batch_is_indexed_without_a_search_and_the_rest_at_the_next(
 
 async def test_messages_waiting_when_the_server_stops_are_found_after_it_starts(
         tmp_path: Path) -> None:
-    path = tmp_path / "chat.db"
+    path = tmp_path / "store.db"
     first = await alice_in_general(f"sqlite:///{path}")
     await send(first, 5, "before")
     await first.close()
@@ -90,7 +81,7 @@ async def test_messages_waiting_when_the_server_stops_are_found_after_it_starts(
 
 async def test_migration_0007_keeps_what_was_indexed_and_taken_back_indexes_what_waits(
         tmp_path: Path) -> None:
-    path = tmp_path / "chat.db"
+    path = tmp_path / "store.db"
     store = await alice_in_general(f"sqlite:///{path}")
     await send(store, 4, "kept")
     await store.db.run(lambda conn: command.downgrade(migrate.alembic_config(conn), "0006"))

@@ -8,23 +8,14 @@ a spent authorization nonce refused, and pages in ascending `seq`.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from chat_widget.errors import ChatError
 from chat_widget.server.store import Store, User
-from tests.helpers import alice_in_general
 
 ALICE = User("alice", "Alice", "user")
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    opened = await alice_in_general(f"sqlite:///{tmp_path / 'store.db'}")
-    yield opened
-    await opened.close()
 
 
 async def test_concurrent_sends_get_every_seq_from_one_once(store: Store) -> None:
