@@ -9,6 +9,7 @@ the plain validation functions that both sides call without a socket.
 from __future__ import annotations
 
 import json
+import math
 import unicodedata
 from typing import Any, TypedDict
 
@@ -470,7 +471,8 @@ def message_text_field(value: Any, name: str) -> None:
 
 
 def _check_json_depth(value: Any, where: str, depth: int = 0) -> None:
-    """Refuse deeply nested values so storing and echoing them stays cheap."""
+    """Refuse deeply nested values (so storing and echoing them stays cheap) and numbers
+    JSON has no spelling for."""
     if depth > 20:
         raise _bad(f"{where} is nested too deeply")
     if isinstance(value, dict):
@@ -484,3 +486,8 @@ def _check_json_depth(value: Any, where: str, depth: int = 0) -> None:
             _check_json_depth(item, where, depth + 1)
     elif isinstance(value, str):
         check_encodable(value, where)
+    elif isinstance(value, float) and not math.isfinite(value):
+        # Python's json module reads and writes NaN and Infinity, JSON has neither:
+        # a browser's JSON.parse refuses the whole packet (and the history page)
+        # that carries one, so one such message would cut every browser off the chat.
+        raise _bad(f"{where} holds {value!r}, which JSON cannot carry")

@@ -322,6 +322,25 @@ def test_deeply_nested_parts_are_bad_requests(hostile):
     assert check_ack(ack) is False and ack["error"]["code"] == "bad_request"
 
 
+def test_numbers_json_cannot_carry_are_bad_requests_and_nothing_is_stored(hostile):
+    """python-socketio's json module writes NaN on the wire and reads it back; a browser's
+    JSON.parse would refuse the broadcast and every history page that held it."""
+    attacker, server = hostile["attacker"], hostile["server"]
+    for index, cell in enumerate([float("nan"), float("inf"), float("-inf")]):
+        ack = attacker.call("send_message", {
+            "chat_id": "general", "text": f"cell {index}",
+            "parts": [{"type": "table", "columns": ["x"], "rows": [[cell]]}],
+            "auth": fetch_auth(server, server.tokens["alice"], "general"),
+            "client_id": f"not-json-{index}"})
+        assert check_ack(ack) is False and ack["error"]["code"] == "bad_request"
+        assert "JSON cannot carry" in ack["error"]["message"]
+    history = requests.get(f"{server.url}/api/chats/general/messages",
+                           headers={"Authorization": f"Bearer {server.tokens['alice']}"},
+                           timeout=10)
+    assert history.status_code == 200
+    assert not [m for m in history.json()["messages"] if m["text"].startswith("cell ")]
+
+
 def raw_socket(server, token: str) -> websocket.WebSocket:
     """A hand-driven Engine.IO v4 websocket, to send frames no well-behaved client would."""
     ws = websocket.create_connection(

@@ -94,6 +94,9 @@ def test_known_parts_are_checked_and_unknown_ones_kept() -> None:
     {"type": "image", "mime": "text/html", "data": ""},
     {"type": "image", "mime": "image/png", "data": None},
     {"type": "sparkline", "deep": nested(25)},
+    {"type": "table", "columns": ["a"], "rows": [[float("nan")]]},
+    {"type": "sparkline", "points": [1.0, float("inf")]},
+    {"type": "sparkline", "range": {"low": float("-inf")}},
 ])
 def test_bad_parts_are_bad_requests(part: Any) -> None:
     assert code_of(protocol.message_parts, [part]) == "bad_request"
