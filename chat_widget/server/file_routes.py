@@ -14,7 +14,7 @@ from aiohttp import web
 from .blobs import READ_CHUNK
 from .file_rules import content_disposition, served_mime
 from .files import FileService, StoredFile
-from .routes import bearer_user, guarded
+from .routes import bearer_user, guarded, json_answer
 
 FILES_KEY: web.AppKey[FileService] = web.AppKey("file_service", FileService)
 
@@ -25,7 +25,7 @@ async def upload(request: web.Request) -> web.StreamResponse:
         user, request.match_info["chat_id"], request.query.get("name"),
         request.headers.get("Content-Type"), request.content_length,
         request.content.iter_chunked(READ_CHUNK))
-    return web.json_response({"file": stored}, status=201)
+    return json_answer({"file": stored}, status=201)
 
 
 async def download(request: web.Request) -> web.StreamResponse:
@@ -62,7 +62,7 @@ async def link(request: web.Request) -> web.StreamResponse:
     user = await bearer_user(request)
     answer = await request.app[FILES_KEY].link(
         user, request.match_info["file_id"], str(request.url.origin()))
-    return web.json_response(answer)
+    return json_answer(answer)
 
 
 def add_file_routes(app: web.Application) -> None:

@@ -98,6 +98,13 @@ class RedisManager(IndexedRooms, AsyncPubSubManager, DirectEmitManager):
         self._last_error = ""
         self._down_reported = False
         self._down_timer: asyncio.TimerHandle | None = None
+
+    def set_server(self, server: Any) -> None:
+        """python-socketio hands the manager the packets' JSON module (`json_text` here);
+        what crosses Redis keeps the json module's spelling, which the prefix checks
+        below and every process of an earlier release read."""
+        super().set_server(server)
+        self.json = json
         self._publish_failures = 0
         self._publish_logged_at = 0.0
 

@@ -11,6 +11,7 @@ from aiohttp import web
 
 from .. import __version__, protocol
 from ..errors import ChatError
+from . import json_text
 from .service import ChatService
 from .store import User
 
@@ -21,6 +22,12 @@ AuthedHandler = Callable[[web.Request, User], Awaitable[Mapping[str, Any]]]
 SERVICE_KEY: web.AppKey[ChatService] = web.AppKey("chat_service", ChatService)
 
 
+def json_answer(body: Any, status: int = 200,
+                headers: Mapping[str, str] | None = None) -> web.Response:
+    """An HTTP answer of JSON, written as the Socket.IO packets are (`json_text`)."""
+    return web.json_response(body, status=status, headers=headers, dumps=json_text.dumps)
+
+
 def error_response(error: ChatError) -> web.Response:
     """The protocol's error body with the status its code maps to."""
     status = protocol.ERROR_STATUS.get(error.code, 500)
@@ -28,7 +35,7 @@ def error_response(error: ChatError) -> web.Response:
     headers = {}
     if "retry_after" in error.details:
         headers["Retry-After"] = str(max(1, round(float(error.details["retry_after"]))))
-    return web.json_response(body, status=status, headers=headers)
+    return json_answer(body, status=status, headers=headers)
 
 
 def guarded(
@@ -61,7 +68,7 @@ def _authed(handler: AuthedHandler) -> Callable[[web.Request], Awaitable[web.Str
     """Check the bearer token, run the handler, and answer its result as JSON."""
 
     async def answer(request: web.Request) -> web.StreamResponse:
-        return web.json_response(await handler(request, await bearer_user(request)))
+        return json_answer(await handler(request, await bearer_user(request)))
 
     return guarded(answer)
 
@@ -72,7 +79,7 @@ HEALTH_CHECKS: web.AppKey[dict[str, Callable[[], str]]] = web.AppKey("health_che
 
 async def health(request: web.Request) -> web.Response:
     checks = request.app.get(HEALTH_CHECKS, {})
-    return web.json_response({"status": "ok", "version": __version__,
+    return json_answer({"status": "ok", "version": __version__,
                               "protocol": protocol.PROTOCOL_VERSION,
                               **{name: check() for name, check in checks.items()}})
 
