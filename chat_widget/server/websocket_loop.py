@@ -5,11 +5,13 @@ new task wrapped in `asyncio.wait_for` (a second task and a timer handle),
 and its writer waits for each outgoing batch the same way. At thousands of
 connections that is most of what a heartbeat costs the server: every ping
 and its pong went through four tasks. `run_websocket` is the same two loops
-with `asyncio.timeout`, which needs neither task nor wrapper, and is used for
+with one `SilenceTimer` each, which needs neither task nor wrapper nor a
+timer per packet (an `asyncio.timeout` around each wait was 3% of the
+server's CPU per message at one listener, profiled), and is used for
 connections that open as websockets (the chat's own clients do). A polling
 connection upgrading to a websocket keeps engine.io's handler, whose probe
 exchange it needs, and so does every connection on Python 3.10, which has no
-`asyncio.timeout`.
+`Task.uncancel`.
 
 Everything else is engine.io's: the socket's packets, `receive` (pongs
 schedule the next ping, messages reach python-socketio), `close`, and the
@@ -28,15 +30,66 @@ from engineio.async_socket import AsyncSocket
 
 logger = logging.getLogger(__name__)
 
-_timeout: Any = getattr(asyncio, "timeout", None)  # Python 3.11 and later
+_HAS_UNCANCEL = hasattr(asyncio.Task, "uncancel")  # Python 3.11 and later
 
 
 def runs_here(handler: Any) -> bool:
     """Whether `handler` is engine.io's own websocket handler of a connection opening as one."""
     socket = getattr(handler, "__self__", None)
-    return (_timeout is not None
+    return (_HAS_UNCANCEL
             and getattr(handler, "__func__", None) is AsyncSocket._websocket_handler
             and isinstance(socket, AsyncSocket) and not socket.connected)
+
+
+class SilenceTimer:
+    """`asyncio.timeout(limit)` around each of a task's waits, from one timer that re-arms.
+
+    The task marks its waits (`waiting`); the timer fires at most about twice
+    per `limit` and cancels the task only if it has been waiting for `limit`
+    seconds by then, as a timeout around that wait would have. The task catches
+    the cancellation where it waits and calls `took_its_cancel`, which takes
+    back the timer's cancellation request (`Task.uncancel`, as `asyncio.timeout`
+    does) so that later waits and timeouts in the task are not misread.
+    """
+
+    def __init__(self, limit: float) -> None:
+        self.limit = limit
+        self._loop = asyncio.get_running_loop()
+        self._task = asyncio.current_task()
+        self._waiting_since = self._loop.time()
+        self._waiting = False
+        self._fired = False
+        self._handle = self._loop.call_at(self._waiting_since + limit, self._check)
+
+    @property
+    def waiting(self) -> bool:
+        return self._waiting
+
+    @waiting.setter
+    def waiting(self, waiting: bool) -> None:
+        if waiting:
+            self._waiting_since = self._loop.time()
+        self._waiting = waiting
+
+    def _check(self) -> None:
+        now = self._loop.time()
+        due = self._waiting_since + self.limit
+        if self._waiting and now >= due and self._task is not None:
+            self._fired = True
+            self._task.cancel()
+            return
+        self._handle = self._loop.call_at(due if self._waiting else now + self.limit,
+                                          self._check)
+
+    def took_its_cancel(self) -> None:
+        """Call on a cancellation caught around a wait: if it was this timer's, take it
+        back (the task was not cancelled from outside)."""
+        if self._fired and self._task is not None:
+            self._fired = False
+            self._task.uncancel()  # type: ignore[attr-defined]  # 3.11 on, as `runs_here` asks
+
+    def close(self) -> None:
+        self._handle.cancel()
 
 
 async def run_websocket(socket: AsyncSocket, ws: Any) -> None:
@@ -46,12 +99,16 @@ async def run_websocket(socket: AsyncSocket, ws: Any) -> None:
     socket.connected = True
     socket.upgraded = True
     writer = asyncio.ensure_future(_write(socket, ws, silence_limit))
+    silence = SilenceTimer(silence_limit)
     while True:
         try:
-            async with _timeout(silence_limit):
-                data = await ws.wait()
+            silence.waiting = True
+            data = await ws.wait()
         except (asyncio.CancelledError, Exception):  # engine.io's handler ends on either
+            silence.took_its_cancel()
             break
+        finally:
+            silence.waiting = False
         if data is None:  # the client closed it
             break
         if len(data) > server.max_http_buffer_size:  # engine.io: "packet is too large"
@@ -64,6 +121,7 @@ async def run_websocket(socket: AsyncSocket, ws: Any) -> None:
             break
         except Exception:
             logger.exception("a websocket packet could not be handled")
+    silence.close()
     await socket.queue.put(None)  # the writer's end
     await writer
     await socket.close(wait=False, abort=True, reason=server.reason.TRANSPORT_CLOSE)
@@ -71,25 +129,32 @@ async def run_websocket(socket: AsyncSocket, ws: Any) -> None:
 
 async def _write(socket: AsyncSocket, ws: Any, silence_limit: float) -> None:
     """Send what the socket's queue holds, a batch at a time, until its end or a failure."""
-    while True:
-        packets = await _next_batch(socket.queue, silence_limit)
-        if not packets:
-            break
-        try:
-            for packet in packets:
-                await ws.send(packet.encode())
-        except Exception:
-            break
+    silence = SilenceTimer(silence_limit)
+    try:
+        while True:
+            packets = await _next_batch(socket.queue, silence)
+            if not packets:
+                break
+            try:
+                for packet in packets:
+                    await ws.send(packet.encode())
+            except Exception:
+                break
+    finally:
+        silence.close()
     await ws.close()
 
 
-async def _next_batch(queue: asyncio.Queue[Any], silence_limit: float) -> list[Any]:
+async def _next_batch(queue: asyncio.Queue[Any], silence: SilenceTimer) -> list[Any]:
     """`AsyncSocket.poll` without its task: the packets waiting, [] at the end or on silence."""
     try:
-        async with _timeout(silence_limit):
-            first = await queue.get()
-    except (asyncio.CancelledError, TimeoutError):
+        silence.waiting = True
+        first = await queue.get()
+    except asyncio.CancelledError:
+        silence.took_its_cancel()
         return []
+    finally:
+        silence.waiting = False
     queue.task_done()
     if first is None:
         return []
