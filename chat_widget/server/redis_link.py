@@ -98,6 +98,8 @@ class RedisManager(IndexedRooms, AsyncPubSubManager, DirectEmitManager):
         self._last_error = ""
         self._down_reported = False
         self._down_timer: asyncio.TimerHandle | None = None
+        self._publish_failures = 0
+        self._publish_logged_at = 0.0
 
     def set_server(self, server: Any) -> None:
         """python-socketio hands the manager the packets' JSON module (`json_text` here);
@@ -105,8 +107,6 @@ class RedisManager(IndexedRooms, AsyncPubSubManager, DirectEmitManager):
         below and every process of an earlier release read."""
         super().set_server(server)
         self.json = json
-        self._publish_failures = 0
-        self._publish_logged_at = 0.0
 
     def _client(self, retries: int) -> Redis:
         return Redis.from_url(self.url, retry=Retry(NoBackoff(), retries),

@@ -22,13 +22,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
 from engineio import exceptions
 from engineio import packet as eio_packet
 from engineio.async_socket import AsyncSocket
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 _HAS_UNCANCEL = hasattr(asyncio.Task, "uncancel")  # Python 3.11 and later
 
@@ -44,12 +47,11 @@ def runs_here(handler: Any) -> bool:
 class SilenceTimer:
     """`asyncio.timeout(limit)` around each of a task's waits, from one timer that re-arms.
 
-    The task marks its waits (`waiting`); the timer fires at most about twice
-    per `limit` and cancels the task only if it has been waiting for `limit`
-    seconds by then, as a timeout around that wait would have. The task catches
-    the cancellation where it waits and calls `took_its_cancel`, which takes
-    back the timer's cancellation request (`Task.uncancel`, as `asyncio.timeout`
-    does) so that later waits and timeouts in the task are not misread.
+    Each wait goes through `within`; the timer fires at most about twice per
+    `limit` and cancels the task only if its current wait has lasted `limit`
+    seconds by then, as a timeout around that wait would have. `within` then
+    takes the cancellation back (`Task.uncancel`, as `asyncio.timeout` does) and
+    raises TimeoutError; a cancellation from outside passes through as it came.
     """
 
     def __init__(self, limit: float) -> None:
@@ -61,15 +63,19 @@ class SilenceTimer:
         self._fired = False
         self._handle = self._loop.call_at(self._waiting_since + limit, self._check)
 
-    @property
-    def waiting(self) -> bool:
-        return self._waiting
-
-    @waiting.setter
-    def waiting(self, waiting: bool) -> None:
-        if waiting:
-            self._waiting_since = self._loop.time()
-        self._waiting = waiting
+    async def within(self, awaitable: Awaitable[T]) -> T:
+        """`awaitable`'s result; TimeoutError if it kept the task waiting `limit` seconds."""
+        self._waiting_since, self._waiting = self._loop.time(), True
+        try:
+            return await awaitable
+        except asyncio.CancelledError:
+            if not self._fired or self._task is None:
+                raise
+            self._fired = False
+            self._task.uncancel()  # type: ignore[attr-defined]  # 3.11 on, as `runs_here` asks
+            raise TimeoutError from None
+        finally:
+            self._waiting = False
 
     def _check(self) -> None:
         now = self._loop.time()
@@ -80,13 +86,6 @@ class SilenceTimer:
             return
         self._handle = self._loop.call_at(due if self._waiting else now + self.limit,
                                           self._check)
-
-    def took_its_cancel(self) -> None:
-        """Call on a cancellation caught around a wait: if it was this timer's, take it
-        back (the task was not cancelled from outside)."""
-        if self._fired and self._task is not None:
-            self._fired = False
-            self._task.uncancel()  # type: ignore[attr-defined]  # 3.11 on, as `runs_here` asks
 
     def close(self) -> None:
         self._handle.cancel()
@@ -102,13 +101,9 @@ async def run_websocket(socket: AsyncSocket, ws: Any) -> None:
     silence = SilenceTimer(silence_limit)
     while True:
         try:
-            silence.waiting = True
-            data = await ws.wait()
+            data = await silence.within(ws.wait())
         except (asyncio.CancelledError, Exception):  # engine.io's handler ends on either
-            silence.took_its_cancel()
             break
-        finally:
-            silence.waiting = False
         if data is None:  # the client closed it
             break
         if len(data) > server.max_http_buffer_size:  # engine.io: "packet is too large"
@@ -148,13 +143,9 @@ async def _write(socket: AsyncSocket, ws: Any, silence_limit: float) -> None:
 async def _next_batch(queue: asyncio.Queue[Any], silence: SilenceTimer) -> list[Any]:
     """`AsyncSocket.poll` without its task: the packets waiting, [] at the end or on silence."""
     try:
-        silence.waiting = True
-        first = await queue.get()
-    except asyncio.CancelledError:
-        silence.took_its_cancel()
+        first = await silence.within(queue.get())
+    except (asyncio.CancelledError, TimeoutError):
         return []
-    finally:
-        silence.waiting = False
     queue.task_done()
     if first is None:
         return []

@@ -8,15 +8,11 @@ from chat_widget.server.websocket_loop import SilenceTimer
 
 
 async def _wait_marked(silence: SilenceTimer, seconds: float) -> bool:
-    """One wait of `seconds` as the loops mark theirs; False if the timer ended it."""
+    """One wait of `seconds` as the loops make theirs; False if the timer ended it."""
     try:
-        silence.waiting = True
-        await asyncio.sleep(seconds)
-    except asyncio.CancelledError:
-        silence.took_its_cancel()
+        await silence.within(asyncio.sleep(seconds))
+    except TimeoutError:
         return False
-    finally:
-        silence.waiting = False
     return True
 
 
@@ -44,7 +40,8 @@ async def test_a_cancel_from_outside_stays_the_tasks_own():
     async def reader() -> None:
         silence = SilenceTimer(10.0)
         try:
-            assert not await _wait_marked(silence, 5.0)
+            await _wait_marked(silence, 5.0)
+        except asyncio.CancelledError:
             assert asyncio.current_task().cancelling() == 1  # not taken back
         finally:
             silence.close()
@@ -52,7 +49,7 @@ async def test_a_cancel_from_outside_stays_the_tasks_own():
     task = asyncio.ensure_future(reader())
     await asyncio.sleep(0.05)
     task.cancel()
-    await task  # the reader caught it and ended by itself
+    await task  # the reader saw the cancel as its own and ended by itself
 
 
 async def test_a_closed_timer_never_fires():
