@@ -13,6 +13,8 @@ import math
 import unicodedata
 from typing import Any, TypedDict
 
+import orjson
+
 from .errors import ChatError
 
 # Socket.IO events a client emits (each with an acknowledgement).
@@ -389,8 +391,25 @@ def message_text(value: Any) -> str:
     return value
 
 
+_SIZE_BOUND_OPTIONS = (orjson.OPT_PASSTHROUGH_SUBCLASS | orjson.OPT_PASSTHROUGH_DATACLASS
+                       | orjson.OPT_PASSTHROUGH_DATETIME)
+
+
 def check_message_size(payload: dict[str, Any]) -> None:
-    """A send or an edit is at most 1 MiB in all, as JSON."""
+    """A send or an edit is at most 1 MiB in all, as JSON (the json module's text).
+
+    Most messages are far below the limit, and the json module's text cost a
+    hundredth of the server's CPU per message, so orjson's compact text is
+    measured first: the json module's is at most three times as long (a space
+    after each one-byte separator; `-Infinity` where orjson writes `null`), so
+    a third of the limit proves it. Whatever orjson refuses, and anything
+    nearer the limit, is measured as before.
+    """
+    try:
+        if 3 * len(orjson.dumps(payload, option=_SIZE_BOUND_OPTIONS)) <= MAX_MESSAGE_BYTES:
+            return
+    except TypeError:  # orjson.JSONEncodeError is one
+        pass
     if len(json.dumps(payload, ensure_ascii=False).encode()) > MAX_MESSAGE_BYTES:
         raise ChatError("the message is larger than 1 MiB", code="too_large")
 

@@ -16,10 +16,11 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from itsdangerous import BadSignature, Serializer, URLSafeSerializer
+from itsdangerous import BadSignature, URLSafeSerializer
 from itsdangerous.encoding import base64_encode
 
 from ..errors import ChatError
+from . import json_text
 
 DEFAULT_AUTH_TTL = 60.0
 
@@ -54,17 +55,18 @@ class VerifiedAuth:
 
 
 class _UncompressedURLSafeSerializer(URLSafeSerializer):
-    """URLSafeSerializer without its zlib attempt when signing.
+    """URLSafeSerializer without its zlib attempt when signing, its JSON from orjson.
 
     A payload of a random nonce and two short ids never shrinks, yet trying
     cost about half of issuing a string (profiled: `zlib.compress` set up per
     call). The strings are those URLSafeSerializer makes whenever compression
-    would not have won, and reading still accepts compressed ones, so strings
-    from a process of an earlier release keep verifying.
+    would not have won (the same compact JSON, but for characters outside
+    ASCII in an id, written as UTF-8), and reading still accepts compressed
+    ones, so strings from a process of an earlier release keep verifying.
     """
 
     def dump_payload(self, obj: Any) -> bytes:
-        return base64_encode(Serializer.dump_payload(self, obj))
+        return base64_encode(json_text.dumps(obj).encode())
 
 
 class MessageAuthSigner:

@@ -46,6 +46,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, InvalidatePoolError, Oper
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from ..errors import ChatError
+from . import json_text
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)
@@ -64,7 +65,7 @@ def driver_url(db_url: str) -> str:
 def _sqlite_engine(url: str, writer: bool) -> Engine:
     """One connection, used from one thread only. The writer takes the write lock
     at BEGIN; the reader's plain BEGIN never blocks it (WAL)."""
-    engine = create_engine(url, pool_size=1, max_overflow=0)
+    engine = create_engine(url, pool_size=1, max_overflow=0, json_serializer=json_text.dumps)
     event.listen(engine, "connect", _sqlite_pragmas)
     event.listen(engine, "begin", _sqlite_begin_immediate if writer else _sqlite_begin)
     return engine
@@ -87,7 +88,8 @@ class Database:
             # LIFO: the connection just put back is the next one taken, so under
             # load one stays hot and is never pinged; the others age and are.
             self._async_engine = create_async_engine(url, pool_size=10, max_overflow=10,
-                                                     pool_use_lifo=True)
+                                                     pool_use_lifo=True,
+                                                     json_serializer=json_text.dumps)
             _ping_idle_connections(self._async_engine.sync_engine)
             # The same pool, without BEGIN and COMMIT (`read`).
             self._autocommit_engine = self._async_engine.execution_options(

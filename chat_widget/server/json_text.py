@@ -2,9 +2,10 @@
 
 Every message costs the server five encodings (the sender's ack, the
 broadcast, a `chat_activity` per member connection, the authorization
-string's HTTP answer); with the json module they were about a twentieth of
-its CPU per message at one listener, and orjson writes the same objects in a
-tenth of the time. The text means the same to every reader; it differs in
+string's HTTP answer) and more for the store (its JSON columns, the
+authorization string's payload); with the json module they were about a
+twentieth of its CPU per message at one listener, and orjson writes the same
+objects in a tenth of the time. The text means the same to every reader; it differs in
 spelling only: characters outside ASCII go as UTF-8 rather than `\\u`
 escapes, and some floats are spelled differently (`1e16`, not `1e+16`).
 

@@ -26,7 +26,6 @@ read, the change computed (`changes.py`), and only a real change takes
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -41,7 +40,7 @@ from sqlalchemy.exc import IntegrityError
 from .. import protocol
 from ..errors import ChatError
 from ..protocol import Chat, Message, Part
-from . import auth, migrate, postgres_sends, search
+from . import auth, json_text, migrate, postgres_sends, search
 from .caches import ProvenFacts
 from .database import Database
 from .direct import Direct
@@ -693,7 +692,7 @@ def _take_seqs_and_insert(conn: Connection, chat_id: str, rows: list[dict[str, A
         for row in rows:
             for name, values in columns.items():
                 value = row[name]
-                values.append(json.dumps(value) if name in ("parts", "reactions", "mentions")
+                values.append(json_text.dumps(value) if name in ("parts", "reactions", "mentions")
                               else value)
         last_seq = conn.execute(postgres_sends.TAKE_SEQS_AND_INSERT,
                                 {"chat_id": chat_id, "count": count, **columns}).scalar()

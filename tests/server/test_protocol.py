@@ -110,3 +110,29 @@ def test_a_received_message_needs_the_fields_a_client_relies_on() -> None:
     for broken in ({**message, "seq": "1"}, {**message, "sender": None},
                    {k: v for k, v in message.items() if k != "id"}, ["not", "a", "dict"]):
         assert protocol.as_message(broken) is None
+
+
+def _spelled_size(payload: Any) -> int:
+    import json
+
+    return len(json.dumps(payload, ensure_ascii=False).encode())
+
+
+@pytest.mark.parametrize("item", [0, "é", float("-inf")])
+def test_the_size_limit_counts_the_json_modules_text_whatever_its_compact_size(
+        item: Any) -> None:
+    # Items whose compact text (orjson's) is well under 1 MiB while the json module's,
+    # with its spaces (and `-Infinity` for orjson's `null`), is over it.
+    count = protocol.MAX_MESSAGE_BYTES // (_spelled_size([item, item]) - _spelled_size([item]))
+    over = {"chat_id": "general", "parts": [{"type": "x", "items": [item] * count}]}
+    assert _spelled_size(over) > protocol.MAX_MESSAGE_BYTES
+    assert code_of(protocol.check_message_size, over) == "too_large"
+    under = {"chat_id": "general", "parts": [{"type": "x", "items": [item] * (count - 20)}]}
+    assert _spelled_size(under) <= protocol.MAX_MESSAGE_BYTES
+    protocol.check_message_size(under)
+
+
+def test_the_size_limit_refuses_far_too_large_and_passes_small_messages() -> None:
+    protocol.check_message_size({"chat_id": "general", "text": "hi", "parts": []})
+    huge = {"chat_id": "general", "text": "x" * protocol.MAX_MESSAGE_BYTES}
+    assert code_of(protocol.check_message_size, huge) == "too_large"
