@@ -12,6 +12,7 @@ refuses is replaced by a fresh fetch (the sender retries once).
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable
@@ -27,6 +28,7 @@ from .connection import ServerList
 from .threads import SerialExecutor
 
 EXPIRY_MARGIN = 5.0  # seconds a prefetched string must still be good for
+MAX_PREPARED = 256  # requests kept prepared (one per chat and server sent to)
 AUTH_CODES = ("invalid_auth", "auth_expired", "auth_reused")
 
 
@@ -51,6 +53,7 @@ class HttpApi:
         # its credentials would replace the bearer token.
         self._session.trust_env = False
         self._from_environment: dict[str, dict[str, Any]] = {}
+        self._prepared: dict[tuple[str, str], requests.PreparedRequest] = {}
 
     def message_auth(self, chat_id: str, timeout: float | None = None) -> tuple[str, float]:
         """A single-use authorization string for one message to `chat_id`, and its expiry.
@@ -62,7 +65,7 @@ class HttpApi:
         """
         body = self._request(
             "POST", "/api/message-auth", AuthorizationError, json={"chat_id": chat_id},
-            timeout=self.timeout if timeout is None else timeout,
+            timeout=self.timeout if timeout is None else timeout, reuse=True,
         )
         auth, expires_at = body.get("auth"), body.get("expires_at")
         if not isinstance(auth, str):
@@ -111,12 +114,35 @@ class HttpApi:
             self._from_environment[server] = settings
         return settings
 
-    def _send(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+    def _prepared_request(self, method: str, url: str, body: Any) -> requests.PreparedRequest:
+        """The request for `method url` with JSON `body`, prepared once.
+
+        Preparing (the URL parsed, headers merged, the body encoded, cookies
+        looked up) was a fifth of fetching an authorization string, measured,
+        and the request is the same for every send to a chat.
+        """
+        key = (f"{method} {url}", json.dumps(body, sort_keys=True))
+        prepared = self._prepared.get(key)
+        if prepared is None:
+            if len(self._prepared) >= MAX_PREPARED:
+                self._prepared.clear()
+            prepared = self._session.prepare_request(requests.Request(method, url, json=body))
+            self._prepared[key] = prepared
+        return prepared
+
+    def _send(self, method: str, path: str, reuse: bool = False,
+              **kwargs: Any) -> requests.Response:
+        """`reuse`: send the request prepared for the same method, URL and JSON body
+        before, while the session holds no cookie (a proxy in front may set one; each
+        request then looks up the cookies afresh)."""
         kwargs.setdefault("timeout", self.timeout)
         server = self._servers.current
         for name, value in self._environment(server).items():
             kwargs.setdefault(name, value)
         try:
+            if reuse and not self._session.cookies:
+                prepared = self._prepared_request(method, server + path, kwargs.pop("json"))
+                return self._session.send(prepared, allow_redirects=True, **kwargs)
             return self._session.request(method, server + path, **kwargs)
         except requests.RequestException as exc:
             unreachable = isinstance(exc, (requests.ConnectionError, requests.Timeout))

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import http.server
+import json
+import threading
 import time
 import uuid
 
 import pytest
+import requests
 
 from chat_widget.client import ChatClient
 from chat_widget.client.connection import ServerList
@@ -115,9 +120,12 @@ def test_the_environment_s_proxy_is_used_unless_no_proxy_names_the_server(
     try:
         if bypassed:
             assert api.me()["id"] == "alice"
+            assert api.message_auth("general")[0]
         else:
             with pytest.raises(NotConnectedError):
                 api.me()
+            with pytest.raises(NotConnectedError):
+                api.message_auth("general")
     finally:
         api.close()
 
@@ -131,5 +139,60 @@ def test_a_netrc_entry_for_the_server_does_not_replace_the_bearer_token(
     api = HttpApi(ServerList(server.url), server.tokens["alice"], timeout=5)
     try:
         assert api.me()["id"] == "alice"
+    finally:
+        api.close()
+
+
+class _CookieSettingProxy(http.server.BaseHTTPRequestHandler):
+    """A reverse proxy in front of the chat server that sets a cookie (as load balancers
+    do for sticky sessions) and records the Cookie header and body of each request."""
+
+    upstream = ""
+    seen: list[tuple[str | None, bytes]] = []
+
+    def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.seen.append((self.headers.get("Cookie"), body))
+        upstream = requests.post(self.upstream + self.path, data=body, headers={
+            "Authorization": self.headers["Authorization"],
+            "Content-Type": self.headers["Content-Type"]}, timeout=5)
+        self.send_response(upstream.status_code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(upstream.content)))
+        self.send_header("Set-Cookie", f"route=r{len(self.seen)}; Path=/")
+        self.end_headers()
+        self.wfile.write(upstream.content)
+
+    def log_message(self, *_args: object) -> None:
+        pass
+
+
+def test_strings_for_each_chat_are_asked_for_with_the_cookies_a_proxy_set(server) -> None:
+    """The authorization request is prepared once per chat and reused, yet a cookie set
+    in between is sent, and each request names its own chat."""
+    _CookieSettingProxy.upstream, _CookieSettingProxy.seen = server.url, []
+    proxy = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _CookieSettingProxy)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    api = HttpApi(ServerList(f"http://127.0.0.1:{proxy.server_address[1]}"),
+                  server.tokens["alice"], timeout=5)
+    try:
+        chats = ["general", "echo", "general", "echo"]
+        for chat_id in chats:
+            assert api.message_auth(chat_id)[0]
+    finally:
+        api.close()
+        proxy.shutdown()
+    cookies = [cookie for cookie, _body in _CookieSettingProxy.seen]
+    assert cookies == [None, "route=r1", "route=r2", "route=r3"]
+    assert [json.loads(body)["chat_id"] for _cookie, body in _CookieSettingProxy.seen] == chats
+
+
+def test_a_string_for_each_chat_names_that_chat(server) -> None:
+    api = HttpApi(ServerList(server.url), server.tokens["alice"], timeout=5)
+    try:
+        for chat_id in ["general", "echo", "general", "echo"]:
+            auth, _expires_at = api.message_auth(chat_id)
+            payload = json.loads(base64.urlsafe_b64decode(auth.split(".")[0] + "=="))
+            assert payload[:2] == ["alice", chat_id]
     finally:
         api.close()
