@@ -68,7 +68,17 @@ PROFILE_NOTES = [
     "protocol client. Its HTTP requests resolve the environment's proxies and CA bundle "
     "once per server (`client/http.py`): requests' default reads them, and ~/.netrc, on "
     "every request, 0.1 to 0.25 ms of CPU a request here, which the floor's plain "
-    "`requests.Session` GET still pays. "
+    "`requests.Session` GET still pays. The authorization request is prepared once per "
+    "chat and sent again (preparing was about 0.1 ms of a 0.58 ms fetch); the client's "
+    "websocket skips websocket-client's pure-Python UTF-8 check of each text frame (about "
+    "60 µs a frame, which the floor's client still pays; the strict decode after it "
+    "refuses the same bytes), and each packet is handled on the thread that reads it "
+    "rather than handed to a thread of its own (about 0.1 ms, 2026-12-04). Timed hop by "
+    "hop over 300 sends that day (perf_counter marks in the client and the server), the "
+    "send's 0.72 ms over the floor was about 0.44 ms in the server's websocket round trip "
+    "(the SQLite transaction 0.21 ms where raw sqlite3 needs 0.09, the checks, the "
+    "broadcast's flush one loop pass after the commit), 0.13 ms in the message-auth "
+    "route, and the rest the client's hand-offs and bookkeeping. "
     "Fetching the authorization string ahead (`prefetch_auth=True`) "
     "takes the HTTP round trip off the path; the transaction and the broadcast remain, "
     "which is why the stretch goal (1.2 x a bare emit-with-ack, which stores nothing) is "
@@ -216,6 +226,21 @@ PROFILE_NOTES = [
     "within the runs' own spread (base 2.62 to 2.84 over three rounds, each variant "
     "2.42 to 2.84). None is kept. chat_activity's cost does not grow with the run: 3- and "
     "12-second runs measured the same CPU per message.",
+    "- **2026-12-04, the JSON the server still wrote with the json module:** the store's "
+    "JSON columns (SQLAlchemy's `json_serializer`, and PostgreSQL's arrays of them), the "
+    "authorization string's payload and the 1 MiB check now go through orjson "
+    "(`server/json_text.py`; the check measures orjson's compact text first and the json "
+    "module's only within three times of the limit). In alternating quick runs of the "
+    "one-listener CPU measurement: 2.06 and 2.00 before, 1.86 and 1.92 after. What is "
+    "left is spread thin (py-spy, one listener): aiohttp's handling of the "
+    "authorization request about 15 % (its route 5 %), the send group's transaction "
+    "10 % (SQLite's COMMIT, which writes the WAL, is most of its wall time), frame "
+    "writes 9 %, python-socketio's dispatch 9 %, chat_activity 5 %; no other piece of "
+    "our code above 2 %.",
+    "- **Tried on the client and dropped (2026-12-04):** yielding the GIL after each "
+    "handled packet (`time.sleep(0)`, so a caller woken by a settled send runs first): "
+    "ChatClient.send p50 1.77, 1.66, 2.03, 1.68 ms without against 1.84, 2.30, 1.74, "
+    "2.05 with, in alternating runs on one server.",
 ]
 
 
