@@ -226,6 +226,15 @@ def bob_receives(bob: Any, text: str, timeout: float = 15.0) -> dict[str, Any]:
         return find()[0]
 
 
+def scroll_list_to_top(widget: Any) -> None:
+    """Scroll a view's message list to its top, and return once the view has had the
+    scroll event (a frame later): a message arriving before it would still find the
+    list following the bottom, neither counted as new below nor left unread."""
+    widget.locator(".cw-list").evaluate(
+        "l => new Promise(seen => { l.addEventListener('scroll', seen, {once: true});"
+        " l.scrollTop = 0; })")
+
+
 def server_env(server: Any, user: str = "alice", **extra: str) -> dict[str, str]:
     """The environment a notebook kernel reads to reach `server` as `user`."""
     return {**os.environ, "CHAT_WIDGET_URL": server.url,

@@ -17,7 +17,7 @@ import requests
 from playwright import sync_api
 
 from chat_widget.client import ChatClient
-from tests.browser.helpers import WIDGET_CELL, NotebookPage, bob_receives
+from tests.browser.helpers import WIDGET_CELL, NotebookPage, bob_receives, scroll_list_to_top
 
 pytestmark = pytest.mark.timeout(120)
 SECOND = 1000  # Playwright counts milliseconds
@@ -188,11 +188,7 @@ def test_a_message_is_read_once_scrolled_to_not_when_it_arrives(
         bob.send(f"filler {number}", chat_id="general")
     last_filler = widget.locator(".cw-message", has_text="filler 7")
     sync_api.expect(last_filler).not_to_have_class(re.compile("cw-unread"))  # seen: read
-    # Scrolled up, and two frames later the view has handled that scroll (a
-    # message arriving before it would still find the list stuck to the bottom).
-    widget.locator(".cw-list").evaluate(
-        "l => new Promise(done => { l.scrollTop = 0;"
-        " requestAnimationFrame(() => requestAnimationFrame(done)); })")
+    scroll_list_to_top(widget)
     bob.send("arrived while you read above", chat_id="general")
     arrived = widget.locator(".cw-message", has_text="arrived while you read above")
     sync_api.expect(arrived).to_have_class(re.compile("cw-unread"))

@@ -22,6 +22,7 @@ from tests.browser.helpers import (
     WIDGET_CELL,
     NotebookPage,
     contrast,
+    scroll_list_to_top,
 )
 
 pytestmark = pytest.mark.timeout(120)
@@ -266,11 +267,7 @@ def test_new_messages_below_are_announced_while_scrolled_up(
         bob.send(f"filler {number}")
     fillers = general.locator(".cw-message", has_text=re.compile(r"^bob.*filler \d+$"))
     sync_api.expect(fillers).to_have_count(12)  # all of them, whatever order they came in
-    # Scrolled up, and sent to only once the view has had the scroll event (a frame
-    # later): a message that came before it would still find the list following.
-    general.locator(".cw-list").evaluate(
-        "l => new Promise(seen => { l.addEventListener('scroll', seen, {once: true});"
-        " l.scrollTop = 0; })")
+    scroll_list_to_top(general)
     indicator = general.locator(".cw-new-below")
     sync_api.expect(indicator).to_be_hidden()
     bob.send("news while you read")
