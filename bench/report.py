@@ -229,7 +229,7 @@ PROFILE_NOTES = [
     "- **2026-12-04, the JSON the server still wrote with the json module:** the store's "
     "JSON columns (SQLAlchemy's `json_serializer`, and PostgreSQL's arrays of them), the "
     "authorization string's payload and the 1 MiB check now go through orjson "
-    "(`server/json_text.py`; the check measures orjson's compact text first and the json "
+    "(`json_text.py`; the check measures orjson's compact text first and the json "
     "module's only within three times of the limit). In alternating quick runs of the "
     "one-listener CPU measurement: 2.06 and 2.00 before, 1.86 and 1.92 after. What is "
     "left is spread thin (py-spy, one listener): aiohttp's handling of the "

@@ -13,8 +13,7 @@ import math
 import unicodedata
 from typing import Any, TypedDict
 
-import orjson
-
+from . import json_text
 from .errors import ChatError
 
 # Socket.IO events a client emits (each with an acknowledgement).
@@ -391,10 +390,6 @@ def message_text(value: Any) -> str:
     return value
 
 
-_SIZE_BOUND_OPTIONS = (orjson.OPT_PASSTHROUGH_SUBCLASS | orjson.OPT_PASSTHROUGH_DATACLASS
-                       | orjson.OPT_PASSTHROUGH_DATETIME)
-
-
 def check_message_size(payload: dict[str, Any]) -> None:
     """A send or an edit is at most 1 MiB in all, as JSON (the json module's text).
 
@@ -405,11 +400,9 @@ def check_message_size(payload: dict[str, Any]) -> None:
     a third of the limit proves it. Whatever orjson refuses, and anything
     nearer the limit, is measured as before.
     """
-    try:
-        if 3 * len(orjson.dumps(payload, option=_SIZE_BOUND_OPTIONS)) <= MAX_MESSAGE_BYTES:
-            return
-    except TypeError:  # orjson.JSONEncodeError is one
-        pass
+    encoded = json_text.compact(payload)
+    if encoded is not None and 3 * len(encoded) <= MAX_MESSAGE_BYTES:
+        return
     if len(json.dumps(payload, ensure_ascii=False).encode()) > MAX_MESSAGE_BYTES:
         raise ChatError("the message is larger than 1 MiB", code="too_large")
 

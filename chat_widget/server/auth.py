@@ -19,8 +19,8 @@ from typing import Any
 from itsdangerous import BadSignature, URLSafeSerializer
 from itsdangerous.encoding import base64_encode
 
+from .. import json_text
 from ..errors import ChatError
-from . import json_text
 
 DEFAULT_AUTH_TTL = 60.0
 

@@ -45,8 +45,8 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError, InterfaceError, InvalidatePoolError, OperationalError
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from .. import json_text
 from ..errors import ChatError
-from . import json_text
 
 T = TypeVar("T")
 logger = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ from typing import Any
 
 from socketio.packet import Packet
 
-from . import json_text
+from .. import json_text
 
 
 class JsonPacket(Packet):  # type: ignore[misc]

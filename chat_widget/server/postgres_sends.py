@@ -57,11 +57,11 @@ FROM (SELECT 1) AS one LEFT JOIN found ON true
 _COLUMNS = ("id", "sender_id", "text", "parts", "client_id", "reply_to", "created_at",
             "version", "edited_at", "deleted", "reactions", "mentions")
 _ARRAY_TYPES = {"version": "BIGINT[]", "deleted": "BOOLEAN[]", "text": "TEXT[]"}
-_JSON_COLUMNS = ("parts", "reactions", "mentions")
+JSON_COLUMNS = ("parts", "reactions", "mentions")
 
 
 def _select_item(name: str) -> str:
-    return f"CAST(r.{name} AS JSON)" if name in _JSON_COLUMNS else f"r.{name}"
+    return f"CAST(r.{name} AS JSON)" if name in JSON_COLUMNS else f"r.{name}"
 
 
 TAKE_SEQS_AND_INSERT = text(f"""

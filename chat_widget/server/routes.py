@@ -9,9 +9,8 @@ from typing import Any
 
 from aiohttp import web
 
-from .. import __version__, protocol
+from .. import __version__, json_text, protocol
 from ..errors import ChatError
-from . import json_text
 from .service import ChatService
 from .store import User
 

@@ -37,10 +37,10 @@ from sqlalchemy import Connection, Integer, and_, bindparam, delete, insert, sel
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from .. import protocol
+from .. import json_text, protocol
 from ..errors import ChatError
 from ..protocol import Chat, Message, Part
-from . import auth, json_text, migrate, postgres_sends, search
+from . import auth, migrate, postgres_sends, search
 from .caches import ProvenFacts
 from .database import Database
 from .direct import Direct
@@ -692,7 +692,7 @@ def _take_seqs_and_insert(conn: Connection, chat_id: str, rows: list[dict[str, A
         for row in rows:
             for name, values in columns.items():
                 value = row[name]
-                values.append(json_text.dumps(value) if name in ("parts", "reactions", "mentions")
+                values.append(json_text.dumps(value) if name in postgres_sends.JSON_COLUMNS
                               else value)
         last_seq = conn.execute(postgres_sends.TAKE_SEQS_AND_INSERT,
                                 {"chat_id": chat_id, "count": count, **columns}).scalar()

@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from socketio import packet
 
-from chat_widget.server import json_text
+from chat_widget import json_text
 from chat_widget.server.packets import JsonPacket
 
 JSON_VALUES = st.recursive(

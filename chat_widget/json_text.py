@@ -1,5 +1,7 @@
 """JSON text for what the server writes: orjson where it can, the json module where not.
 
+(Shared with `protocol.py`, whose size check measures orjson's text first.)
+
 Every message costs the server five encodings (the sender's ack, the
 broadcast, a `chat_activity` per member connection, the authorization
 string's HTTP answer) and more for the store (its JSON columns, the
@@ -33,12 +35,21 @@ _OPTIONS = (orjson.OPT_PASSTHROUGH_SUBCLASS | orjson.OPT_PASSTHROUGH_DATACLASS
             | orjson.OPT_PASSTHROUGH_DATETIME)
 
 
+def compact(value: Any) -> bytes | None:
+    """`value` as orjson's compact UTF-8 JSON, or None for what is the json module's to
+    write (above)."""
+    try:
+        return orjson.dumps(value, option=_OPTIONS)
+    except TypeError:  # orjson.JSONEncodeError is one
+        return None
+
+
 def dumps(value: Any, **json_module_options: Any) -> str:
     """`value` as compact JSON text; the options are the json module's, for its turn."""
-    try:
-        return orjson.dumps(value, option=_OPTIONS).decode()
-    except TypeError:  # orjson.JSONEncodeError is one
-        return json.dumps(value, **{"separators": (",", ":"), **json_module_options})
+    encoded = compact(value)
+    if encoded is not None:
+        return encoded.decode()
+    return json.dumps(value, **{"separators": (",", ":"), **json_module_options})
 
 
 loads = json.loads
