@@ -1,10 +1,10 @@
 """The client's background threads, each running queued calls one at a time.
 
 `SerialExecutor` is a daemon thread that runs calls in submission order. The
-client uses two (the socket's packets are handled on the thread that reads
-them, `in_order`): `Listeners` runs user callbacks on one (so they see events
-in the order the state changed, and never while the client's lock is held);
-and the session and the connection run network chores on the other (rejoin
+client uses three: `in_order` handles the socket's packets on one, in arrival
+order; `Listeners` runs user callbacks on another (so they see events in the
+order the state changed, and never while the client's lock is held); and the
+session and the connection run network chores on the third (rejoin
 after a reconnect, filling a seq gap, fetching an authorization string ahead),
 which must not block Socket.IO's own threads.
 """
