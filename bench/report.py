@@ -72,8 +72,7 @@ PROFILE_NOTES = [
     "chat and sent again (preparing was about 0.1 ms of a 0.58 ms fetch); the client's "
     "websocket skips websocket-client's pure-Python UTF-8 check of each text frame (about "
     "60 µs a frame, which the floor's client still pays; the strict decode after it "
-    "refuses the same bytes), and each packet is handled on the thread that reads it "
-    "rather than handed to a thread of its own (about 0.1 ms, 2026-12-04). Timed hop by "
+    "refuses the same bytes) (2026-12-04). Timed hop by "
     "hop over 300 sends that day (perf_counter marks in the client and the server), the "
     "send's 0.72 ms over the floor was about 0.44 ms in the server's websocket round trip "
     "(the SQLite transaction 0.21 ms where raw sqlite3 needs 0.09, the checks, the "
@@ -237,7 +236,12 @@ PROFILE_NOTES = [
     "10 % (SQLite's COMMIT, which writes the WAL, is most of its wall time), frame "
     "writes 9 %, python-socketio's dispatch 9 %, chat_activity 5 %; no other piece of "
     "our code above 2 %.",
-    "- **Tried on the client and dropped (2026-12-04):** yielding the GIL after each "
+    "- **Tried on the client and taken back (2026-12-04):** handling each packet on the "
+    "thread that reads the websocket instead of handing it to the inbox thread saved "
+    "about 0.1 ms of a send (p50 1.40, 1.35, 1.75, 1.50 ms against 1.60, 1.42, 1.53, "
+    "1.70 in alternating runs), but a clean-clone run failed the busy-kernel widget test "
+    "once with that change, under extra load, its send stuck; not reproduced, so it is "
+    "out until that is understood. Also dropped: yielding the GIL after each "
     "handled packet (`time.sleep(0)`, so a caller woken by a settled send runs first): "
     "ChatClient.send p50 1.77, 1.66, 2.03, 1.68 ms without against 1.84, 2.30, 1.74, "
     "2.05 with, in alternating runs on one server.",

@@ -219,9 +219,7 @@ NOTES = [
     "A send from the view crosses five of them (the shell's subshell, the widget's send "
     "thread, engine.io's write loop, its read loop, the client's inbox), each a wake-up "
     "that waits for a core while the Jupyter server and Chromium relay and draw the same "
-    "send; `ChatClient.send` timed in a cell crosses four, while nothing else is relayed. "
-    "(Since 2026-12-04 the client handles each packet on engine.io's read loop, so the "
-    "inbox is gone from both counts.)",
+    "send; `ChatClient.send` timed in a cell crosses four, while nothing else is relayed.",
     "- **Run it:** `python -m bench --quick --only widget --json F` (about a minute: two "
     "JupyterLabs start, two notebooks run); there is no start-up test for it in the test "
     "suite because it does not fit in 30 s. The extension's own test is "
